@@ -1,0 +1,138 @@
+"""Parse a file once, run the flow analysis once, run every selected rule over its results."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+from analyzer.diagnostics import Diagnostic
+from analyzer.flow.definite import analyze_module
+from analyzer.rules import ALL_RULES
+from analyzer.rules.base import Report, Rule, RuleContext
+from analyzer.source import DecodeFailure, SourceText, decode_source
+
+__all__ = ["Selection", "lint_source", "lint_file", "is_selected"]
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which codes run. Codes and prefixes (`LL2`) are accepted in both lists; the longest
+    matching entry wins, so `--select LL2 --ignore LL202` runs LL201 only."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def enabled(self, code: str, default: bool = True) -> bool:
+        best_sel = max((len(p) for p in self.select if code.startswith(p)), default=-1)
+        best_ign = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        if best_sel < 0 and best_ign < 0:
+            return default if not self.select else False
+        return best_sel > best_ign
+
+
+def is_selected(selection: Selection, code: str) -> bool:
+    if code in ("LL000", "LL001", "LL002", "LL003"):
+        return True
+    return selection.enabled(code)
+
+
+def _rules_for(selection: Selection) -> list[Rule]:
+    return [r() for r in ALL_RULES if selection.enabled(r.code, r.default_enabled)]
+
+
+def _noqa_codes(line: str) -> Optional[set[str]]:
+    """None: no noqa; empty set: blanket noqa; else the listed codes."""
+    if "noqa" not in line.lower():
+        return None
+    m = _NOQA.search(line)
+    if m is None:
+        return None
+    codes = m.group("codes")
+    if not codes:
+        return set()
+    return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
+
+
+def _suppressed(source: SourceText, d: Diagnostic) -> bool:
+    codes = _noqa_codes(source.line(d.line))
+    if codes is None:
+        return False
+    return not codes or d.code in codes
+
+
+def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
+                rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
+    """All findings for one file's content. Never raises on bad input."""
+    if isinstance(raw, bytes):
+        decoded = decode_source(raw)
+        if isinstance(decoded, DecodeFailure):
+            return [Diagnostic(path, decoded.line, decoded.column, "LL002", f"cannot decode file: {decoded.reason}")]
+        text = decoded
+    else:
+        text = raw[1:] if raw.startswith("\ufeff") else raw
+    source = SourceText(text)
+    try:
+        tree = ast.parse(text, filename=path, type_comments=False)
+    except SyntaxError as exc:
+        return [_syntax_diagnostic(path, exc, source)]
+    except (ValueError, MemoryError) as exc:
+        return [_null_byte_diagnostic(path, text, exc)]
+    except RecursionError:
+        return [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")]
+    if rules is None:
+        rules = _rules_for(selection)
+    try:
+        flow = analyze_module(tree)
+    except RecursionError:
+        return [Diagnostic(path, 1, 1, "LL000", "flow analysis skipped: the file is nested too deeply to analyse")]
+    except Exception as exc:  # an engine bug must not end the run or hide other files' findings
+        return [Diagnostic(path, 1, 1, "LL000", f"internal error in the flow analysis: {type(exc).__name__}: {exc}")]
+    ctx = RuleContext(path=path, source=source, tree=tree, flow=flow, is_stub=path.endswith(".pyi"))
+    out: list[Diagnostic] = []
+    for rule in rules:
+        try:
+            reports = list(rule.check(ctx))
+        except Exception as exc:
+            out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in {rule.code}: {type(exc).__name__}: {exc}"))
+            continue
+        for rep in reports:
+            d = _to_diagnostic(path, rule.code, rep, source)
+            if not _suppressed(source, d):
+                out.append(d)
+    out.sort()
+    return out
+
+
+def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Diagnostic:
+    col = source.char_col(rep.line, rep.col) + 1
+    end_col = source.char_col(rep.end_line, rep.end_col) + 1
+    return Diagnostic(path, rep.line, col, code, rep.message, rep.end_line, end_col, rep.fix)
+
+
+def _syntax_diagnostic(path: str, exc: SyntaxError, source: SourceText) -> Diagnostic:
+    line = exc.lineno or 1
+    col = exc.offset or 1
+    msg = exc.msg or "invalid syntax"
+    return Diagnostic(path, line, max(col, 1), "LL001", f"syntax error: {msg}")
+
+
+def _null_byte_diagnostic(path: str, text: str, exc: Exception) -> Diagnostic:
+    pos = text.find("\x00")
+    if pos >= 0:
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return Diagnostic(path, line, col, "LL001", "syntax error: source contains a NUL byte")
+    return Diagnostic(path, 1, 1, "LL001", f"syntax error: {exc}")
+
+
+def lint_file(path: str, selection: Selection = Selection(), rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
+    from analyzer.discovery import read_source
+
+    raw = read_source(path)
+    if isinstance(raw, Diagnostic):
+        return [raw]
+    return lint_source(raw, path, selection, rules)

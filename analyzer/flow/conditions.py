@@ -1,0 +1,155 @@
+"""Branch conditions as facts a path can assume.
+
+`atom(expr)` turns a condition into a key: ``("truthy", subject)`` for a plain value, ``("eq",
+subject, literal)`` for ``x == 1`` / ``x is None``, and ``("expr", text)`` for anything else
+side-effect free. Subjects are source-like strings (``self.merged``), so the same test written
+twice gets the same key. `assume` adds a fact to a path, or returns None when the path already
+holds a contradicting fact (the branch is impossible on that path).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from analyzer.flow.state import Path
+
+__all__ = ["Atom", "atom", "assume", "literal_truth", "subject_text"]
+
+Atom = tuple  # (key, names): key is hashable, names the dotted names it reads
+
+
+_UNSUPPORTED = (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda, ast.ListComp,
+                ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.JoinedStr, ast.Starred)
+
+
+def subject_text(node: ast.expr) -> Optional[str]:
+    """A stable text for a side-effect-free expression, or None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = subject_text(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    for sub in ast.walk(node):
+        if isinstance(sub, _UNSUPPORTED):
+            return None
+    return ast.dump(node)
+
+
+def _names(node: ast.expr) -> frozenset[str]:
+    out: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            out.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            text = subject_text(sub)
+            if text is not None and "(" not in text:
+                out.add(text)
+    return frozenset(out)
+
+
+_LITERAL_TRUTH = object()
+
+
+def literal_value(node: ast.expr):
+    """The literal a comparison compares with, as a hashable key, or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes, int, float, bool, type(None))):
+        return ("const", type(node.value).__name__, node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        if isinstance(node.operand.value, (int, float)):
+            return ("const", type(node.operand.value).__name__, -node.operand.value)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+        text = subject_text(node)
+        if text is not None and text.split(".")[-1][:1].isupper():
+            # Enum-like constant (Mode.TRAIN); distinct names are taken to be distinct values
+            return ("name", text)
+    return None
+
+
+def literal_truth(lit) -> Optional[bool]:
+    if lit is not None and lit[0] == "const":
+        return bool(lit[2])
+    return None
+
+
+def _len_subject(node: ast.expr) -> Optional[ast.expr]:
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+            and len(node.args) == 1 and not node.keywords):
+        return node.args[0]
+    return None
+
+
+def atom(expr: ast.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
+    """(key, names, polarity) for a condition, or None when it cannot be tracked.
+
+    polarity False means the condition holds when the keyed fact is false (``x is not None``).
+    """
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
+        op = expr.ops[0]
+        left, right = expr.left, expr.comparators[0]
+        len_subj = _len_subject(left)
+        if len_subj is not None and isinstance(right, ast.Constant) and right.value == 0 and type(right.value) is int:
+            # len(x) == 0, len(x) > 0, len(x) != 0
+            if isinstance(op, (ast.Eq, ast.LtE)):
+                return _truthy(len_subj, False)
+            if isinstance(op, (ast.NotEq, ast.Gt)):
+                return _truthy(len_subj, True)
+        if len_subj is not None and isinstance(right, ast.Constant) and right.value == 1 and type(right.value) is int:
+            if isinstance(op, ast.GtE):
+                return _truthy(len_subj, True)
+            if isinstance(op, ast.Lt):
+                return _truthy(len_subj, False)
+        if isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            lit = literal_value(right)
+            subj = left
+            if lit is None:
+                lit = literal_value(left)
+                subj = right
+            if lit is not None:
+                text = subject_text(subj)
+                if text is not None:
+                    return (("eq", text, lit), _names(subj), isinstance(op, (ast.Eq, ast.Is)))
+    len_subj = _len_subject(expr)
+    if len_subj is not None:
+        return _truthy(len_subj, True)
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        return _truthy(expr, True)
+    text = subject_text(expr)
+    if text is None:
+        return None
+    return (("truthy", text), _names(expr), True)
+
+
+def _truthy(subj: ast.expr, polarity: bool):
+    text = subject_text(subj)
+    if text is None:
+        return None
+    return (("truthy", text), _names(subj), polarity)
+
+
+def assume(path: Path, key: tuple, value: bool) -> Optional[Path]:
+    """`path` with the fact key=value added, or None if the path contradicts it."""
+    facts = path.facts
+    if (key, not value) in facts:
+        return None
+    if (key, value) in facts:
+        return path
+    if key[0] == "eq":
+        subj, lit = key[1], key[2]
+        for (k, v) in facts:
+            if not v and k[0] != "truthy":
+                continue
+            if k[0] == "eq" and k[1] == subj and value and v and k[2] != lit:
+                return None
+            if k[0] == "truthy" and k[1] == subj and value:
+                t = literal_truth(lit)
+                if t is not None and t != v:
+                    return None
+    elif key[0] == "truthy":
+        subj = key[1]
+        for (k, v) in facts:
+            if v and k[0] == "eq" and k[1] == subj:
+                t = literal_truth(k[2])
+                if t is not None and t != value:
+                    return None
+    return path.with_facts(facts | {(key, value)})

@@ -1,0 +1,1206 @@
+"""Definite-assignment and return-shape analysis over one module.
+
+The analysis interprets each scope's statements in order over a path-sensitive abstract state
+(`analyzer.flow.state`). Python has no goto, so structured interpretation is exact for control
+flow: `if`/`match` fork and join, loops join their entry with an over-approximation of the back
+edge, `try` handlers start from the state before the body widened by what the body may bind,
+`return`/`raise`/never-returning calls end a path.
+
+It emits no diagnostics: it records facts (`NameUse`, `ReturnRecord`, `FunctionFlow`) that the
+rules in `analyzer.rules` turn into findings.
+
+Limits, by design (each errs towards silence):
+- a `finally` block is checked on the normal path only (an exception raised before a name is bound
+  would be replaced by the NameError, but the original error is already fatal);
+- context managers are taken never to swallow exceptions, except `contextlib.suppress`,
+  `pytest.raises`, `assertRaises*` and classes of the same module whose `__exit__` may return a
+  truthy value;
+- a condition tested twice is taken to give the same answer while no name it reads is rebound
+  (calls included: `if is_available(): ...` twice is correlated);
+- a free variable of a nested function is checked only where that function is called directly in
+  the scope that defines it; a function that escapes (returned, passed, decorated) is not followed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from analyzer.flow.conditions import assume, atom, literal_truth
+from analyzer.flow.names import (
+    BUILTIN_NAMES,
+    ScopeBindings,
+    collect_bindings,
+    is_type_checking_test,
+    pattern_names,
+    target_names,
+)
+from analyzer.flow.returns import ReturnSite
+from analyzer.flow.shapes import Shape, shape_text
+from analyzer.flow.state import EMPTY, Path, join
+
+__all__ = ["NameUse", "ReturnRecord", "FunctionFlow", "ModuleFlow", "analyze_module", "analyze_function_returns"]
+
+
+# --------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """A load of a name that is not bound on every path reaching it.
+
+    kind:
+      "undefined"        nothing binds the name in any enclosing scope, the module or builtins
+      "type_checking"    bound only under `if TYPE_CHECKING:`, loaded at run time
+      "class_scope"      bound only in an enclosing class body, which methods cannot see
+      "unbound"          a local bound elsewhere in the scope but on no path reaching this load
+      "maybe"            a local bound on some paths reaching this load and not on others
+      "first_iteration"  a local bound later in the loop body, loaded before on the first pass
+      "closure"          a free variable of a nested function called here while it may be unbound
+    """
+
+    node: ast.AST
+    name: str
+    kind: str
+    scope: str
+    # for "closure": line of the call; for "first_iteration": line of the loop
+    other_line: int = 0
+    certain: bool = False
+    scope_node: Optional[ast.AST] = None
+    # for "closure": the nested function's name
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    node: Optional[ast.Return]  # None: falling off the end of the body
+    line: int
+    col: int
+    value: Optional[ast.expr]
+    shape: Optional[Shape]  # known tuple shape, None when not a known tuple
+    starred_head: Optional[int] = None  # `return a, *rest`: number of fixed items
+    is_none: bool = False
+
+    def site(self) -> ReturnSite:
+        none_slots: frozenset[int] = frozenset()
+        if isinstance(self.value, ast.Tuple):
+            none_slots = frozenset(
+                i for i, e in enumerate(self.value.elts) if isinstance(e, ast.Constant) and e.value is None
+            )
+        if self.starred_head is not None:
+            return ReturnSite(self.line, self.starred_head, True, none_slots, False)
+        arity = len(self.shape) if self.shape is not None else None
+        return ReturnSite(self.line, arity, False, none_slots, self.is_none)
+
+
+@dataclass
+class FunctionFlow:
+    node: ast.AST
+    name: str
+    qualname: str
+    returns: list[ReturnRecord] = field(default_factory=list)
+    falls_off_end: bool = False
+    is_generator: bool = False
+    dynamic: bool = False
+
+
+@dataclass
+class ModuleFlow:
+    tree: ast.Module
+    uses: list[NameUse]
+    functions: list[FunctionFlow]
+    dynamic: bool
+
+
+# --------------------------------------------------------------------------------- module context
+
+_NORETURN_CALLS = {
+    "sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip", "pytest.exit",
+    "typing.assert_never", "assert_never", "typing_extensions.assert_never", "self.fail", "self.skipTest",
+}
+_SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
+                    "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
+
+
+def _dotted(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _is_noreturn_annotation(ann: Optional[ast.expr]) -> bool:
+    if ann is None:
+        return False
+    if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+        return ann.value.split(".")[-1] in {"NoReturn", "Never"}
+    name = _dotted(ann)
+    return name is not None and name.split(".")[-1] in {"NoReturn", "Never"}
+
+
+def _always_raises(body: list[ast.stmt]) -> bool:
+    """Syntactic: every path through `body` ends in `raise` (used for unannotated helpers)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    if isinstance(last, ast.If):
+        return _always_raises(last.body) and _always_raises(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _always_raises(last.body)
+    return False
+
+
+class _ModuleContext:
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.bindings = collect_bindings(tree.body)
+        self.global_names = set(self.bindings.bound)
+        self.noreturn: set[str] = set()
+        self.suppressing_classes: set[str] = set()
+        self._scan(tree)
+        self.dynamic = self.bindings.star_import or self.bindings.dynamic
+
+    def _scan(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                self.global_names.update(node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
+                    self.noreturn.add(node.name)
+                    self.noreturn.add(f"self.{node.name}")
+                    self.noreturn.add(f"cls.{node.name}")
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__exit__":
+                        if _exit_may_suppress(item):
+                            self.suppressing_classes.add(node.name)
+            elif isinstance(node, ast.Assign):
+                # builtins.foo = ... / globals()["x"] = ... at any depth: names we cannot see
+                pass
+
+    def is_global(self, name: str) -> bool:
+        return name in self.global_names or name in BUILTIN_NAMES
+
+
+def _exit_may_suppress(func: ast.AST) -> bool:
+    for node in ast.walk(func):
+        if isinstance(node, ast.Return) and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.Constant) and not v.value:
+                continue
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------- scope running
+
+
+@dataclass
+class _ScopeInfo:
+    kind: str  # "module" | "class" | "function"
+    node: ast.AST
+    locals: frozenset[str]
+    parent: Optional["_ScopeInfo"]
+    name: str
+    dynamic: bool = False
+
+
+@dataclass
+class _LoopFrame:
+    body_mask: int
+    line: int
+    depth: int  # branch depth at body entry
+    unconditional: bool = True  # no earlier top-level statement of the body may leave it
+    breaks: list = field(default_factory=list)
+    continues: list = field(default_factory=list)
+
+
+def _may_exit(stmt: ast.stmt) -> bool:
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Continue, ast.Break, ast.Return, ast.Raise)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assert):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+_SHADOW_SENTINEL = object()
+
+
+class _Runner:
+    """Interprets one scope (module, class body or function)."""
+
+    def report(self, node: ast.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
+               detail: str = "") -> None:
+        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
+
+    def __init__(self, module: _ModuleContext, info: _ScopeInfo, bindings: ScopeBindings,
+                 sink: "_Sink", params: Iterable[str] = (), qualname: str = "") -> None:
+        self.module = module
+        self.info = info
+        self.b = bindings
+        self.sink = sink
+        self.qualname = qualname or info.name
+        self.index: dict[str, int] = {}
+        for i, name in enumerate(sorted(info.locals)):
+            self.index[name] = 1 << i
+        self.param_mask = 0
+        for p in params:
+            if p in self.index:
+                self.param_mask |= self.index[p]
+        self.fact_names: dict[tuple, frozenset[str]] = {}
+        self.loops: list[_LoopFrame] = []
+        self.branch_depth = 0
+        self.suppress_nameerror = 0
+        self.shadow: list[set[str]] = []  # comprehension targets currently in scope
+        self.returns: list[ReturnRecord] = []
+        self.reported: set[int] = set()
+        self.local_defs: dict[str, ast.AST] = {}
+        self.escaping_nonlocals: set[str] = set()
+        self.nested: list[tuple[ast.AST, str]] = []
+        self._prepare_nested_defs()
+
+    # ---- setup
+
+    def _prepare_nested_defs(self) -> None:
+        """Find nested functions called directly (their free variables are checked at the call)."""
+        if self.info.kind != "function" or isinstance(self.info.node, ast.Lambda):
+            return
+        body = self.info.node.body
+        defs: dict[str, ast.AST] = {}
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defs.setdefault(node.name, node)
+                continue
+            if isinstance(node, (ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+        if not defs:
+            return
+        escaping: set[str] = set()
+        callee_ids: set[int] = set()
+        loads: list[ast.Name] = []
+        for node in _walk_body(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                callee_ids.add(id(node.func))
+            elif isinstance(node, ast.Name) and node.id in defs and isinstance(node.ctx, ast.Load):
+                loads.append(node)
+        escaping.update(n.id for n in loads if id(n) not in callee_ids)
+        for name, d in defs.items():
+            if d.decorator_list or name in self.b.nondef_bound:
+                escaping.add(name)
+        for name, d in defs.items():
+            nl = collect_bindings(d.body).nonlocals
+            if name in escaping:
+                self.escaping_nonlocals |= nl
+            else:
+                self.local_defs[name] = d
+
+    def initial_state(self) -> tuple:
+        return (Path(self.param_mask, self.param_mask, frozenset()),)
+
+    # ---- state helpers
+
+    def mask_of(self, names: Iterable[str]) -> int:
+        m = 0
+        for n in names:
+            m |= self.index.get(n, 0)
+        return m
+
+    def bind(self, state: tuple, name: str, shape: Optional[Shape] = None) -> tuple:
+        mask = self.index.get(name, 0)
+        out = []
+        for p in state:
+            p = self._invalidate(p, name)
+            if mask:
+                p = p.bind(mask)
+                p = self._set_shape(p, mask, shape)
+            out.append(p)
+        return join(out)
+
+    def unbind(self, state: tuple, name: str) -> tuple:
+        mask = self.index.get(name, 0)
+        if not mask:
+            return state
+        return join([self._invalidate(p, name).unbind(mask) for p in state])
+
+    def _set_shape(self, p: Path, mask: int, shape: Optional[Shape]) -> Path:
+        if not p.shapes and shape is None:
+            return p
+        rest = tuple(item for item in p.shapes if item[0] != mask)
+        if shape is not None:
+            rest = rest + ((mask, shape),)
+        return p.with_shapes(rest) if rest != p.shapes else p
+
+    def _invalidate(self, p: Path, name: str) -> Path:
+        if not p.facts:
+            return p
+        prefix = name + "."
+        keep = frozenset(
+            f for f in p.facts
+            if not any(n == name or n.startswith(prefix) for n in self.fact_names.get(f[0], ()))
+        )
+        return p if len(keep) == len(p.facts) else p.with_facts(keep)
+
+    def invalidate_all(self, state: tuple, names: Iterable[str]) -> tuple:
+        names = list(names)
+        if not names:
+            return state
+        out = []
+        for p in state:
+            for n in names:
+                p = self._invalidate(p, n)
+            out.append(p)
+        return join(out)
+
+    # ---- loads
+
+    def load(self, state: tuple, node: ast.Name) -> None:
+        name = node.id
+        for shadowed in self.shadow:
+            if name in shadowed:
+                return
+        if name in self.b.globals:
+            if not self.module.is_global(name) and not self.module.dynamic:
+                self.report(node, name, "undefined")
+            return
+        mask = self.index.get(name, 0)
+        if mask and name not in self.b.nonlocals:
+            self._check_local(state, node, name, mask)
+            return
+        self.resolve_free(node, name)
+
+    def _check_local(self, state: tuple, node: ast.AST, name: str, mask: int) -> None:
+        if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
+            return
+        unbound = [p for p in state if not p.bound & mask]
+        if not unbound:
+            return
+        if self.info.kind in ("class", "module") and self._resolves_outside(name):
+            return
+        if self.info.kind == "module" and self.module.dynamic:
+            return
+        certain = not any(p.maybe & mask for p in state)
+        if certain:
+            self.report(node, name, "unbound", certain=True)
+            return
+        if all(p.carried & mask for p in unbound):
+            frame = self.loops[-1] if self.loops else None
+            if (frame is not None and frame.body_mask & mask and frame.unconditional
+                    and self.branch_depth == frame.depth
+                    and not any(p.maybe & mask and not p.carried & mask for p in state)):
+                self.report(node, name, "first_iteration", other_line=frame.line)
+            return
+        if any(p.imprecise for p in unbound):
+            return
+        self.report(node, name, "maybe")
+
+    def _resolves_outside(self, name: str) -> bool:
+        if self.info.kind == "class":
+            return self.module.is_global(name) or self._enclosing_binds(name, self.info.parent)
+        return name in BUILTIN_NAMES
+
+    def _enclosing_binds(self, name: str, scope: Optional[_ScopeInfo]) -> bool:
+        while scope is not None:
+            if scope.kind == "function" and name in scope.locals:
+                return True
+            scope = scope.parent
+        return False
+
+    def resolve_free(self, node: ast.AST, name: str) -> None:
+        """A name that is not local here: enclosing functions, then module, then builtins."""
+        scope = self.info.parent if self.info.kind != "module" else None
+        if self.info.kind == "function" and name in self.b.nonlocals:
+            return
+        while scope is not None:
+            if scope.kind == "function" and name in scope.locals:
+                return
+            if scope.dynamic and scope.kind == "function":
+                return
+            scope = scope.parent
+        if self.module.is_global(name) or self.module.dynamic:
+            return
+        if self.suppress_nameerror:
+            return
+        if name in self.module.bindings.type_checking_only:
+            self.report(node, name, "type_checking")
+            return
+        klass = self._enclosing_class_binding(name)
+        if klass:
+            self.report(node, name, "class_scope")
+            return
+        self.report(node, name, "undefined")
+
+    def _enclosing_class_binding(self, name: str) -> bool:
+        scope = self.info.parent
+        while scope is not None:
+            if scope.kind == "class" and name in scope.locals:
+                return True
+            scope = scope.parent
+        return False
+
+    # ---- expressions
+
+    def expr(self, state: tuple, node: Optional[ast.AST]) -> tuple:
+        """Evaluate `node` for its loads and bindings (walrus); return the state after it."""
+        if node is None or not state:
+            return state
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                self.load(state, node)
+            return state
+        if isinstance(node, ast.Constant):
+            return state
+        if isinstance(node, ast.NamedExpr):
+            state = self.expr(state, node.value)
+            return self.bind(state, node.target.id, self.shape_of(state, node.value))
+        if isinstance(node, ast.BoolOp):
+            t, f = self.cond(state, node)
+            return join(t, f)
+        if isinstance(node, ast.IfExp):
+            t, f = self.cond(state, node.test)
+            self.branch_depth += 1
+            t = self.expr(t, node.body)
+            f = self.expr(f, node.orelse)
+            self.branch_depth -= 1
+            return join(t, f)
+        if isinstance(node, ast.Lambda):
+            for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                state = self.expr(state, d)
+            self.sink.nested(node, self.nest_parent(), self.qualname + ".<lambda>")
+            return state
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self.comprehension(state, node)
+        if isinstance(node, ast.Call):
+            state = self.expr(state, node.func)
+            for a in node.args:
+                state = self.expr(state, a)
+            for kw in node.keywords:
+                state = self.expr(state, kw.value)
+            if isinstance(node.func, ast.Name):
+                state = self.direct_call(state, node)
+            return state
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                state = self.expr(state, child)
+            elif isinstance(child, (ast.comprehension, ast.keyword, ast.arguments)):
+                for sub in ast.iter_child_nodes(child):
+                    if isinstance(sub, ast.expr):
+                        state = self.expr(state, sub)
+        return state
+
+    def nest_parent(self) -> _ScopeInfo:
+        """The parent scope for a nested function: comprehension variables in scope count."""
+        if not self.shadow:
+            return self.info
+        names = frozenset().union(*self.shadow)
+        return _ScopeInfo("function", self.info.node, names, self.info, "<comprehension>")
+
+    def comprehension(self, state: tuple, node: ast.AST) -> tuple:
+        gens = node.generators
+        state = self.expr(state, gens[0].iter)
+        names: set[str] = set()
+        for g in gens:
+            for n in target_names(g.target):
+                names.add(n.id)
+        self.shadow.append(names)
+        self.branch_depth += 1
+        inner = state
+        for i, g in enumerate(gens):
+            if i:
+                inner = self.expr(inner, g.iter)
+            for cond in g.ifs:
+                inner = self.expr(inner, cond)
+        if isinstance(node, ast.DictComp):
+            inner = self.expr(inner, node.key)
+            inner = self.expr(inner, node.value)
+        else:
+            inner = self.expr(inner, node.elt)
+        self.branch_depth -= 1
+        self.shadow.pop()
+        # walrus bindings inside the comprehension happen only if it runs at least once
+        return join(state, inner) if inner is not state else state
+
+    def direct_call(self, state: tuple, call: ast.Call) -> tuple:
+        name = call.func.id
+        d = self.local_defs.get(name)
+        if d is None or not state:
+            return state
+        inner = collect_bindings(d.body)
+        inner_locals = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
+        nodes = list(_walk_body(d.body))
+        for sub in nodes:
+            if isinstance(sub, ast.comprehension):
+                inner_locals = inner_locals | {n.id for n in target_names(sub.target)}
+            elif isinstance(sub, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner_locals = inner_locals | _param_names(sub.args)
+        for sub in nodes:
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in inner_locals:
+                mask = self.index.get(sub.id, 0)
+                if not mask or sub.id in self.b.nonlocals or sub.id in self.b.globals:
+                    continue
+                if sub.id in inner.nonlocals and sub.id in inner.bound:
+                    continue
+                if all(p.bound & mask for p in state) or self.info.dynamic:
+                    continue
+                if id(sub) in self.reported:
+                    continue
+                unbound = [p for p in state if not p.bound & mask]
+                if any(p.imprecise or p.carried & mask for p in unbound):
+                    continue
+                self.reported.add(id(sub))
+                certain = not any(p.maybe & mask for p in state)
+                self.report(sub, sub.id, "closure", other_line=call.lineno, certain=certain, detail=name)
+        for nl in inner.nonlocals & inner.bound:
+            mask = self.index.get(nl, 0)
+            if not mask:
+                continue
+            if any(isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
+                state = self.bind(state, nl)
+            else:
+                state = join([Path(p.bound, p.maybe | mask, p.facts, p.carried, p.imprecise, p.shapes) for p in state])
+        return state
+
+    # ---- conditions
+
+    def cond(self, state: tuple, node: ast.expr) -> tuple[tuple, tuple]:
+        """(state where `node` is true, state where it is false)."""
+        if not state:
+            return EMPTY, EMPTY
+        if isinstance(node, ast.BoolOp):
+            is_and = isinstance(node.op, ast.And)
+            cur = state
+            others = []
+            for i, v in enumerate(node.values):
+                if i:
+                    self.branch_depth += 1
+                t, f = self.cond(cur, v)
+                if i:
+                    self.branch_depth -= 1
+                if is_and:
+                    others.append(f)
+                    cur = t
+                else:
+                    others.append(t)
+                    cur = f
+            rest = join(*others)
+            return (cur, rest) if is_and else (rest, cur)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            t, f = self.cond(state, node.operand)
+            return f, t
+        if isinstance(node, ast.Constant):
+            return (state, EMPTY) if node.value else (EMPTY, state)
+        if is_type_checking_test(node):
+            return EMPTY, state
+        if isinstance(node, ast.NamedExpr):
+            state = self.expr(state, node)
+            return self._split(state, ast.Name(id=node.target.id, ctx=ast.Load()))
+        state = self.expr(state, node)
+        return self._split(state, node)
+
+    def _split(self, state: tuple, node: ast.expr) -> tuple[tuple, tuple]:
+        a = atom(node)
+        if a is None:
+            return state, state
+        key, names, polarity = a
+        self.fact_names[key] = names
+        t_paths, f_paths = [], []
+        for p in state:
+            pt = assume(p, key, polarity)
+            pf = assume(p, key, not polarity)
+            if pt is not None:
+                t_paths.append(pt)
+            if pf is not None:
+                f_paths.append(pf)
+        return join(t_paths), join(f_paths)
+
+    # ---- shapes
+
+    def shape_of(self, state: tuple, node: Optional[ast.AST]) -> Optional[Shape]:
+        if isinstance(node, ast.Tuple):
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                return None
+            return tuple(self._elt_shape(state, e) for e in node.elts)
+        if isinstance(node, ast.Name) and node.id in self.index and state:
+            mask = self.index[node.id]
+            shapes = set()
+            for p in state:
+                found = None
+                for m, s in p.shapes:
+                    if m == mask:
+                        found = s
+                if found is None or not p.bound & mask:
+                    return None
+                shapes.add(found)
+            if len(shapes) == 1:
+                return shapes.pop()
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self.shape_of(state, node.left)
+            right = self.shape_of(state, node.right)
+            if left is not None and right is not None:
+                return left + right
+        return None
+
+    def _elt_shape(self, state: tuple, e: ast.expr):
+        s = self.shape_of(state, e)
+        return s if s is not None else None
+
+    # ---- statements
+
+    def block(self, state: tuple, body: list[ast.stmt]) -> tuple:
+        for stmt in body:
+            if not state:
+                break
+            state = self.stmt(state, stmt)
+        return state
+
+    def loop_body(self, state: tuple, body: list[ast.stmt], frame: _LoopFrame) -> tuple:
+        for stmt in body:
+            if not state:
+                break
+            state = self.stmt(state, stmt)
+            if frame.unconditional and _may_exit(stmt):
+                frame.unconditional = False
+        return state
+
+    def stmt(self, state: tuple, node: ast.stmt) -> tuple:
+        method = getattr(self, "s_" + type(node).__name__, None)
+        if method is None:
+            return self.expr_children(state, node)
+        return method(state, node)
+
+    def expr_children(self, state: tuple, node: ast.AST) -> tuple:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                state = self.expr(state, child)
+        return state
+
+    def assign_target(self, state: tuple, target: ast.expr, value_shape: Optional[Shape] = None) -> tuple:
+        if isinstance(target, ast.Name):
+            return self.bind(state, target.id, value_shape)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for i, elt in enumerate(target.elts):
+                sub = None
+                if value_shape is not None and not any(isinstance(e, ast.Starred) for e in target.elts) and i < len(value_shape):
+                    sub = value_shape[i]
+                state = self.assign_target(state, elt, sub)
+            return state
+        if isinstance(target, ast.Starred):
+            return self.assign_target(state, target.value)
+        # attribute / subscript store: evaluate the object and index, then forget facts about it
+        if isinstance(target, ast.Attribute):
+            state = self.expr(state, target.value)
+            text = _dotted(target)
+            if text is not None:
+                state = self.invalidate_all(state, [text])
+            return state
+        if isinstance(target, ast.Subscript):
+            state = self.expr(state, target.value)
+            return self.expr(state, target.slice)
+        return self.expr(state, target)
+
+    def s_Expr(self, state, node):
+        state = self.expr(state, node.value)
+        if isinstance(node.value, ast.Call):
+            name = _dotted(node.value.func)
+            if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn):
+                return EMPTY
+        return state
+
+    def s_Assign(self, state, node):
+        state = self.expr(state, node.value)
+        shape = self.shape_of(state, node.value)
+        for t in node.targets:
+            state = self.assign_target(state, t, shape)
+        return state
+
+    def s_AugAssign(self, state, node):
+        state = self.expr(state, node.value)
+        if isinstance(node.target, ast.Name):
+            self.load(state, node.target)
+            shape = None
+            if isinstance(node.op, ast.Add):
+                left = self.shape_of(state, node.target)
+                right = self.shape_of(state, node.value)
+                if left is not None and right is not None:
+                    shape = left + right
+            return self.bind(state, node.target.id, shape)
+        return self.assign_target(state, node.target)
+
+    def s_AnnAssign(self, state, node):
+        self.annotation(node.annotation)
+        if node.value is None:
+            return state
+        state = self.expr(state, node.value)
+        return self.assign_target(state, node.target, self.shape_of(state, node.value))
+
+    def s_Delete(self, state, node):
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                self.load(state, t)
+                state = self.unbind(state, t.id)
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                for n in target_names(t):
+                    self.load(state, n)
+                    state = self.unbind(state, n.id)
+            else:
+                state = self.expr(state, t.value if hasattr(t, "value") else t)
+                if isinstance(t, ast.Subscript):
+                    state = self.expr(state, t.slice)
+        return state
+
+    def s_Import(self, state, node):
+        for alias in node.names:
+            name = alias.asname or alias.name.split(".")[0]
+            state = self.bind(state, name)
+        return state
+
+    def s_ImportFrom(self, state, node):
+        for alias in node.names:
+            if alias.name != "*":
+                state = self.bind(state, alias.asname or alias.name)
+        return state
+
+    def s_Global(self, state, node):
+        return state
+
+    s_Nonlocal = s_Global
+
+    def s_Pass(self, state, node):
+        return state
+
+    def s_Return(self, state, node):
+        state = self.expr(state, node.value)
+        if self.info.kind == "function" and state:
+            self.record_return(state, node)
+        return EMPTY
+
+    def record_return(self, state: tuple, node: ast.Return) -> None:
+        value = node.value
+        is_none = value is None or (isinstance(value, ast.Constant) and value.value is None)
+        head = None
+        if isinstance(value, ast.Tuple) and any(isinstance(e, ast.Starred) for e in value.elts):
+            head = sum(1 for e in value.elts if not isinstance(e, ast.Starred))
+        shape = None if is_none else self.shape_of(state, value)
+        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none))
+
+    def s_Raise(self, state, node):
+        state = self.expr(state, node.exc)
+        self.expr(state, node.cause)
+        return EMPTY
+
+    def s_Assert(self, state, node):
+        t, f = self.cond(state, node.test)
+        self.branch_depth += 1
+        self.expr(f, node.msg)
+        self.branch_depth -= 1
+        return t
+
+    def s_If(self, state, node):
+        t, f = self.cond(state, node.test)
+        self.branch_depth += 1
+        t = self.block(t, node.body)
+        f = self.block(f, node.orelse)
+        self.branch_depth -= 1
+        return join(t, f)
+
+    def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
+                    extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
+        inner = collect_bindings(body)
+        assigned = (inner.bound | extra_names)
+        body_mask = self.mask_of(assigned)
+        deleted_mask = self.mask_of(inner.deleted)
+        # Over-approximate the back edge: whatever the body may bind is possibly bound at the head
+        # ("carried": only the first pass lacks it), and facts about reassigned names are dropped.
+        head = []
+        for p in self.invalidate_all(state, assigned | _attr_targets(body)):
+            new = body_mask & ~p.maybe
+            head.append(Path(p.bound & ~deleted_mask, p.maybe | body_mask, p.facts,
+                             (p.carried | new) & ~p.bound, p.imprecise, p.shapes))
+        frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1)
+        return join(head), frame
+
+    def _run_loop(self, head: tuple, entry: tuple, body: list[ast.stmt], frame: _LoopFrame) -> tuple:
+        self.loops.append(frame)
+        self.branch_depth += 1
+        end = self.loop_body(entry, body, frame)
+        self.branch_depth -= 1
+        self.loops.pop()
+        return end
+
+    def s_For(self, state, node):
+        state = self.expr(state, node.iter)
+        target_names_set = {n.id for n in target_names(node.target)}
+        head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, target_names_set)
+        nonempty_known, iter_t, iter_f = self._iter_split(head, node.iter)
+        entry = iter_t
+        entry = self.assign_target(entry, node.target)
+        end = self._run_loop(head, entry, node.body, frame)
+        # exits: zero iterations from the original state, or the end of any pass
+        zero = EMPTY if nonempty_known else self._iter_split(state, node.iter)[2]
+        exit_state = join(zero, _uncarry(end), _uncarry(join(*frame.continues)))
+        self.branch_depth += 1
+        exit_state = self.block(exit_state, node.orelse)
+        self.branch_depth -= 1
+        return join(exit_state, _uncarry(join(*frame.breaks)))
+
+    s_AsyncFor = s_For
+
+    def _iter_split(self, state: tuple, it: ast.expr) -> tuple[bool, tuple, tuple]:
+        """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
+        lit_nonempty = _literal_nonempty(it)
+        if lit_nonempty is True:
+            return True, state, EMPTY
+        subject = _iter_subject(it)
+        if subject is None:
+            return False, state, state
+        t, f = self._split(state, subject)
+        return (not f and bool(t)), t, f
+
+    def s_While(self, state, node):
+        head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, set())
+        first_t, first_f = self.cond(state, node.test)
+        t, f = self.cond(head, node.test)
+        end = self._run_loop(head, t, node.body, frame)
+        # after the body, the test runs again
+        _, f_again = self.cond(_uncarry(join(end, *frame.continues)), node.test) if (end or frame.continues) else (EMPTY, EMPTY)
+        exit_state = join(first_f, f_again)
+        self.branch_depth += 1
+        exit_state = self.block(exit_state, node.orelse)
+        self.branch_depth -= 1
+        return join(exit_state, _uncarry(join(*frame.breaks)))
+
+    def s_Break(self, state, node):
+        if self.loops:
+            self.loops[-1].breaks.append(state)
+        return EMPTY
+
+    def s_Continue(self, state, node):
+        if self.loops:
+            self.loops[-1].continues.append(state)
+        return EMPTY
+
+    def s_With(self, state, node):
+        suppress = False
+        for item in node.items:
+            state = self.expr(state, item.context_expr)
+            if self._may_suppress(item.context_expr):
+                suppress = True
+            if item.optional_vars is not None:
+                state = self.assign_target(state, item.optional_vars)
+        if not suppress:
+            return self.block(state, node.body)
+        entry = state
+        self.branch_depth += 1
+        end = self.block(state, node.body)
+        self.branch_depth -= 1
+        return join(end, self._widen_by_body(entry, node.body))
+
+    s_AsyncWith = s_With
+
+    def _may_suppress(self, expr: ast.expr) -> bool:
+        func = expr.func if isinstance(expr, ast.Call) else expr
+        name = _dotted(func)
+        if name is None:
+            return False
+        return name in _SUPPRESSING_CMS or name.split(".")[-1] in self.module.suppressing_classes
+
+    def _widen_by_body(self, state: tuple, body: list[ast.stmt]) -> tuple:
+        """The state at an arbitrary point of `body`: what it binds is possibly bound."""
+        inner = collect_bindings(body)
+        mask = self.mask_of(inner.bound)
+        dmask = self.mask_of(inner.deleted)
+        state = self.invalidate_all(state, inner.bound | _attr_targets(body))
+        return join([Path(p.bound & ~dmask, p.maybe | mask, p.facts, p.carried, p.imprecise, p.shapes) for p in state])
+
+    def s_Try(self, state, node):
+        catches_nameerror = any(_catches_nameerror(h) for h in node.handlers)
+        if catches_nameerror:
+            self.suppress_nameerror += 1
+        entry = state
+        end = self.block(state, node.body)
+        if catches_nameerror:
+            self.suppress_nameerror -= 1
+        handler_entry = self._widen_by_body(entry, node.body)
+        self.branch_depth += 1
+        outs = [self.block(end, node.orelse)]
+        for h in node.handlers:
+            hs = self.expr(handler_entry, h.type)
+            if h.name:
+                hs = self.bind(hs, h.name)
+            hs = self.block(hs, h.body)
+            if h.name:
+                hs = self.unbind(hs, h.name)
+            outs.append(hs)
+        self.branch_depth -= 1
+        after = join(*outs)
+        if node.finalbody:
+            after = self.block(after, node.finalbody) if after else EMPTY
+            if not after:
+                # still check the finally body on some state for undefined names
+                pass
+        return after
+
+    s_TryStar = s_Try
+
+    def s_Match(self, state, node):
+        state = self.expr(state, node.subject)
+        outs = []
+        rest = state
+        self.branch_depth += 1
+        for case in node.cases:
+            cs = rest
+            for sub in ast.walk(case.pattern):
+                if isinstance(sub, ast.MatchValue):
+                    cs = self.expr(cs, sub.value)
+                elif isinstance(sub, ast.MatchClass):
+                    cs = self.expr(cs, sub.cls)
+            for name in pattern_names(case.pattern):
+                cs = self.bind(cs, name)
+            if case.guard is not None:
+                cs, _ = self.cond(cs, case.guard)
+            outs.append(self.block(cs, case.body))
+            if case.guard is None and _irrefutable(case.pattern):
+                rest = EMPTY
+                break
+        self.branch_depth -= 1
+        return join(rest, *outs)
+
+    def s_FunctionDef(self, state, node):
+        for d in node.decorator_list:
+            state = self.expr(state, d)
+        for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            state = self.expr(state, d)
+        for a in _all_args(node.args):
+            self.annotation(a.annotation)
+        self.annotation(node.returns)
+        self.sink.nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        return self.bind(state, node.name)
+
+    s_AsyncFunctionDef = s_FunctionDef
+
+    def s_ClassDef(self, state, node):
+        for d in node.decorator_list:
+            state = self.expr(state, d)
+        for b in node.bases:
+            state = self.expr(state, b)
+        for kw in node.keywords:
+            state = self.expr(state, kw.value)
+        self.sink.nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        return self.bind(state, node.name)
+
+    def s_TypeAlias(self, state, node):
+        return self.bind(state, node.name.id)
+
+    def annotation(self, ann: Optional[ast.expr]) -> None:
+        """Annotations may be lazy (PEP 563/649) and may name TYPE_CHECKING imports: only names
+        bound nowhere at all are reported."""
+        if ann is None:
+            return
+        for sub in ast.walk(ann):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                name = sub.id
+                if (name in self.info.locals or self.module.is_global(name) or self.module.dynamic
+                        or name in self.module.bindings.type_checking_only
+                        or self._enclosing_binds(name, self.info.parent) or self._enclosing_class_binding(name)
+                        or self.info.dynamic):
+                    continue
+                if any(name in s for s in self.shadow):
+                    continue
+                self.report(sub, name, "undefined")
+
+
+def _walk_body(body: list[ast.stmt]):
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _uncarry(state: tuple) -> tuple:
+    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound"."""
+    if not any(p.carried for p in state):
+        return state
+    return join([Path(p.bound, p.maybe, p.facts, 0, p.imprecise, p.shapes) for p in state])
+
+
+def _targets(stmt: ast.stmt) -> list[ast.expr]:
+    if isinstance(stmt, ast.Assign):
+        return stmt.targets
+    return [stmt.target]
+
+
+def _attr_targets(body: list[ast.stmt]) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            text = _dotted(node)
+            if text is not None:
+                out.add(text)
+    return out
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+    if args.vararg:
+        out.append(args.vararg)
+    if args.kwarg:
+        out.append(args.kwarg)
+    return out
+
+
+def _param_names(args: ast.arguments) -> set[str]:
+    return {a.arg for a in _all_args(args)}
+
+
+def _catches_nameerror(h: ast.ExceptHandler) -> bool:
+    if h.type is None:
+        return False
+    types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+    for t in types:
+        name = _dotted(t)
+        if name is not None and name.split(".")[-1] in {"NameError", "UnboundLocalError"}:
+            return True
+    return False
+
+
+def _irrefutable(p: ast.pattern) -> bool:
+    if isinstance(p, ast.MatchAs):
+        return p.pattern is None or _irrefutable(p.pattern)
+    if isinstance(p, ast.MatchOr):
+        return any(_irrefutable(x) for x in p.patterns)
+    return False
+
+
+def _literal_nonempty(it: ast.expr) -> Optional[bool]:
+    if isinstance(it, (ast.Tuple, ast.List, ast.Set)) and it.elts:
+        return True if not any(isinstance(e, ast.Starred) for e in it.elts) else None
+    if isinstance(it, ast.Dict) and it.keys and all(k is not None for k in it.keys):
+        return True
+    if isinstance(it, ast.Constant) and isinstance(it.value, (str, bytes)) and it.value:
+        return True
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+        args = it.args
+        if len(args) == 1 and isinstance(args[0], ast.Constant) and isinstance(args[0].value, int):
+            return True if args[0].value > 0 else None
+        if (len(args) == 2 and all(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in args)):
+            return True if args[1].value > args[0].value else None
+    return None
+
+
+_WRAPPERS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set"}
+_VIEWS = {"items", "keys", "values"}
+
+
+def _iter_subject(it: ast.expr) -> Optional[ast.expr]:
+    """The expression whose truthiness says whether iterating `it` yields anything."""
+    if isinstance(it, (ast.Name, ast.Attribute)):
+        return it
+    if isinstance(it, ast.Call) and not it.keywords:
+        f = it.func
+        if isinstance(f, ast.Name) and f.id in _WRAPPERS and len(it.args) == 1:
+            return _iter_subject(it.args[0])
+        if isinstance(f, ast.Name) and f.id == "zip" and it.args:
+            return _iter_subject(it.args[0])
+        if isinstance(f, ast.Name) and f.id == "range" and len(it.args) == 1:
+            inner = it.args[0]
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "len" and len(inner.args) == 1:
+                return _iter_subject(inner.args[0])
+        if isinstance(f, ast.Attribute) and f.attr in _VIEWS and not it.args:
+            return _iter_subject(f.value)
+    return None
+
+
+# --------------------------------------------------------------------------------------- driver
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.uses: list[NameUse] = []
+        self.pending: list[tuple[ast.AST, _ScopeInfo, str]] = []
+        self.seen: set[int] = set()
+
+    def use(self, use: NameUse) -> None:
+        key = id(use.node)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.uses.append(use)
+
+    def nested(self, node: ast.AST, parent: _ScopeInfo, qualname: str) -> None:
+        self.pending.append((node, parent, qualname))
+
+
+def analyze_module(tree: ast.Module) -> ModuleFlow:
+    """Run the flow analysis over every scope of `tree`."""
+    module = _ModuleContext(tree)
+    sink = _Sink()
+    info = _ScopeInfo("module", tree, frozenset(module.bindings.bound), None, "<module>", dynamic=module.bindings.dynamic)
+    runner = _Runner(module, info, module.bindings, sink)
+    runner.block(runner.initial_state(), tree.body)
+    functions: list[FunctionFlow] = []
+    done: set[int] = set()
+    while sink.pending:
+        node, parent, qualname = sink.pending.pop(0)
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        flow = _run_scope(module, node, parent, qualname, sink)
+        if flow is not None:
+            functions.append(flow)
+    return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic)
+
+
+def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualname: str,
+               sink: _Sink) -> Optional[FunctionFlow]:
+    if isinstance(node, ast.ClassDef):
+        b = collect_bindings(node.body)
+        info = _ScopeInfo("class", node, frozenset(b.bound), parent, node.name, dynamic=b.dynamic or b.star_import)
+        runner = _Runner(module, info, b, sink, qualname=qualname)
+        state = runner.initial_state()
+        runner.block(state, node.body)
+        return None
+    if isinstance(node, ast.Lambda):
+        b = collect_bindings([ast.Expr(value=node.body)])
+        params = _param_names(node.args)
+        info = _ScopeInfo("function", node, frozenset(b.bound | params), parent, "<lambda>", dynamic=b.dynamic)
+        runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
+        runner.expr(runner.initial_state(), node.body)
+        return None
+    b = collect_bindings(node.body)
+    params = _param_names(node.args)
+    local_names = (b.bound | params) - b.globals - b.nonlocals
+    info = _ScopeInfo("function", node, frozenset(local_names), parent, node.name,
+                      dynamic=b.dynamic or b.star_import)
+    runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
+    end = runner.block(runner.initial_state(), node.body)
+    flow = FunctionFlow(node=node, name=node.name, qualname=qualname, returns=runner.returns,
+                        falls_off_end=bool(end), is_generator=b.yields, dynamic=info.dynamic)
+    if end:
+        last = node.body[-1]
+        flow.returns.append(ReturnRecord(None, getattr(last, "end_lineno", last.lineno) or last.lineno, 0, None, None, None, True))
+    return flow
+
+
+def analyze_function_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ReturnSite], bool, bool]:
+    """Return sites of one function, analysed on its own (module context: the function alone)."""
+    tree = ast.Module(body=[func], type_ignores=[])
+    flow = analyze_module(tree)
+    for f in flow.functions:
+        if f.node is func:
+            return [r.site() for r in f.returns], f.falls_off_end, f.is_generator
+    return [], False, False

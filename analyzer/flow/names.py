@@ -1,0 +1,242 @@
+"""Name-binding facts about Python syntax: what a statement binds, which names are builtins."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import Iterator
+
+__all__ = ["ScopeBindings", "collect_bindings", "target_names", "BUILTIN_NAMES", "SCOPE_NODES"]
+
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+# Builtins of the running interpreter plus those of other supported versions, so that the result
+# does not depend on which Python runs the linter.
+_EXTRA_BUILTINS = {
+    "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__",
+    "__path__", "__annotations__", "__debug__", "__cached__", "__dict__",
+    "ExceptionGroup", "BaseExceptionGroup", "EncodingWarning", "aiter", "anext",
+    "PythonFinalizationError", "WindowsError",
+}
+
+
+def _builtin_names() -> frozenset[str]:
+    return frozenset(dir(builtins)) | _EXTRA_BUILTINS
+
+
+BUILTIN_NAMES = _builtin_names()
+
+
+def target_names(target: ast.expr) -> Iterator[ast.Name]:
+    """The Name nodes that an assignment target binds (tuples, lists and starred unpacked)."""
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from target_names(target.value)
+
+
+def pattern_names(pattern: ast.pattern) -> Iterator[str]:
+    """Names captured by a match pattern."""
+    for node in ast.walk(pattern):
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            yield node.name
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield node.rest
+
+
+@dataclass
+class ScopeBindings:
+    """Names bound in one scope's own body (nested scopes excluded, walrus in comprehensions included)."""
+
+    bound: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    star_import: bool = False
+    # exec(), or a write through locals()/vars()/globals(): the scope's names cannot be known.
+    dynamic: bool = False
+    yields: bool = False
+    # names bound only inside `if TYPE_CHECKING:` blocks (and nowhere else)
+    type_checking_only: set[str] = field(default_factory=set)
+    # names bound by something other than a def/class statement
+    nondef_bound: set[str] = field(default_factory=set)
+
+
+_DYNAMIC_WRITERS = {"locals", "vars", "globals"}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    if isinstance(test, ast.Attribute):
+        return test.attr == "TYPE_CHECKING"
+    return False
+
+
+def is_type_checking_test(test: ast.expr) -> bool:
+    """`TYPE_CHECKING` / `typing.TYPE_CHECKING`: false at run time, true for type checkers."""
+    return _is_type_checking(test)
+
+
+def collect_bindings(body: list[ast.stmt] | list[ast.AST]) -> ScopeBindings:
+    """Walk one scope's body and record what it binds.
+
+    Nested functions, lambdas and classes are not entered (only their names, decorators and
+    defaults belong here); comprehensions are entered only for walrus targets, which bind in the
+    enclosing function.
+    """
+    out = ScopeBindings()
+    tc_bound: set[str] = set()
+    _walk_block(body, out, in_type_checking=False, tc_bound=tc_bound)
+    out.type_checking_only = tc_bound - out.bound
+    return out
+
+
+def _bind(out: ScopeBindings, name: str, in_tc: bool, tc_bound: set[str], via_def: bool = False) -> None:
+    if in_tc:
+        tc_bound.add(name)
+    else:
+        out.bound.add(name)
+    if not via_def:
+        out.nondef_bound.add(name)
+
+
+def _walk_block(nodes, out: ScopeBindings, in_type_checking: bool, tc_bound: set[str]) -> None:
+    for node in nodes:
+        _walk_stmt(node, out, in_type_checking, tc_bound)
+
+
+def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        _bind(out, node.name, in_tc, tc_bound, via_def=True)
+        for dec in node.decorator_list:
+            _walk_expr(dec, out, in_tc, tc_bound)
+        if isinstance(node, ast.ClassDef):
+            for b in node.bases:
+                _walk_expr(b, out, in_tc, tc_bound)
+            for kw in node.keywords:
+                _walk_expr(kw.value, out, in_tc, tc_bound)
+        else:
+            for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                _walk_expr(d, out, in_tc, tc_bound)
+        return
+    if isinstance(node, ast.Global):
+        out.globals.update(node.names)
+        return
+    if isinstance(node, ast.Nonlocal):
+        out.nonlocals.update(node.names)
+        return
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            if alias.name == "*":
+                out.star_import = True
+                continue
+            name = alias.asname or alias.name.split(".")[0]
+            _bind(out, name, in_tc, tc_bound)
+        return
+    if isinstance(node, ast.If) and _is_type_checking(node.test):
+        _walk_block(node.body, out, True, tc_bound)
+        _walk_block(node.orelse, out, in_tc, tc_bound)
+        return
+    if isinstance(node, ast.ExceptHandler):
+        if node.name:
+            _bind(out, node.name, in_tc, tc_bound)
+    elif isinstance(node, ast.match_case):
+        for name in pattern_names(node.pattern):
+            _bind(out, name, in_tc, tc_bound)
+    elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            for n in target_names(t):
+                _bind(out, n.id, in_tc, tc_bound)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                for n in target_names(item.optional_vars):
+                    _bind(out, n.id, in_tc, tc_bound)
+    elif isinstance(node, ast.Delete):
+        for t in node.targets:
+            for n in target_names(t):
+                out.deleted.add(n.id)
+                _bind(out, n.id, in_tc, tc_bound)
+    elif isinstance(node, ast.TypeAlias if hasattr(ast, "TypeAlias") else ()):
+        _bind(out, node.name.id, in_tc, tc_bound)
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.stmt) or isinstance(child, (ast.excepthandler, ast.match_case)):
+            _walk_stmt(child, out, in_tc, tc_bound)
+        elif isinstance(child, ast.expr):
+            _walk_expr(child, out, in_tc, tc_bound)
+
+
+def _walk_expr(node: ast.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
+    stack: list[ast.AST] = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, ast.Lambda):
+            stack.extend(cur.args.defaults)
+            stack.extend(d for d in cur.args.kw_defaults if d is not None)
+            continue
+        if isinstance(cur, ast.NamedExpr):
+            _bind(out, cur.target.id, in_tc, tc_bound)
+        elif isinstance(cur, (ast.Yield, ast.YieldFrom, ast.Await)) and isinstance(cur, (ast.Yield, ast.YieldFrom)):
+            out.yields = True
+        elif isinstance(cur, ast.Call):
+            _note_dynamic_call(cur, out)
+        elif isinstance(cur, ast.Subscript) and isinstance(cur.ctx, (ast.Store, ast.Del)):
+            # locals()["x"] = ... / vars()["x"] = ...
+            if _is_dynamic_namespace(cur.value):
+                out.dynamic = True
+        stack.extend(ast.iter_child_nodes(cur))
+
+
+def _is_dynamic_namespace(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _DYNAMIC_WRITERS
+        and not node.args
+    )
+
+
+def _note_dynamic_call(call: ast.Call, out: ScopeBindings) -> None:
+    func = call.func
+    if isinstance(func, ast.Name) and func.id == "exec":
+        out.dynamic = True
+    elif isinstance(func, ast.Attribute) and func.attr in {"update", "setdefault", "__setitem__"}:
+        if _is_dynamic_namespace(func.value):
+            out.dynamic = True
+
+
+def binding_lines(scope: ast.AST, name: str) -> list[int]:
+    """Lines where `name` is bound in `scope`'s own body (nested scopes excluded), in order."""
+    body = getattr(scope, "body", None)
+    if not isinstance(body, list):
+        return []
+    lines: set[int] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                lines.add(node.lineno)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            lines.add(node.lineno)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if (alias.asname or alias.name.split(".")[0]) == name:
+                    lines.add(node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and node.name == name:
+            lines.add(node.lineno)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name:
+            lines.add(node.lineno)
+        stack.extend(ast.iter_child_nodes(node))
+    return sorted(lines)

@@ -1,0 +1,86 @@
+"""Return statements of one function, with the tuple shape of each returned value.
+
+A syntactic summary: it knows tuple literals and locals bound once to a tuple literal. The flow
+analysis (`analyzer.flow.definite`) refines this per path; this module is the cheap form that
+other tools (the runtime tracer) can call on any source file.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+__all__ = ["ReturnSite", "collect_function_returns", "find_function"]
+
+
+@dataclass(frozen=True)
+class ReturnSite:
+    """One `return` (or the implicit one at the end of the body).
+
+    arity: number of items when the value is a known tuple, else None.
+    starred: the tuple has a starred item; `arity` then counts the fixed items (a lower bound).
+    none_slots: 0-based slots filled with a literal None.
+    is_none: bare `return`, `return None`, or falling off the end.
+    """
+
+    line: int
+    arity: int | None
+    starred: bool = False
+    none_slots: frozenset[int] = field(default_factory=frozenset)
+    is_none: bool = False
+
+
+def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The def named by a dotted qualname (`Cls.method`, `outer.inner`), searching nested bodies."""
+    parts = qualname.split(".")
+    candidates: list[ast.AST] = [tree]
+    for i, part in enumerate(parts):
+        nxt: list[ast.AST] = []
+        for node in candidates:
+            for child in _direct_defs(node):
+                if child.name == part:
+                    nxt.append(child)
+        if not nxt:
+            return None
+        candidates = nxt
+    last = candidates[-1]
+    return last if isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def _direct_defs(node: ast.AST):
+    """Defs and classes reachable from `node` without entering another def or class."""
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield child
+        elif isinstance(child, ast.stmt) or isinstance(child, (ast.excepthandler, ast.match_case)):
+            stack.extend(ast.iter_child_nodes(child))
+
+
+def tuple_site(line: int, value: ast.expr | None) -> ReturnSite:
+    if value is None or (isinstance(value, ast.Constant) and value.value is None):
+        return ReturnSite(line=line, arity=None, is_none=True)
+    if isinstance(value, ast.Tuple):
+        starred = any(isinstance(e, ast.Starred) for e in value.elts)
+        fixed = [e for e in value.elts if not isinstance(e, ast.Starred)]
+        none_slots = frozenset(
+            i for i, e in enumerate(value.elts) if isinstance(e, ast.Constant) and e.value is None
+        )
+        return ReturnSite(line=line, arity=len(fixed), starred=starred, none_slots=none_slots)
+    return ReturnSite(line=line, arity=None)
+
+
+def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnSite], bool] | None:
+    """(return sites, may fall off the end) for `qualname` in `source`, or None."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    func = find_function(tree, qualname)
+    if func is None:
+        return None
+    from analyzer.flow.summary import summarize_function
+
+    summary = summarize_function(func, tree)
+    return list(summary.returns), summary.falls_off_end

@@ -1,0 +1,85 @@
+"""Path-sensitive abstract state for definite assignment.
+
+A `State` is a small set of `Path`s (disjuncts). Each path carries, as bitmasks over the scope's
+locals, which names are bound on every execution it stands for (`bound`) and on some (`maybe`),
+plus the branch conditions assumed on the way (`facts`). Keeping paths apart is what lets
+`if flag: x = 1` ... `if flag: use(x)` pass: the path where `flag` is false never reaches the use.
+When too many paths pile up they are merged and marked `imprecise`; an imprecise path never
+produces a "may be unbound" finding (we prefer a missed bug to a false alarm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["Path", "State", "MAX_PATHS", "join", "EMPTY"]
+
+MAX_PATHS = 24
+
+# A fact is (atom key, truth). Atom keys are tuples built by `analyzer.flow.conditions`.
+Facts = frozenset
+
+
+@dataclass(frozen=True)
+class Path:
+    bound: int
+    maybe: int
+    facts: Facts
+    # names whose only unbound case is the first iteration of an enclosing loop (they are bound
+    # later in the loop body, so earlier iterations bind them on the way round)
+    carried: int = 0
+    imprecise: bool = False
+    # local index -> tuple shape of the value last assigned (see analyzer.flow.shapes)
+    shapes: tuple = ()
+
+    def bind(self, mask: int) -> "Path":
+        return Path(self.bound | mask, self.maybe | mask, self.facts, self.carried & ~mask, self.imprecise, self.shapes)
+
+    def unbind(self, mask: int) -> "Path":
+        return Path(self.bound & ~mask, self.maybe & ~mask, self.facts, self.carried & ~mask, self.imprecise, self.shapes)
+
+    def with_facts(self, facts: Facts) -> "Path":
+        return Path(self.bound, self.maybe, facts, self.carried, self.imprecise, self.shapes)
+
+    def with_shapes(self, shapes: tuple) -> "Path":
+        return Path(self.bound, self.maybe, self.facts, self.carried, self.imprecise, shapes)
+
+
+State = tuple  # tuple[Path, ...]; empty = unreachable
+EMPTY: tuple = ()
+
+
+def _merge_two(a: Path, b: Path, facts: Facts) -> Path:
+    bound = a.bound & b.bound
+    maybe = a.maybe | b.maybe
+    # a name stays "carried" only if, on each side, it is either bound or carried
+    carried = ((a.carried | a.bound) & (b.carried | b.bound)) & ~bound
+    shapes = a.shapes if a.shapes == b.shapes else tuple(s for s in a.shapes if s in b.shapes)
+    return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes)
+
+
+def join(*states: Iterable[Path]) -> tuple:
+    """Union of states: paths with the same facts are merged; too many paths are widened."""
+    by_facts: dict[Facts, Path] = {}
+    for st in states:
+        for p in st:
+            prev = by_facts.get(p.facts)
+            by_facts[p.facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, p.facts))
+    paths = tuple(by_facts.values())
+    if len(paths) > MAX_PATHS:
+        paths = (widen(paths),)
+    return paths
+
+
+def widen(paths: Iterable[Path]) -> Path:
+    """Merge every path into one, keeping only the facts all of them share."""
+    it = iter(paths)
+    acc = next(it)
+    common = set(acc.facts)
+    imprecise = False
+    for p in it:
+        common &= p.facts
+        acc = _merge_two(acc, p, acc.facts)
+        imprecise = True
+    return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, imprecise or acc.imprecise, acc.shapes)

@@ -1,0 +1,33 @@
+"""The rule registry. Rules are listed explicitly: a rule that fails to import fails loudly."""
+
+from __future__ import annotations
+
+from analyzer.rules.base import Rule
+from analyzer.rules.ll101_return_shape_mismatch import ReturnShapeMismatch
+from analyzer.rules.ll102_tuple_or_implicit_none import TupleOrImplicitNone
+from analyzer.rules.ll201_undefined_name import UndefinedName
+from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
+
+__all__ = ["ALL_RULES", "ENGINE_CODES", "rule_by_code"]
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    ReturnShapeMismatch,
+    TupleOrImplicitNone,
+    UndefinedName,
+    PossiblyUnbound,
+)
+
+# Diagnostics the engine itself emits about files it could not analyse.
+ENGINE_CODES = {
+    "LL000": "internal error: a rule or the flow analysis failed on this file (please report it)",
+    "LL001": "the file is not valid Python (syntax error)",
+    "LL002": "the file cannot be decoded (bad encoding or bytes)",
+    "LL003": "the path cannot be read",
+}
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    for rule in ALL_RULES:
+        if rule.code == code:
+            return rule
+    return None

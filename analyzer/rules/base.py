@@ -1,0 +1,72 @@
+"""What a rule is: a class whose docstring documents it and whose examples test it."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import ClassVar, Iterable, Optional
+
+from analyzer.diagnostics import Fix
+from analyzer.flow.definite import ModuleFlow
+from analyzer.source import SourceText
+
+__all__ = ["Rule", "RuleContext", "Report", "Invalid", "report_at"]
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example the rule must flag: exactly one finding at (line, column) with this message.
+
+    Columns are 1-based, as printed. `fixed` is the source after the rule's fix, when it has one.
+    """
+
+    source: str
+    line: int
+    column: int
+    message: str
+    fixed: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Report:
+    line: int
+    col: int  # 0-based UTF-8 byte column, as ast gives it
+    end_line: int
+    end_col: int
+    message: str
+    fix: Optional[Fix] = None
+
+
+def report_at(node: ast.AST, message: str, fix: Optional[Fix] = None) -> Report:
+    return Report(
+        node.lineno,
+        node.col_offset,
+        getattr(node, "end_lineno", None) or node.lineno,
+        getattr(node, "end_col_offset", None) or node.col_offset,
+        message,
+        fix,
+    )
+
+
+@dataclass
+class RuleContext:
+    path: str
+    source: SourceText
+    tree: ast.Module
+    flow: ModuleFlow
+    is_stub: bool = False
+
+
+class Rule:
+    """Base class. Subclasses set `code`, `name`, `summary`, a docstring with the sections
+    What it does / Why is this bad / Example / Use instead, and VALID / INVALID examples."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    default_enabled: ClassVar[bool] = True
+    VALID: ClassVar[list[str]] = []
+    INVALID: ClassVar[list[Invalid]] = []
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        raise NotImplementedError

@@ -1,0 +1,158 @@
+"""LL101: one function returns tuples of different shapes."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from typing import Iterable, Optional
+
+from analyzer.flow.definite import FunctionFlow, ReturnRecord
+from analyzer.flow.shapes import describe_shape, short_shape
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext
+
+__all__ = ["ReturnShapeMismatch", "shape_checked_returns"]
+
+
+def _annotation_allows_variants(ann: Optional[ast.expr]) -> bool:
+    """True unless the return annotation is absent or one fixed-size tuple type."""
+    if ann is None:
+        return False
+    node = ann
+    if isinstance(node, ast.Subscript):
+        base = node.value
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name == "Optional":
+            node = node.slice
+            if isinstance(node, ast.Subscript):
+                base = node.value
+                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            else:
+                return True
+        if name in ("tuple", "Tuple"):
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
+    return True
+
+
+def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
+    """The returns LL101 compares, or None when the function is out of scope."""
+    node = func.node
+    if func.is_generator or func.dynamic or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    if _annotation_allows_variants(node.returns):
+        return None
+    return [r for r in func.returns if r.shape is not None or r.starred_head is not None]
+
+
+def _values(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+class ReturnShapeMismatch(Rule):
+    """
+    ## What it does
+    Flags a `return` whose tuple has a different number of items, or a different nesting, than
+    the other `return` statements of the same function. Tuples held in a local are followed when
+    the local's value is known on every path. A starred return (`return a, *rest`) sets a lower
+    bound that a shorter return violates. Functions annotated with a variadic or union return
+    type, generators, and returns whose value is not a known tuple are left alone.
+
+    The return that disagrees with the majority is reported; on a tie, the later one.
+
+    ## Why is this bad?
+    Callers unpack a fixed count: `W, qs, A, B, s, bias = get_params(proj)`. A branch that
+    returns one item fewer (the classic "added `bias` to one return, forgot the other") raises
+    `ValueError: not enough values to unpack` only when that branch runs.
+
+    ## Example
+    ```python
+    def get_params(proj):
+        if proj.disable_adapters:
+            return proj.weight, None, None, None, None
+        return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling, proj.bias
+    ```
+
+    ## Use instead
+    ```python
+            return proj.weight, None, None, None, None, proj.bias
+    ```
+    """
+
+    code = "LL101"
+    name = "return-shape-mismatch"
+    summary = "returns of one function disagree in tuple arity or nesting"
+
+    VALID = [
+        "def f(a):\n    if a:\n        return 1, 2\n    return 3, 4\n",
+        "def f(a) -> tuple[int, ...]:\n    if a:\n        return 1, 2\n    return (3,)\n",
+        "def f(a):\n    if a:\n        return 1, 2\n    return g()\n",
+        "def f(a):\n    out = (1, 2)\n    if a:\n        return out\n    return 3, 4\n",
+        "def f(a):\n    if a:\n        yield 1\n        return 1, 2\n    return (3,)\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def get_params(proj):\n"
+            "    if proj.disable_adapters:\n"
+            "        return proj.weight, None, None, None, None\n"
+            "    if proj.merged:\n"
+            "        return proj.weight, None, None, None, None, proj.bias\n"
+            "    return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling, proj.bias\n",
+            3, 9, "`get_params` returns 5 values here but 6 at line 5",
+        ),
+        Invalid(
+            "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, 2, 3\n",
+            4, 5, "`f` returns 3 values here but 2 at line 3",
+        ),
+        Invalid(
+            "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, (2, 3)\n",
+            4, 5, "`f` returns a tuple shaped (_, (_, _)) here but ((_, _), _) at line 3",
+        ),
+        Invalid(
+            "def f(a, rest):\n    if a:\n        return a, a, *rest\n    return (a,)\n",
+            4, 5, "`f` returns 1 value here but at least 2 at line 3",
+        ),
+        Invalid(
+            "def f(a):\n    out = (1, 2, 3)\n    if a:\n        return out\n    return 1, 2\n",
+            5, 5, "`f` returns 2 values here but 3 at line 4",
+        ),
+    ]
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for func in ctx.flow.functions:
+            returns = shape_checked_returns(func)
+            if not returns:
+                continue
+            yield from self._check_function(func, returns)
+
+    def _check_function(self, func: FunctionFlow, returns: list[ReturnRecord]) -> Iterable[Report]:
+        exact = [r for r in returns if r.shape is not None and r.starred_head is None]
+        starred = [r for r in returns if r.starred_head is not None]
+        counts = Counter(r.shape for r in exact)
+        reported: set[int] = set()
+        if len(counts) > 1:
+            first_line = {}
+            for r in exact:
+                first_line.setdefault(r.shape, r.line)
+            best = max(counts.values())
+            # majority shape; on a tie the earliest wins, so the later return is the one reported
+            majority = min((s for s, c in counts.items() if c == best), key=lambda s: first_line[s])
+            witness = next(r for r in exact if r.shape == majority)
+            for r in exact:
+                if r.shape != majority:
+                    reported.add(id(r))
+                    if len(r.shape) != len(majority):
+                        here, other = _values(len(r.shape)), str(len(majority))
+                    else:
+                        here, other = describe_shape(r.shape), short_shape(majority)
+                    yield self._report(func, r, here, other, witness.line)
+        for s in starred:
+            for r in exact:
+                if id(r) not in reported and len(r.shape) < s.starred_head:
+                    reported.add(id(r))
+                    yield self._report(func, r, _values(len(r.shape)), f"at least {s.starred_head}", s.line)
+
+    def _report(self, func: FunctionFlow, r: ReturnRecord, here: str, other: str, line: int) -> Report:
+        node = r.node
+        message = f"`{func.name}` returns {here} here but {other} at line {line}"
+        return Report(node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                      node.end_col_offset or node.col_offset, message)

@@ -1,0 +1,87 @@
+"""LL201: a name that nothing binds."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
+
+_KINDS = {"undefined", "type_checking", "class_scope"}
+
+
+class UndefinedName(Rule):
+    """
+    ## What it does
+    Flags a name loaded in a scope where nothing binds it: no local binding on any path, no
+    enclosing function, not the module, not a builtin.
+
+    ## Why is this bad?
+    The load raises `NameError` when that line runs. In LoRA code this hides in branches that tests
+    rarely reach: a helper's disabled-adapter or merged branch returned `bias`, a name the helper
+    never assigned, and every disabled-adapter or DPO run crashed.
+
+    Names imported only under `if TYPE_CHECKING:` are undefined at run time (they count as bound in
+    annotations), and class-body names are not visible inside methods.
+
+    ## Example
+    ```python
+    def get_lora_parameters(proj):
+        base_layer = proj.base_layer
+        if proj.disable_adapters or proj.merged:
+            return base_layer.weight, None, None, None, None, bias
+        return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, base_layer.bias
+    ```
+
+    ## Use instead
+    ```python
+            return base_layer.weight, None, None, None, None, base_layer.bias
+    ```
+    """
+
+    code = "LL201"
+    name = "undefined-name"
+    summary = "name loaded where nothing binds it"
+
+    VALID = [
+        "import os\n\ndef f():\n    return os.sep\n",
+        "def f(a):\n    def g():\n        return a\n    return g\n",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from x import Y\n\ndef f(a: Y) -> 'Y':\n    return a\n",
+        "from os import *\n\ndef f():\n    return getcwd()\n",
+        "def f():\n    try:\n        return undefined_thing\n    except NameError:\n        return None\n",
+        "class A:\n    x = 1\n    y = [x]\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def get_lora_parameters(proj):\n"
+            "    base_layer = proj.base_layer\n"
+            "    if proj.disable_adapters or proj.merged:\n"
+            "        return base_layer.weight, None, None, None, None, bias\n"
+            "    return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, base_layer.bias\n",
+            4, 59, "undefined name `bias`: nothing in `get_lora_parameters`, the module or builtins binds it",
+        ),
+        Invalid(
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import torch\n\ndef f(x):\n    return torch.zeros(x)\n",
+            6, 12, "`torch` is imported only under `if TYPE_CHECKING:` and is undefined at run time",
+        ),
+        Invalid(
+            "class Layer:\n    scale = 2.0\n\n    def forward(self, x):\n        return x * scale\n",
+            5, 20, "`scale` is bound in an enclosing class body, which methods cannot see; use `self.scale`",
+        ),
+    ]
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for use in ctx.flow.uses:
+            if use.kind not in _KINDS:
+                continue
+            if use.kind == "type_checking":
+                msg = f"`{use.name}` is imported only under `if TYPE_CHECKING:` and is undefined at run time"
+            elif use.kind == "class_scope":
+                msg = (f"`{use.name}` is bound in an enclosing class body, which methods cannot see; "
+                       f"use `self.{use.name}`")
+            else:
+                where = f"`{use.scope.split('.')[-1]}`" if use.scope != "<module>" else "the module"
+                if use.scope == "<module>":
+                    msg = f"undefined name `{use.name}`: nothing in the module or builtins binds it"
+                else:
+                    msg = f"undefined name `{use.name}`: nothing in {where}, the module or builtins binds it"
+            yield report_at(use.node, msg)

@@ -1,0 +1,124 @@
+"""LL202: a local name used where it is not bound on every path."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from analyzer.flow.names import binding_lines
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
+
+
+def _lines_text(lines: list[int]) -> str:
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+
+
+class PossiblyUnbound(Rule):
+    """
+    ## What it does
+    Flags a load of a local name that is bound on some paths to it and not on others (it "may be
+    unbound"), or on none of them (it "is unbound": a certain `UnboundLocalError` whenever that
+    line runs).
+
+    Python makes a name local to a function when the function assigns it anywhere, so a module
+    global of the same name does not help: the early return reads the local. The analysis follows
+    `if`/`elif`/`else`, loops (including `break`, `continue`, `else`), `try`/`except`/`else`/
+    `finally`, `with` blocks that may swallow exceptions (`contextlib.suppress`), `match` without a
+    default case, walrus in `and`/`or`, `del`, nested functions called while a free variable may be
+    unbound, and functions that never return.
+
+    It tracks simple branch conditions, so a name bound under `if flag:` and used under the same
+    `if flag:` (with `flag` unchanged) is not reported, nor a loop variable used after a loop over
+    a list that was checked to be non-empty.
+
+    ## Why is this bad?
+    `UnboundLocalError` fires only on the path that misses the binding: an adapter disabled, a
+    merged layer, an empty batch, an exception swallowed. Those are the runs that crash hours in.
+
+    ## Example
+    ```python
+    def get_lora_parameters(proj):
+        base_layer = proj.base_layer
+        if proj.disable_adapters or proj.merged:
+            return base_layer.weight, None, None, None, None, bias
+        bias = base_layer.bias
+        return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, bias
+    ```
+
+    ## Use instead
+    Bind the name before the branch, or return the expression itself.
+    """
+
+    code = "LL202"
+    name = "possibly-unbound"
+    summary = "local name not bound on every path to its use"
+
+    VALID = [
+        "def f(flag):\n    if flag:\n        x = 1\n    if flag:\n        return x\n    return 0\n",
+        "def f(items):\n    if not items:\n        raise ValueError\n    for item in items:\n        last = item\n    return last\n",
+        "def f(a):\n    if a:\n        x = 1\n    else:\n        x = 2\n    return x\n",
+        "import sys\n\ndef f(a):\n    if a:\n        x = 1\n    else:\n        sys.exit(1)\n    return x\n",
+        "def f(path):\n    with open(path) as fh:\n        data = fh.read()\n    return data\n",
+        "def f(xs):\n    for i, x in enumerate(xs):\n        if i == 0:\n            prev = x\n            continue\n        print(prev)\n        prev = x\n",
+        "def f(x):\n    match x:\n        case 1:\n            y = 'a'\n        case _:\n            y = 'b'\n    return y\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def get_lora_parameters(proj):\n"
+            "    base_layer = proj.base_layer\n"
+            "    if proj.disable_adapters or proj.merged:\n"
+            "        return base_layer.weight, None, None, None, None, bias\n"
+            "    bias = base_layer.bias\n"
+            "    return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, bias\n",
+            4, 59, "`bias` is unbound here on every path (UnboundLocalError); it is bound only at line 5",
+        ),
+        Invalid(
+            "def f(a):\n    if a:\n        x = 1\n    return x\n",
+            4, 12, "`x` may be unbound here: it is bound at line 3, but not on every path to this line",
+        ),
+        Invalid(
+            "import contextlib\n\ndef f():\n    with contextlib.suppress(KeyError):\n        v = {}['k']\n    return v\n",
+            6, 12, "`v` may be unbound here: it is bound at line 5, but not on every path to this line",
+        ),
+        Invalid(
+            "def f(xs):\n    for x in xs:\n        total = total + x\n    return 0\n",
+            3, 17, "`total` is unbound on the first pass of the loop at line 2; it is bound later in the loop, at line 3",
+        ),
+        Invalid(
+            "def outer(flag):\n    if flag:\n        x = 1\n    def inner():\n        return x\n    return inner()\n",
+            5, 16, "`x` may be unbound when `inner` is called at line 6: it is bound at line 3, but not on every path to that call",
+        ),
+    ]
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for use in ctx.flow.uses:
+            lines = None
+            if use.kind == "unbound":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = f"`{use.name}` is unbound here on every path (UnboundLocalError)"
+                if lines:
+                    msg += f"; it is bound only at {_lines_text(lines)}"
+            elif use.kind == "maybe":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
+                       "but not on every path to this line")
+            elif use.kind == "first_iteration":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = (f"`{use.name}` is unbound on the first pass of the loop at line {use.other_line}; "
+                       f"it is bound later in the loop, at {_lines_text(lines)}")
+            elif use.kind == "closure":
+                lines = binding_lines(use.scope_node, use.name)
+                callee = use.detail
+                if use.certain:
+                    msg = (f"`{use.name}` is unbound when `{callee}` is called at line {use.other_line}"
+                           f" (NameError); it is bound at {_lines_text(lines)}")
+                else:
+                    msg = (f"`{use.name}` may be unbound when `{callee}` is called at line {use.other_line}: "
+                           f"it is bound at {_lines_text(lines)}, but not on every path to that call")
+            else:
+                continue
+            yield report_at(use.node, msg)
+

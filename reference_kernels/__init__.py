@@ -1,0 +1,1 @@
+"""Reference Triton LoRA kernels (filled by the reference-kernels issue)."""
