@@ -99,6 +99,11 @@ def atom(expr: ast.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
                 return _truthy(len_subj, True)
             if isinstance(op, ast.Lt):
                 return _truthy(len_subj, False)
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            lits = [literal_value(e) for e in right.elts]
+            text = subject_text(left)
+            if text is not None and lits and all(lit is not None for lit in lits):
+                return (("in", text, frozenset(lits)), _names(left), isinstance(op, ast.In))
         if isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
             lit = literal_value(right)
             subj = left
@@ -134,22 +139,40 @@ def assume(path: Path, key: tuple, value: bool) -> Optional[Path]:
         return None
     if (key, value) in facts:
         return path
-    if key[0] == "eq":
-        subj, lit = key[1], key[2]
-        for (k, v) in facts:
-            if not v and k[0] != "truthy":
-                continue
-            if k[0] == "eq" and k[1] == subj and value and v and k[2] != lit:
-                return None
-            if k[0] == "truthy" and k[1] == subj and value:
-                t = literal_truth(lit)
-                if t is not None and t != v:
-                    return None
-    elif key[0] == "truthy":
-        subj = key[1]
-        for (k, v) in facts:
-            if v and k[0] == "eq" and k[1] == subj:
-                t = literal_truth(k[2])
-                if t is not None and t != value:
-                    return None
-    return path.with_facts(facts | {(key, value)})
+    new = facts | {(key, value)}
+    if key[0] in ("eq", "in", "truthy") and not _consistent(new, key[1]):
+        return None
+    return path.with_facts(new)
+
+
+def _consistent(facts: frozenset, subj: str) -> bool:
+    """Can `subj` take one value that satisfies every eq / in / truthy fact about it?"""
+    candidates: Optional[set] = None  # None: unconstrained
+    excluded: set = set()
+    truth: Optional[bool] = None
+    for (k, v) in facts:
+        if k[1] != subj:
+            continue
+        kind = k[0]
+        if kind == "eq":
+            if v:
+                candidates = {k[2]} if candidates is None else candidates & {k[2]}
+            else:
+                excluded.add(k[2])
+        elif kind == "in":
+            if v:
+                candidates = set(k[2]) if candidates is None else candidates & k[2]
+            else:
+                excluded |= k[2]
+        elif kind == "truthy":
+            truth = v
+    if candidates is None:
+        if truth is not None:
+            # x truthy and x == None / 0 / "" cannot hold together (handled via candidates), and
+            # "x is not None" says nothing about truthiness; nothing else to check
+            return True
+        return True
+    candidates -= excluded
+    if truth is not None:
+        candidates = {c for c in candidates if literal_truth(c) in (None, truth)}
+    return bool(candidates)

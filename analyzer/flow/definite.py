@@ -24,10 +24,10 @@ Limits, by design (each errs towards silence):
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from analyzer.flow.conditions import assume, atom, literal_truth
+from analyzer.flow.conditions import assume, atom, literal_truth, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
     ScopeBindings,
@@ -167,6 +167,16 @@ class _ModuleContext:
 
     def _scan(self, tree: ast.Module) -> None:
         for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in _NORETURN_CALLS:
+                        self.noreturn.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        for full in _NORETURN_CALLS:
+                            if full.startswith(alias.name + "."):
+                                self.noreturn.add(alias.asname + full[len(alias.name):])
             if isinstance(node, ast.Global):
                 self.global_names.update(node.names)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -268,6 +278,7 @@ class _Runner:
         self.local_defs: dict[str, ast.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         self.nested: list[tuple[ast.AST, str]] = []
+        self.optional_params = _optional_params(info.node)
         self._prepare_nested_defs()
 
     # ---- setup
@@ -393,6 +404,10 @@ class _Runner:
         if self.info.kind == "module" and self.module.dynamic:
             return
         certain = not any(p.maybe & mask for p in state)
+        if self.info.kind != "function" and not certain:
+            # module and class bodies bind optional features under availability checks
+            # (`if is_torch_available(): ...`) whose correlations are invisible here
+            return
         if certain:
             self.report(node, name, "unbound", certain=True)
             return
@@ -405,7 +420,32 @@ class _Runner:
             return
         if any(p.imprecise for p in unbound):
             return
+        if all(p.loopzero & mask for p in unbound):
+            self.report(node, name, "maybe_loop")
+            return
+        if self._argument_contract(state, unbound, mask):
+            self.report(node, name, "maybe_argument")
+            return
+        if name not in self.b.nonimport_bound:
+            # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
+            # that imply availability; a path-insensitive report there would be noise
+            return
         self.report(node, name, "maybe")
+
+    def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
+        """True when the name is unbound only for some values of optional arguments: every
+        unbound path assumed a fact about a parameter with a default that a bound path denies."""
+        if not self.optional_params:
+            return False
+        bound_facts = set()
+        for p in state:
+            if p.bound & mask:
+                bound_facts |= p.facts
+        for p in unbound:
+            if not any(k[1] in self.optional_params and (k, not v) in bound_facts for (k, v) in p.facts
+                       if k[0] in ("eq", "truthy", "in")):
+                return False
+        return True
 
     def _resolves_outside(self, name: str) -> bool:
         if self.info.kind == "class":
@@ -423,6 +463,8 @@ class _Runner:
         """A name that is not local here: enclosing functions, then module, then builtins."""
         scope = self.info.parent if self.info.kind != "module" else None
         if self.info.kind == "function" and name in self.b.nonlocals:
+            return
+        if self.info.dynamic:
             return
         while scope is not None:
             if scope.kind == "function" and name in scope.locals:
@@ -570,7 +612,7 @@ class _Runner:
             if any(isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
                 state = self.bind(state, nl)
             else:
-                state = join([Path(p.bound, p.maybe | mask, p.facts, p.carried, p.imprecise, p.shapes) for p in state])
+                state = join([replace(p, maybe=p.maybe | mask) for p in state])
         return state
 
     # ---- conditions
@@ -725,7 +767,27 @@ class _Runner:
         shape = self.shape_of(state, node.value)
         for t in node.targets:
             state = self.assign_target(state, t, shape)
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            state = self.value_fact(state, node.targets[0].id, node.value)
         return state
+
+    def value_fact(self, state: tuple, name: str, value: ast.expr) -> tuple:
+        """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
+        key = None
+        if isinstance(value, ast.Constant):
+            lit = literal_value(value)
+            if lit is not None:
+                key, truth = ("eq", name, lit), True
+        elif isinstance(value, (ast.List, ast.Tuple, ast.Dict, ast.Set)) and not value.__dict__.get("elts", value.__dict__.get("keys")):
+            key, truth = ("truthy", name), False
+        if key is None:
+            return state
+        self.fact_names[key] = frozenset({name})
+        out = []
+        for p in state:
+            q = assume(p, key, truth)
+            out.append(q if q is not None else p)
+        return join(out)
 
     def s_AugAssign(self, state, node):
         state = self.expr(state, node.value)
@@ -810,12 +872,26 @@ class _Runner:
         return t
 
     def s_If(self, state, node):
-        t, f = self.cond(state, node.test)
+        chain = _elif_chain(node)
         self.branch_depth += 1
-        t = self.block(t, node.body)
-        f = self.block(f, node.orelse)
+        outs = []
+        cur = state
+        for link in chain:
+            self.branch_depth -= 1
+            t, cur = self.cond(cur, link.test)
+            self.branch_depth += 1
+            outs.append(self.block(t, link.body))
+        last = chain[-1]
+        if len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None:
+            # `if x == "a": v = ... elif x == "b": v = ...` with no else is a dispatch over values
+            # the code means to be exhaustive: the fall-through counts as binding what every arm binds
+            common = set.intersection(*(collect_bindings(link.body).bound for link in chain))
+            for name in sorted(common):
+                cur = self.bind(cur, name)
+        else:
+            cur = self.block(cur, last.orelse)
         self.branch_depth -= 1
-        return join(t, f)
+        return join(cur, *outs)
 
     def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
                     extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
@@ -828,8 +904,8 @@ class _Runner:
         head = []
         for p in self.invalidate_all(state, assigned | _attr_targets(body)):
             new = body_mask & ~p.maybe
-            head.append(Path(p.bound & ~deleted_mask, p.maybe | body_mask, p.facts,
-                             (p.carried | new) & ~p.bound, p.imprecise, p.shapes))
+            head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
+                                carried=(p.carried | new) & ~p.bound))
         frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1)
         return join(head), frame
 
@@ -850,7 +926,7 @@ class _Runner:
         entry = self.assign_target(entry, node.target)
         end = self._run_loop(head, entry, node.body, frame)
         # exits: zero iterations from the original state, or the end of any pass
-        zero = EMPTY if nonempty_known else self._iter_split(state, node.iter)[2]
+        zero = EMPTY if nonempty_known else _zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         exit_state = join(zero, _uncarry(end), _uncarry(join(*frame.continues)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
@@ -862,7 +938,7 @@ class _Runner:
     def _iter_split(self, state: tuple, it: ast.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
         lit_nonempty = _literal_nonempty(it)
-        if lit_nonempty is True:
+        if lit_nonempty is True or _model_structure(it):
             return True, state, EMPTY
         subject = _iter_subject(it)
         if subject is None:
@@ -877,7 +953,7 @@ class _Runner:
         end = self._run_loop(head, t, node.body, frame)
         # after the body, the test runs again
         _, f_again = self.cond(_uncarry(join(end, *frame.continues)), node.test) if (end or frame.continues) else (EMPTY, EMPTY)
-        exit_state = join(first_f, f_again)
+        exit_state = join(_zero_pass(first_f, frame.body_mask), f_again)
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
@@ -924,7 +1000,7 @@ class _Runner:
         mask = self.mask_of(inner.bound)
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | _attr_targets(body))
-        return join([Path(p.bound & ~dmask, p.maybe | mask, p.facts, p.carried, p.imprecise, p.shapes) for p in state])
+        return join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
 
     def s_Try(self, state, node):
         catches_nameerror = any(_catches_nameerror(h) for h in node.handlers)
@@ -1023,6 +1099,63 @@ class _Runner:
                 self.report(sub, name, "undefined")
 
 
+def _elif_chain(node: ast.If) -> list[ast.If]:
+    chain = [node]
+    while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], ast.If):
+        chain.append(chain[-1].orelse[0])
+    return chain
+
+
+def _test_subject(test: ast.expr) -> Optional[str]:
+    """The value a dispatch test looks at: `x` in `x == 1`, `x in (...)`, `isinstance(x, T)`."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], (ast.Eq, ast.Is, ast.In)):
+            return ast.dump(test.left)
+    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
+            and test.func.id in ("isinstance", "issubclass", "hasattr") and test.args):
+        return ast.dump(test.args[0])
+    return None
+
+
+def _test_subjects(test: ast.expr) -> set[str]:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        out: set[str] = set()
+        for v in test.values:
+            out |= _test_subjects(v)
+        return out
+    subj = _test_subject(test)
+    return {subj} if subj is not None else set()
+
+
+def _dispatch_subject(chain: list[ast.If]) -> Optional[str]:
+    """The value every test of an if/elif chain looks at, if there is one."""
+    common = _test_subjects(chain[0].test)
+    for link in chain[1:]:
+        common &= _test_subjects(link.test)
+    return min(common) if common else None
+
+
+_STRUCTURE_ROOTS = {"self", "config", "cls"}
+
+
+def _model_structure(it: ast.expr) -> bool:
+    """Iterating over the object's own structure (`self.layers`, `range(config.num_layers)`):
+    taken to be non-empty. Loops over arguments are not."""
+    node = it
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS | {"range", "zip"} and node.args:
+        node = node.args[-1] if node.func.id == "range" else node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEWS:
+        node = node.func.value
+    if isinstance(node, ast.BinOp):
+        return False
+    root = node
+    while isinstance(root, (ast.Attribute, ast.Subscript)):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id in _STRUCTURE_ROOTS and root is not node
+
+
 def _walk_body(body: list[ast.stmt]):
     stack: list[ast.AST] = list(body)
     while stack:
@@ -1035,7 +1168,12 @@ def _uncarry(state: tuple) -> tuple:
     """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound"."""
     if not any(p.carried for p in state):
         return state
-    return join([Path(p.bound, p.maybe, p.facts, 0, p.imprecise, p.shapes) for p in state])
+    return join([replace(p, carried=0) for p in state])
+
+
+def _zero_pass(state: tuple, body_mask: int) -> tuple:
+    """The exit of a loop that ran zero times: what only its body binds is unbound "by loop"."""
+    return join([replace(p, loopzero=p.loopzero | (body_mask & ~p.bound)) for p in state])
 
 
 def _targets(stmt: ast.stmt) -> list[ast.expr]:
@@ -1052,6 +1190,18 @@ def _attr_targets(body: list[ast.stmt]) -> set[str]:
             if text is not None:
                 out.add(text)
     return out
+
+
+def _optional_params(node: ast.AST) -> frozenset[str]:
+    """Parameters with a default value (`labels=None`, `output_attentions=False`)."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, ast.arguments):
+        return frozenset()
+    positional = list(args.posonlyargs) + list(args.args)
+    with_default = positional[len(positional) - len(args.defaults):] if args.defaults else []
+    out = {a.arg for a in with_default}
+    out |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+    return frozenset(out)
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:

@@ -65,6 +65,8 @@ class ScopeBindings:
     type_checking_only: set[str] = field(default_factory=set)
     # names bound by something other than a def/class statement
     nondef_bound: set[str] = field(default_factory=set)
+    # names bound by something other than an import
+    nonimport_bound: set[str] = field(default_factory=set)
 
 
 _DYNAMIC_WRITERS = {"locals", "vars", "globals"}
@@ -97,13 +99,16 @@ def collect_bindings(body: list[ast.stmt] | list[ast.AST]) -> ScopeBindings:
     return out
 
 
-def _bind(out: ScopeBindings, name: str, in_tc: bool, tc_bound: set[str], via_def: bool = False) -> None:
+def _bind(out: ScopeBindings, name: str, in_tc: bool, tc_bound: set[str], via_def: bool = False,
+          via_import: bool = False) -> None:
     if in_tc:
         tc_bound.add(name)
     else:
         out.bound.add(name)
     if not via_def:
         out.nondef_bound.add(name)
+    if not via_import:
+        out.nonimport_bound.add(name)
 
 
 def _walk_block(nodes, out: ScopeBindings, in_type_checking: bool, tc_bound: set[str]) -> None:
@@ -137,7 +142,7 @@ def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str
                 out.star_import = True
                 continue
             name = alias.asname or alias.name.split(".")[0]
-            _bind(out, name, in_tc, tc_bound)
+            _bind(out, name, in_tc, tc_bound, via_import=True)
         return
     if isinstance(node, ast.If) and _is_type_checking(node.test):
         _walk_block(node.body, out, True, tc_bound)

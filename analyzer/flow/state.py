@@ -32,18 +32,22 @@ class Path:
     imprecise: bool = False
     # local index -> tuple shape of the value last assigned (see analyzer.flow.shapes)
     shapes: tuple = ()
+    # names unbound on this path only because a loop that binds them ran zero times
+    loopzero: int = 0
 
     def bind(self, mask: int) -> "Path":
-        return Path(self.bound | mask, self.maybe | mask, self.facts, self.carried & ~mask, self.imprecise, self.shapes)
+        return Path(self.bound | mask, self.maybe | mask, self.facts, self.carried & ~mask, self.imprecise,
+                    self.shapes, self.loopzero & ~mask)
 
     def unbind(self, mask: int) -> "Path":
-        return Path(self.bound & ~mask, self.maybe & ~mask, self.facts, self.carried & ~mask, self.imprecise, self.shapes)
+        return Path(self.bound & ~mask, self.maybe & ~mask, self.facts, self.carried & ~mask, self.imprecise,
+                    self.shapes, self.loopzero & ~mask)
 
     def with_facts(self, facts: Facts) -> "Path":
-        return Path(self.bound, self.maybe, facts, self.carried, self.imprecise, self.shapes)
+        return Path(self.bound, self.maybe, facts, self.carried, self.imprecise, self.shapes, self.loopzero)
 
     def with_shapes(self, shapes: tuple) -> "Path":
-        return Path(self.bound, self.maybe, self.facts, self.carried, self.imprecise, shapes)
+        return Path(self.bound, self.maybe, self.facts, self.carried, self.imprecise, shapes, self.loopzero)
 
 
 State = tuple  # tuple[Path, ...]; empty = unreachable
@@ -56,7 +60,8 @@ def _merge_two(a: Path, b: Path, facts: Facts) -> Path:
     # a name stays "carried" only if, on each side, it is either bound or carried
     carried = ((a.carried | a.bound) & (b.carried | b.bound)) & ~bound
     shapes = a.shapes if a.shapes == b.shapes else tuple(s for s in a.shapes if s in b.shapes)
-    return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes)
+    loopzero = ((a.loopzero | a.bound) & (b.loopzero | b.bound)) & ~bound
+    return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes, loopzero)
 
 
 def join(*states: Iterable[Path]) -> tuple:
@@ -82,4 +87,5 @@ def widen(paths: Iterable[Path]) -> Path:
         common &= p.facts
         acc = _merge_two(acc, p, acc.facts)
         imprecise = True
-    return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, imprecise or acc.imprecise, acc.shapes)
+    return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, imprecise or acc.imprecise, acc.shapes,
+                acc.loopzero)

@@ -44,6 +44,18 @@ def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
     return [r for r in func.returns if r.shape is not None or r.starred_head is not None]
 
 
+def _majority(records: list[ReturnRecord], key):
+    """(majority key, first record with it); ties go to the key seen first."""
+    if not records:
+        return None, None
+    counts = Counter(key(r) for r in records)
+    best = max(counts.values())
+    for r in records:
+        if counts[key(r)] == best:
+            return key(r), r
+    return None, None
+
+
 def _values(n: int) -> str:
     return f"{n} value" if n == 1 else f"{n} values"
 
@@ -127,24 +139,28 @@ class ReturnShapeMismatch(Rule):
     def _check_function(self, func: FunctionFlow, returns: list[ReturnRecord]) -> Iterable[Report]:
         exact = [r for r in returns if r.shape is not None and r.starred_head is None]
         starred = [r for r in returns if r.starred_head is not None]
-        counts = Counter(r.shape for r in exact)
         reported: set[int] = set()
-        if len(counts) > 1:
-            first_line = {}
-            for r in exact:
-                first_line.setdefault(r.shape, r.line)
-            best = max(counts.values())
-            # majority shape; on a tie the earliest wins, so the later return is the one reported
-            majority = min((s for s, c in counts.items() if c == best), key=lambda s: first_line[s])
-            witness = next(r for r in exact if r.shape == majority)
-            for r in exact:
-                if r.shape != majority:
+        # 1. arity: the majority count wins; on a tie the earliest, so the later return is reported
+        arity_major, arity_witness = _majority(exact, lambda r: len(r.shape))
+        for r in exact:
+            if len(r.shape) != arity_major:
+                reported.add(id(r))
+                yield self._report(func, r, _values(len(r.shape)), str(arity_major), arity_witness.line)
+        # 2. nesting, among returns of the majority arity; a slot that some return fills with a
+        # literal None says nothing about nesting (an optional pair is often None)
+        same = [r for r in exact if len(r.shape) == arity_major]
+        none_slots: set[int] = set()
+        for r in same:
+            none_slots |= r.site().none_slots
+        norm = {id(r): tuple(None if i in none_slots else item for i, item in enumerate(r.shape)) for r in same}
+        if len(set(norm.values())) > 1:
+            shape_major, shape_witness = _majority(same, lambda r: norm[id(r)])
+            for r in same:
+                if norm[id(r)] != shape_major:
                     reported.add(id(r))
-                    if len(r.shape) != len(majority):
-                        here, other = _values(len(r.shape)), str(len(majority))
-                    else:
-                        here, other = describe_shape(r.shape), short_shape(majority)
-                    yield self._report(func, r, here, other, witness.line)
+                    yield self._report(func, r, describe_shape(r.shape), short_shape(shape_witness.shape),
+                                       shape_witness.line)
+        # 3. a starred return fixes a lower bound
         for s in starred:
             for r in exact:
                 if id(r) not in reported and len(r.shape) < s.starred_head:

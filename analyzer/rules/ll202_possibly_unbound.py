@@ -105,6 +105,14 @@ class PossiblyUnbound(Rule):
                 lines = binding_lines(use.scope_node, use.name)
                 msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
                        "but not on every path to this line")
+            elif use.kind == "maybe_argument":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
+                       "but not for every value of an optional argument")
+            elif use.kind == "maybe_loop":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
+                       "inside a loop that may run zero times")
             elif use.kind == "first_iteration":
                 lines = binding_lines(use.scope_node, use.name)
                 msg = (f"`{use.name}` is unbound on the first pass of the loop at line {use.other_line}; "
