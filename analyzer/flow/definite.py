@@ -278,7 +278,7 @@ class _Runner:
         self.local_defs: dict[str, ast.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         self.nested: list[tuple[ast.AST, str]] = []
-        self.optional_params = _optional_params(info.node)
+        self.optional_params = optional_params(info.node)
         self._prepare_nested_defs()
 
     # ---- setup
@@ -778,8 +778,7 @@ class _Runner:
             lit = literal_value(value)
             if lit is not None:
                 key, truth = ("eq", name, lit), True
-        elif isinstance(value, (ast.List, ast.Tuple, ast.Dict, ast.Set)) and not value.__dict__.get("elts", value.__dict__.get("keys")):
-            key, truth = ("truthy", name), False
+        # (empty containers are not recorded: `xs = []` is usually filled by `xs.append` later)
         if key is None:
             return state
         self.fact_names[key] = frozenset({name})
@@ -885,7 +884,9 @@ class _Runner:
         if len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None:
             # `if x == "a": v = ... elif x == "b": v = ...` with no else is a dispatch over values
             # the code means to be exhaustive: the fall-through counts as binding what every arm binds
-            common = set.intersection(*(collect_bindings(link.body).bound for link in chain))
+            # (arms that raise or return do not count: they never reach the use)
+            arms = [collect_bindings(link.body).bound for link, out in zip(chain, outs) if out]
+            common = set.intersection(*arms) if arms else set()
             for name in sorted(common):
                 cur = self.bind(cur, name)
         else:
@@ -1192,7 +1193,7 @@ def _attr_targets(body: list[ast.stmt]) -> set[str]:
     return out
 
 
-def _optional_params(node: ast.AST) -> frozenset[str]:
+def optional_params(node: ast.AST) -> frozenset[str]:
     """Parameters with a default value (`labels=None`, `output_attentions=False`)."""
     args = getattr(node, "args", None)
     if not isinstance(args, ast.arguments):

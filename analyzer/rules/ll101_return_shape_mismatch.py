@@ -6,7 +6,7 @@ import ast
 from collections import Counter
 from typing import Iterable, Optional
 
-from analyzer.flow.definite import FunctionFlow, ReturnRecord
+from analyzer.flow.definite import FunctionFlow, ReturnRecord, optional_params
 from analyzer.flow.shapes import describe_shape, short_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 
@@ -41,7 +41,48 @@ def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
         return None
     if _annotation_allows_variants(node.returns):
         return None
-    return [r for r in func.returns if r.shape is not None or r.starred_head is not None]
+    # `return ()` is the usual "nothing" sentinel, not a tuple of the wrong size
+    return [r for r in func.returns
+            if (r.shape is not None and len(r.shape) > 0) or r.starred_head is not None]
+
+
+def _flag_guarded_returns(func: ast.AST) -> set[int]:
+    """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
+    `if value is not None:` with a default): the caller chose the arity, as in `return_dict`-style
+    APIs."""
+    params = optional_params(func)
+    out: set[int] = set()
+
+    def is_flag(test: ast.expr) -> bool:
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return is_flag(test.operand)
+        if isinstance(test, ast.Name):
+            return test.id in params
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            return isinstance(test.left, ast.Name) and test.left.id in params
+        return False
+
+    def walk(stmts: list[ast.stmt], guarded: bool) -> None:
+        for st in stmts:
+            if isinstance(st, ast.Return) and guarded:
+                out.add(id(st))
+            elif isinstance(st, ast.If):
+                flag = is_flag(st.test)
+                walk(st.body, guarded or flag)
+                walk(st.orelse, guarded or flag)
+            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    block = getattr(st, field, None)
+                    if isinstance(block, list):
+                        for item in block:
+                            if isinstance(item, (ast.excepthandler, ast.match_case)):
+                                walk(item.body, guarded)
+                        walk([b for b in block if isinstance(b, ast.stmt)], guarded)
+
+    walk(func.body, False)
+    return out
 
 
 def _majority(records: list[ReturnRecord], key):
@@ -96,6 +137,8 @@ class ReturnShapeMismatch(Rule):
 
     VALID = [
         "def f(a):\n    if a:\n        return 1, 2\n    return 3, 4\n",
+        "def f(x, output_attentions=False):\n    if output_attentions:\n        return x, x\n    return (x,)\n",
+        "def f(path):\n    if not path:\n        return ()\n    return (path,)\n",
         "def f(a) -> tuple[int, ...]:\n    if a:\n        return 1, 2\n    return (3,)\n",
         "def f(a):\n    if a:\n        return 1, 2\n    return g()\n",
         "def f(a):\n    out = (1, 2)\n    if a:\n        return out\n    return 3, 4\n",
@@ -134,7 +177,11 @@ class ReturnShapeMismatch(Rule):
             returns = shape_checked_returns(func)
             if not returns:
                 continue
-            yield from self._check_function(func, returns)
+            reports = list(self._check_function(func, returns))
+            if reports and _flag_guarded_returns(func.node) & {id(r.node) for r in returns}:
+                # one arity is chosen by an argument flag: a deliberate API, not a forgotten slot
+                continue
+            yield from reports
 
     def _check_function(self, func: FunctionFlow, returns: list[ReturnRecord]) -> Iterable[Report]:
         exact = [r for r in returns if r.shape is not None and r.starred_head is None]
