@@ -1,6 +1,6 @@
 """Branch conditions as facts a path can assume.
 
-`atom(expr)` turns a condition into a key: ``("truthy", subject)`` for a plain value, ``("eq",
+`atom(expr)` turns a condition into a key: ``("truthy", subject, None)`` for a plain value, ``("eq",
 subject, literal)`` for ``x == 1`` / ``x is None``, and ``("expr", text)`` for anything else
 side-effect free. Subjects are source-like strings (``self.merged``), so the same test written
 twice gets the same key. `assume` adds a fact to a path, or returns None when the path already
@@ -62,7 +62,7 @@ def literal_value(node: ast.expr):
         text = subject_text(node)
         if text is not None and text.split(".")[-1][:1].isupper():
             # Enum-like constant (Mode.TRAIN); distinct names are taken to be distinct values
-            return ("name", text)
+            return ("name", text, None)
     return None
 
 
@@ -122,14 +122,14 @@ def atom(expr: ast.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
     text = subject_text(expr)
     if text is None:
         return None
-    return (("truthy", text), _names(expr), True)
+    return (("truthy", text, None), _names(expr), True)
 
 
 def _truthy(subj: ast.expr, polarity: bool):
     text = subject_text(subj)
     if text is None:
         return None
-    return (("truthy", text), _names(subj), polarity)
+    return (("truthy", text, None), _names(subj), polarity)
 
 
 def assume(path: Path, key: tuple, value: bool) -> Optional[Path]:
