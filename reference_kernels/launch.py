@@ -20,7 +20,11 @@ KERNEL_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 @dataclass(frozen=True)
 class BlockConfig:
-    """Tile sizes of one launch.  Every block size is a ``tl.dot`` dimension."""
+    """Tile sizes of one launch.
+
+    The block sizes a kernel uses are ``tl.dot`` dimensions; the one or two it
+    ignores are kept legal too, so that one test covers every field.
+    """
 
     block_m: int
     block_n: int
@@ -30,18 +34,39 @@ class BlockConfig:
     num_stages: int = 3
 
 
+class KernelConfigs(NamedTuple):
+    """The block configs of every kernel for one operand width."""
+
+    fused_decode: BlockConfig  # M <= 16
+    fused_small: BlockConfig  # M <= 128
+    fused_large: BlockConfig
+    shrink: BlockConfig  # block_n unused: the shrink's N is the rank block
+    weight_grad: BlockConfig  # block_m: the token (reduction) block; block_n: the column block
+
+
 # One config per regime instead of @triton.autotune: several configs fail to
 # autotune without a GPU, and these follow the usual H100 bf16 GEMM choices.
-# fp32 halves block_k so three pipeline stages still fit in shared memory.
-FUSED_DECODE = BlockConfig(block_m=16, block_n=64, block_k=128, num_warps=4, num_stages=4)
-FUSED_SMALL = BlockConfig(block_m=64, block_n=128, block_k=64, num_warps=4, num_stages=4)
-FUSED_LARGE = BlockConfig(block_m=128, block_n=128, block_k=64, num_warps=8, num_stages=3)
-FUSED_LARGE_FP32 = BlockConfig(block_m=128, block_n=128, block_k=32, num_warps=8, num_stages=3)
-# block_n is unused by the shrink (its N is the rank block).
-SHRINK = BlockConfig(block_m=64, block_n=16, block_k=128, num_warps=4, num_stages=3)
-# block_m is the reduction (token) block, block_n the column block of dA / dBᵀ.
-WEIGHT_GRAD = BlockConfig(block_m=64, block_n=128, block_k=16, num_warps=4, num_stages=3)
-ALL_CONFIGS = (FUSED_DECODE, FUSED_SMALL, FUSED_LARGE, FUSED_LARGE_FP32, SHRINK, WEIGHT_GRAD)
+# The pipelined tiles stay under ~100 KiB of shared memory so that they also
+# fit an A100 (164 KiB); fp32 halves block_k to stay there.
+HALF_CONFIGS = KernelConfigs(
+    fused_decode=BlockConfig(block_m=16, block_n=64, block_k=128, num_warps=4, num_stages=4),
+    fused_small=BlockConfig(block_m=64, block_n=128, block_k=64, num_warps=4, num_stages=4),
+    fused_large=BlockConfig(block_m=128, block_n=128, block_k=64, num_warps=8, num_stages=3),
+    shrink=BlockConfig(block_m=64, block_n=16, block_k=128, num_warps=4, num_stages=3),
+    weight_grad=BlockConfig(block_m=64, block_n=128, block_k=16, num_warps=4, num_stages=3),
+)
+FP32_CONFIGS = KernelConfigs(
+    fused_decode=BlockConfig(block_m=16, block_n=64, block_k=64, num_warps=4, num_stages=4),
+    fused_small=BlockConfig(block_m=64, block_n=128, block_k=32, num_warps=4, num_stages=4),
+    fused_large=BlockConfig(block_m=128, block_n=128, block_k=32, num_warps=8, num_stages=3),
+    shrink=BlockConfig(block_m=64, block_n=16, block_k=64, num_warps=4, num_stages=3),
+    weight_grad=BlockConfig(block_m=32, block_n=128, block_k=16, num_warps=4, num_stages=3),
+)
+
+
+def configs_for(dtype: torch.dtype) -> KernelConfigs:
+    return FP32_CONFIGS if dtype == torch.float32 else HALF_CONFIGS
+
 
 MIN_RANK_BLOCK = 16  # 16-bit tl.dot needs K >= 16 on NVIDIA GPUs; ranks 1..15 are padded
 MAX_RANK_BLOCK = 64  # larger ranks loop over 64-wide chunks to bound registers
@@ -56,17 +81,19 @@ def rank_block(rank: int) -> int:
 def dot_block_sizes(rank: int) -> list[int]:
     """Every block size any kernel uses as a ``tl.dot`` dimension for ``rank``."""
     sizes = [rank_block(rank)]
-    for config in ALL_CONFIGS:
-        sizes += [config.block_m, config.block_n, config.block_k]
+    for configs in (HALF_CONFIGS, FP32_CONFIGS):
+        for config in configs:
+            sizes += [config.block_m, config.block_n, config.block_k]
     return sizes
 
 
 def fused_config(m: int, dtype: torch.dtype) -> BlockConfig:
+    configs = configs_for(dtype)
     if m <= 16:
-        return FUSED_DECODE
+        return configs.fused_decode
     if m <= 128:
-        return FUSED_SMALL
-    return FUSED_LARGE_FP32 if dtype == torch.float32 else FUSED_LARGE
+        return configs.fused_small
+    return configs.fused_large
 
 
 def load_kernels() -> Optional[ModuleType]:
@@ -118,13 +145,14 @@ def shrink(x2d: torch.Tensor, lora_A: torch.Tensor, kernels: ModuleType) -> torc
     out = torch.empty((m, rank), device=x2d.device, dtype=torch.float32)
     block_r = rank_block(rank)
     flags = _flags(kernels, x2d.dtype)
-    grid = (_cdiv(m, SHRINK.block_m), _cdiv(rank, block_r))
+    config = configs_for(x2d.dtype).shrink
+    grid = (_cdiv(m, config.block_m), _cdiv(rank, block_r))
     kernels.shrink_kernel[grid](
         x2d, lora_A, out, m, k, rank,
         x2d.stride(0), x2d.stride(1), lora_A.stride(0), lora_A.stride(1), out.stride(0), out.stride(1),
-        BLOCK_M=SHRINK.block_m, BLOCK_K=SHRINK.block_k, BLOCK_R=block_r,
+        BLOCK_M=config.block_m, BLOCK_K=config.block_k, BLOCK_R=block_r,
         UPCAST=flags.upcast, PRECISION=flags.precision,
-        num_warps=SHRINK.num_warps, num_stages=SHRINK.num_stages)
+        num_warps=config.num_warps, num_stages=config.num_stages)
     return out
 
 
@@ -154,13 +182,13 @@ def fused_linear(x2d: torch.Tensor, weight: torch.Tensor, low_rank: torch.Tensor
     return y
 
 
-def _split_count(rows: int, tiles: int, device: torch.device, interpreted: bool) -> int:
+def _split_count(rows: int, tiles: int, block_m: int, device: torch.device, interpreted: bool) -> int:
     # Few output tiles (r x K is small) would leave most SMs idle while each
     # walks all M rows; split the rows so about two programs run per SM.
     if interpreted or device.type != "cuda":
         return 1
     sms = torch.cuda.get_device_properties(device).multi_processor_count
-    return max(1, min(_cdiv(2 * sms, tiles), _cdiv(rows, 4 * WEIGHT_GRAD.block_m)))
+    return max(1, min(_cdiv(2 * sms, tiles), _cdiv(rows, 4 * block_m)))
 
 
 def weight_grad(p: torch.Tensor, q: torch.Tensor, scaling: float, kernels: ModuleType) -> torch.Tensor:
@@ -168,9 +196,10 @@ def weight_grad(p: torch.Tensor, q: torch.Tensor, scaling: float, kernels: Modul
     m, rank = p.shape
     c = q.shape[1]
     block_r = rank_block(rank)
-    tiles = _cdiv(rank, block_r) * _cdiv(c, WEIGHT_GRAD.block_n)
-    splits = _split_count(m, tiles, q.device, is_interpreted(kernels))
-    rows_per_split = _cdiv(_cdiv(m, splits), WEIGHT_GRAD.block_m) * WEIGHT_GRAD.block_m
+    config = configs_for(q.dtype).weight_grad
+    tiles = _cdiv(rank, block_r) * _cdiv(c, config.block_n)
+    splits = _split_count(m, tiles, config.block_m, q.device, is_interpreted(kernels))
+    rows_per_split = _cdiv(_cdiv(m, splits), config.block_m) * config.block_m
     splits = _cdiv(m, rows_per_split)
     partial = torch.empty((splits, rank, c), device=q.device, dtype=torch.float32)
     flags = _flags(kernels, q.dtype)
@@ -178,9 +207,9 @@ def weight_grad(p: torch.Tensor, q: torch.Tensor, scaling: float, kernels: Modul
         p, q, partial, m, rank, c, scaling, rows_per_split,
         p.stride(0), p.stride(1), q.stride(0), q.stride(1),
         partial.stride(0), partial.stride(1), partial.stride(2),
-        BLOCK_M=WEIGHT_GRAD.block_m, BLOCK_R=block_r, BLOCK_C=WEIGHT_GRAD.block_n,
+        BLOCK_M=config.block_m, BLOCK_R=block_r, BLOCK_C=config.block_n,
         UPCAST=flags.upcast, PRECISION=flags.precision,
-        num_warps=WEIGHT_GRAD.num_warps, num_stages=WEIGHT_GRAD.num_stages)
+        num_warps=config.num_warps, num_stages=config.num_stages)
     return partial[0] if splits == 1 else partial.sum(0)
 
 

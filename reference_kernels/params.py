@@ -20,6 +20,7 @@ class Reason(enum.Enum):
 
     NOT_LORA_LINEAR = "not a PEFT LoRA Linear layer"
     UNSUPPORTED_BASE_LAYER = "base layer is not a plain nn.Linear (subclass forward or hooks)"
+    NESTED_BASE_LAYER = "base layer is wrapped by another layer whose forward would run too"
     QUANTIZED_WEIGHT = "quantized base weight the kernel cannot read"
     FAN_IN_FAN_OUT = "fan_in_fan_out weight layout (Conv1D target)"
     MERGED_WHILE_DISABLED = "merged adapters while disabled: PEFT unmerges first"
@@ -34,9 +35,10 @@ class Reason(enum.Enum):
 # Reasons that cannot change after the layer is built: the patcher leaves such
 # layers alone instead of re-checking them on every call.
 STRUCTURAL_REASONS = frozenset({Reason.NOT_LORA_LINEAR, Reason.UNSUPPORTED_BASE_LAYER,
-                                Reason.QUANTIZED_WEIGHT, Reason.FAN_IN_FAN_OUT})
+                                Reason.NESTED_BASE_LAYER, Reason.QUANTIZED_WEIGHT, Reason.FAN_IN_FAN_OUT})
 
-_KERNEL_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+# float64 runs on the torch fallback; int8, fp8 and packed 4-bit weights need a dequantizing kernel.
+_READABLE_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,12 @@ def _structural_reason(module: nn.Module, base: nn.Module) -> Optional[Reason]:
     lora_linear = _lora_linear_class()
     if lora_linear is None or not isinstance(module, lora_linear):
         return Reason.NOT_LORA_LINEAR
+    if module.fan_in_fan_out:
+        return Reason.FAN_IN_FAN_OUT
     weight = getattr(base, "weight", None)
-    if weight is not None and getattr(weight, "quant_state", None) is not None:
+    if not isinstance(weight, torch.Tensor):
+        return Reason.UNSUPPORTED_BASE_LAYER
+    if getattr(weight, "quant_state", None) is not None or weight.dtype not in _READABLE_DTYPES:
         return Reason.QUANTIZED_WEIGHT
     if not isinstance(base, nn.Linear) or type(base).forward is not nn.Linear.forward:
         # bitsandbytes and other quantized linears subclass nn.Linear with their own forward.
@@ -96,10 +102,10 @@ def _structural_reason(module: nn.Module, base: nn.Module) -> Optional[Reason]:
     if "forward" in vars(base) or base._forward_hooks or base._forward_pre_hooks:
         # An accelerate offload hook or a user hook would be skipped by the kernel.
         return Reason.UNSUPPORTED_BASE_LAYER
-    if base.weight.dtype not in _KERNEL_DTYPES:
-        return Reason.QUANTIZED_WEIGHT
-    if module.fan_in_fan_out:
-        return Reason.FAN_IN_FAN_OUT
+    if module.base_layer is not base:
+        # PEFT calls module.base_layer, i.e. the intermediate layer's forward
+        # (another tuner adding its own delta); the kernel would skip it.
+        return Reason.NESTED_BASE_LAYER
     return None
 
 
@@ -136,7 +142,7 @@ def get_lora_parameters(module: nn.Module, adapter_names: Optional[Sequence[str]
     every path; see :class:`LoraParameters`.
     """
     base = _base_layer(module)
-    weight = base.weight
+    weight = getattr(base, "weight", None)
     bias = getattr(base, "bias", None)
     quant_state = getattr(weight, "quant_state", None)
     reason = _structural_reason(module, base) or _state_reason(module, adapter_names)
