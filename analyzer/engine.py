@@ -9,11 +9,13 @@ from typing import Iterable, Optional, Sequence
 
 from analyzer.diagnostics import Diagnostic
 from analyzer.flow.definite import analyze_module
+from analyzer.flow.project import ModuleSummary, ProjectIndex, UnpackRecord, summarize_module
 from analyzer.rules import ALL_RULES
-from analyzer.rules.base import Report, Rule, RuleContext
+from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.source import DecodeFailure, SourceText, decode_source
 
-__all__ = ["Selection", "lint_source", "lint_file", "is_selected"]
+__all__ = ["Selection", "FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_file",
+           "lint_sources", "is_selected"]
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
@@ -64,13 +66,25 @@ def _suppressed(source: SourceText, d: Diagnostic) -> bool:
     return not codes or d.code in codes
 
 
-def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
-    """All findings for one file's content. Never raises on bad input."""
+@dataclass
+class FileAnalysis:
+    """One file's findings from the per-file rules, plus what cross-file rules need from it."""
+
+    path: str
+    diagnostics: list[Diagnostic]
+    summary: Optional[ModuleSummary] = None
+    # line -> codes silenced there (empty set: every code), for findings added later
+    noqa: dict[int, set[str]] = field(default_factory=dict)
+
+
+def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
+                   rules: Optional[Sequence[Rule]] = None) -> FileAnalysis:
+    """Per-file findings and the module summary for one file's content. Never raises."""
     if isinstance(raw, bytes):
         decoded = decode_source(raw)
         if isinstance(decoded, DecodeFailure):
-            return [Diagnostic(path, decoded.line, decoded.column, "LL002", f"cannot decode file: {decoded.reason}")]
+            return FileAnalysis(path, [Diagnostic(path, decoded.line, decoded.column, "LL002",
+                                                  f"cannot decode file: {decoded.reason}")])
         text = decoded
     else:
         text = raw[1:] if raw.startswith("\ufeff") else raw
@@ -78,22 +92,26 @@ def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
     try:
         tree = ast.parse(text, filename=path, type_comments=False)
     except SyntaxError as exc:
-        return [_syntax_diagnostic(path, exc, source)]
+        return FileAnalysis(path, [_syntax_diagnostic(path, exc, source)])
     except (ValueError, MemoryError) as exc:
-        return [_null_byte_diagnostic(path, text, exc)]
+        return FileAnalysis(path, [_null_byte_diagnostic(path, text, exc)])
     except RecursionError:
-        return [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")]
+        return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     if rules is None:
         rules = _rules_for(selection)
     try:
         flow = analyze_module(tree)
     except RecursionError:
-        return [Diagnostic(path, 1, 1, "LL000", "flow analysis skipped: the file is nested too deeply to analyse")]
+        return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL000",
+                                              "flow analysis skipped: the file is nested too deeply to analyse")])
     except Exception as exc:  # an engine bug must not end the run or hide other files' findings
-        return [Diagnostic(path, 1, 1, "LL000", f"internal error in the flow analysis: {type(exc).__name__}: {exc}")]
+        return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL000",
+                                              f"internal error in the flow analysis: {type(exc).__name__}: {exc}")])
     ctx = RuleContext(path=path, source=source, tree=tree, flow=flow, is_stub=path.endswith(".pyi"))
     out: list[Diagnostic] = []
     for rule in rules:
+        if isinstance(rule, ProjectRule):
+            continue
         try:
             reports = list(rule.check(ctx))
         except Exception as exc:
@@ -104,7 +122,69 @@ def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
             if not _suppressed(source, d):
                 out.append(d)
     out.sort()
+    summary = None
+    try:
+        summary = summarize_module(flow, path)
+        summary.unpacks = [
+            UnpackRecord(u.line, source.char_col(u.line, u.col), u.end_line, source.char_col(u.end_line, u.end_col),
+                         u.count, u.starred, u.callee, u.cls)
+            for u in summary.unpacks
+        ]
+    except Exception as exc:
+        out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
+    noqa = {}
+    for u in (summary.unpacks if summary else []):
+        codes = _noqa_codes(source.line(u.line))
+        if codes is not None:
+            noqa[u.line] = codes
+    return FileAnalysis(path, out, summary, noqa)
+
+
+def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection = Selection(),
+                        rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
+    """Findings of the cross-file rules over every analysed file (one index for the run)."""
+    if rules is None:
+        rules = _rules_for(selection)
+    project_rules = [r for r in rules if isinstance(r, ProjectRule)]
+    summaries = [a.summary for a in analyses if a.summary is not None]
+    if not project_rules or not summaries:
+        return []
+    index = ProjectIndex(summaries)
+    out: list[Diagnostic] = []
+    for a in analyses:
+        if a.summary is None:
+            continue
+        for rule in project_rules:
+            try:
+                reports = list(rule.check_module(index, a.summary))
+            except Exception as exc:
+                out.append(Diagnostic(a.path, 1, 1, "LL000", f"internal error in {rule.code}: {type(exc).__name__}: {exc}"))
+                continue
+            for rep in reports:
+                codes = a.noqa.get(rep.line)
+                if codes is not None and (not codes or rule.code in codes):
+                    continue
+                # project reports carry 0-based character columns already
+                out.append(Diagnostic(a.path, rep.line, rep.col + 1, rule.code, rep.message, rep.end_line,
+                                      rep.end_col + 1, rep.fix))
     return out
+
+
+def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
+                rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
+    """All findings for one file's content, the file being its own project. Never raises."""
+    if rules is None:
+        rules = _rules_for(selection)
+    analysis = analyze_source(raw, path, selection, rules)
+    return sorted(analysis.diagnostics + project_diagnostics([analysis], selection, rules))
+
+
+def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Selection()) -> list[Diagnostic]:
+    """All findings for several files linted as one project (cross-file rules see all of them)."""
+    rules = _rules_for(selection)
+    analyses = [analyze_source(raw, path, selection, rules) for path, raw in files]
+    out = [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses, selection, rules)
+    return sorted(out)
 
 
 def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Diagnostic:

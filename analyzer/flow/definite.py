@@ -73,6 +73,19 @@ class NameUse:
 
 
 @dataclass(frozen=True)
+class UnpackSite:
+    """`a, b, c = callee(...)`: a tuple target unpacking a call's result."""
+
+    node: ast.AST  # the target tuple
+    count: int  # fixed targets
+    starred: bool  # a `*rest` target: `count` is then a lower bound
+    callee: str  # dotted text of the called expression: f, self.m, mod.f
+    cls: Optional[str]  # class whose method holds the call (for self.m)
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
 class ReturnRecord:
     node: Optional[ast.Return]  # None: falling off the end of the body
     line: int
@@ -81,6 +94,8 @@ class ReturnRecord:
     shape: Optional[Shape]  # known tuple shape, None when not a known tuple
     starred_head: Optional[int] = None  # `return a, *rest`: number of fixed items
     is_none: bool = False
+    # locals bound on every path reaching this return (for fixes that reuse a sibling's expression)
+    bound: frozenset = frozenset()
 
     def site(self) -> ReturnSite:
         none_slots: frozenset[int] = frozenset()
@@ -111,6 +126,7 @@ class ModuleFlow:
     uses: list[NameUse]
     functions: list[FunctionFlow]
     dynamic: bool
+    unpacks: list[UnpackSite] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------- module context
@@ -764,12 +780,28 @@ class _Runner:
 
     def s_Assign(self, state, node):
         state = self.expr(state, node.value)
+        if isinstance(node.value, ast.Call) and state:
+            self.note_unpacks(node)
         shape = self.shape_of(state, node.value)
         for t in node.targets:
             state = self.assign_target(state, t, shape)
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             state = self.value_fact(state, node.targets[0].id, node.value)
         return state
+
+    def note_unpacks(self, node: ast.Assign) -> None:
+        callee = _dotted(node.value.func)
+        if callee is None:
+            return
+        cls = self.info.parent.name if (self.info.kind == "function" and self.info.parent is not None
+                                        and self.info.parent.kind == "class") else None
+        for t in node.targets:
+            if isinstance(t, (ast.Tuple, ast.List)):
+                stars = sum(1 for e in t.elts if isinstance(e, ast.Starred))
+                if stars > 1:
+                    continue
+                self.sink.unpacks.append(UnpackSite(t, len(t.elts) - stars, bool(stars), callee, cls,
+                                                    t.lineno, t.col_offset))
 
     def value_fact(self, state: tuple, name: str, value: ast.expr) -> tuple:
         """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
@@ -856,7 +888,11 @@ class _Runner:
         if isinstance(value, ast.Tuple) and any(isinstance(e, ast.Starred) for e in value.elts):
             head = sum(1 for e in value.elts if not isinstance(e, ast.Starred))
         shape = None if is_none else self.shape_of(state, value)
-        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none))
+        common = -1
+        for p in state:
+            common &= p.bound
+        bound = frozenset(n for n, m in self.index.items() if common & m)
+        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none, bound))
 
     def s_Raise(self, state, node):
         state = self.expr(state, node.exc)
@@ -1284,6 +1320,7 @@ class _Sink:
         self.uses: list[NameUse] = []
         self.pending: list[tuple[ast.AST, _ScopeInfo, str]] = []
         self.seen: set[int] = set()
+        self.unpacks: list[UnpackSite] = []
 
     def use(self, use: NameUse) -> None:
         key = id(use.node)
@@ -1313,7 +1350,7 @@ def analyze_module(tree: ast.Module) -> ModuleFlow:
         flow = _run_scope(module, node, parent, qualname, sink)
         if flow is not None:
             functions.append(flow)
-    return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic)
+    return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic, unpacks=sink.unpacks)
 
 
 def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualname: str,

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from analyzer import __version__
 from analyzer.diagnostics import Diagnostic
 from analyzer.discovery import discover, read_source
-from analyzer.engine import Selection, is_selected, lint_source
+from analyzer.engine import Selection, analyze_source, is_selected, project_diagnostics
 from analyzer.rules import ALL_RULES, ENGINE_CODES
 
 __all__ = ["main", "run"]
@@ -68,6 +68,7 @@ def run(argv: Optional[Sequence[str]] = None, out=None) -> int:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
         return 2
     diagnostics: list[Diagnostic] = []
+    analyses = []
     for item in discover(list(args.paths)):
         if isinstance(item, Diagnostic):
             diagnostics.append(item)
@@ -76,7 +77,12 @@ def run(argv: Optional[Sequence[str]] = None, out=None) -> int:
         if isinstance(raw, Diagnostic):
             diagnostics.append(raw)
             continue
-        diagnostics.extend(d for d in lint_source(raw, item, selection) if is_selected(selection, d.code))
+        analyses.append(analyze_source(raw, item, selection))
+    for a in analyses:
+        diagnostics.extend(a.diagnostics)
+    # cross-file rules see every file of the run at once
+    diagnostics.extend(project_diagnostics(analyses, selection))
+    diagnostics = [d for d in diagnostics if is_selected(selection, d.code)]
     diagnostics.sort(key=lambda d: (d.path, d.line, d.column, d.code))
     if args.format == "json":
         json.dump([d.as_json() for d in diagnostics], out, indent=2)

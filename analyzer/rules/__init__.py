@@ -7,6 +7,7 @@ from analyzer.rules.ll101_return_shape_mismatch import ReturnShapeMismatch
 from analyzer.rules.ll102_tuple_or_implicit_none import TupleOrImplicitNone
 from analyzer.rules.ll201_undefined_name import UndefinedName
 from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
+from analyzer.rules.ll301_unpack_count_mismatch import UnpackCountMismatch
 
 __all__ = ["ALL_RULES", "ENGINE_CODES", "rule_by_code"]
 
@@ -15,6 +16,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     TupleOrImplicitNone,
     UndefinedName,
     PossiblyUnbound,
+    UnpackCountMismatch,
 )
 
 # Diagnostics the engine itself emits about files it could not analyse.

@@ -10,7 +10,7 @@ from analyzer.diagnostics import Fix
 from analyzer.flow.definite import ModuleFlow
 from analyzer.source import SourceText
 
-__all__ = ["Rule", "RuleContext", "Report", "Invalid", "report_at"]
+__all__ = ["Rule", "ProjectRule", "RuleContext", "Report", "Invalid", "report_at"]
 
 
 @dataclass(frozen=True)
@@ -69,4 +69,17 @@ class Rule:
     INVALID: ClassVar[list[Invalid]] = []
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
+        raise NotImplementedError
+
+
+class ProjectRule(Rule):
+    """A rule that reads the project index (several files' summaries) instead of one file's flow.
+
+    `check` is not used; `check_module` runs once per module with the whole index. Its INVALID
+    examples are single files (the same module is a project of one)."""
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        return ()
+
+    def check_module(self, index, summary) -> Iterable[Report]:
         raise NotImplementedError

@@ -1,0 +1,196 @@
+"""The project index: what each module's functions return and how names are imported.
+
+Built from each file's flow results in the same pass that lints it (`summarize_module`), kept as
+small picklable records, and joined once per run (`ProjectIndex`), so following a call into
+another module costs no second parse.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+from analyzer.flow.definite import FunctionFlow, ModuleFlow
+
+__all__ = ["CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
+
+# decorators that keep what the function returns
+_TRANSPARENT_DECORATORS = {"staticmethod", "classmethod", "lru_cache", "cache", "functools.lru_cache",
+                           "functools.cache", "torch.no_grad", "torch.inference_mode", "wraps",
+                           "torch.jit.unused", "torch.compiler.disable", "override", "typing.override"}
+
+
+@dataclass(frozen=True)
+class CalleeSummary:
+    """The return shapes of one function, as call sites need them."""
+
+    qualname: str
+    path: str
+    # (arity, line) for every return whose value is a known flat-or-nested tuple
+    returns: tuple[tuple[int, int], ...]
+    # some return is not a known tuple (a call, a name, None, falling off the end): arity unknown
+    unknown: bool
+
+    def arities(self) -> frozenset[int]:
+        return frozenset(a for a, _ in self.returns)
+
+    def lines_with(self, pred) -> list[int]:
+        return [line for a, line in self.returns if pred(a)]
+
+
+@dataclass(frozen=True)
+class UnpackRecord:
+    line: int
+    col: int  # 0-based column (bytes from ast; the engine turns it into characters)
+    end_line: int
+    end_col: int
+    count: int
+    starred: bool
+    callee: str
+    cls: Optional[str]
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    module: str
+    is_package: bool
+    functions: dict[str, CalleeSummary] = field(default_factory=dict)
+    # local name -> fully qualified target ("pkg.mod" for a module, "pkg.mod.name" for a member)
+    imports: dict[str, str] = field(default_factory=dict)
+    unpacks: list[UnpackRecord] = field(default_factory=list)
+
+
+def module_name_for(path: str) -> tuple[str, bool]:
+    """(dotted module name, is a package `__init__`) from the folders holding `__init__.py`."""
+    path = os.path.abspath(path)
+    folder, filename = os.path.split(path)
+    stem = filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.exists(os.path.join(folder, "__init__.py")) or os.path.exists(os.path.join(folder, "__init__.pyi")):
+        parent, name = os.path.split(folder)
+        parts.insert(0, name)
+        if parent == folder:
+            break
+        folder = parent
+    return ".".join(parts), is_package
+
+
+def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
+    node = flow.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or flow.is_generator or flow.dynamic:
+        return None
+    if isinstance(node, ast.AsyncFunctionDef):
+        return None  # a coroutine: callers unpack what they await
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        text = ast.unparse(target)
+        if text not in _TRANSPARENT_DECORATORS and text.split(".")[-1] not in {"lru_cache", "cache", "wraps"}:
+            return None
+    returns = []
+    unknown = False
+    for r in flow.returns:
+        if r.shape is not None and r.starred_head is None:
+            returns.append((len(r.shape), r.line))
+        else:
+            unknown = True
+    return CalleeSummary(flow.qualname, path, tuple(returns), unknown)
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
+    module, is_package = module_name_for(path)
+    summary = ModuleSummary(path=path, module=module, is_package=is_package)
+    for f in flow.functions:
+        cs = _callee_summary(f, path)
+        if cs is not None:
+            summary.functions[f.qualname] = cs
+    for node in flow.tree.body:
+        _note_imports(node, summary)
+    for site in flow.unpacks:
+        t = site.node
+        summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
+                                            site.count, site.starred, site.callee, site.cls))
+    return summary
+
+
+def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
+    """Module-level imports, including those inside top-level if/try blocks."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                summary.imports[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                summary.imports[top] = top
+    elif isinstance(node, ast.ImportFrom):
+        base = _resolve_relative(summary.module, summary.is_package, node.level, node.module) if node.level else (node.module or "")
+        for alias in node.names:
+            if alias.name != "*":
+                summary.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    elif isinstance(node, (ast.If, ast.Try)):
+        for child in node.body + node.orelse + getattr(node, "finalbody", []):
+            _note_imports(child, summary)
+        for h in getattr(node, "handlers", []):
+            for child in h.body:
+                _note_imports(child, summary)
+
+
+class ProjectIndex:
+    """All module summaries of one run; resolves a call site's callee to a summary."""
+
+    def __init__(self, summaries: list[ModuleSummary]) -> None:
+        self.by_module: dict[str, ModuleSummary] = {}
+        for s in summaries:
+            if s.module and s.module not in self.by_module:
+                self.by_module[s.module] = s
+
+    def resolve(self, summary: ModuleSummary, callee: str, cls: Optional[str]) -> Optional[CalleeSummary]:
+        parts = callee.split(".")
+        if parts[0] in ("self", "cls") and len(parts) == 2 and cls is not None:
+            return summary.functions.get(f"{cls}.{parts[1]}")
+        if len(parts) == 1:
+            found = summary.functions.get(parts[0])
+            if found is not None:
+                return found
+        if parts[0] in summary.imports:
+            return self.resolve_qualified(".".join([summary.imports[parts[0]]] + parts[1:]))
+        if len(parts) == 2 and parts[0] in _class_names(summary):
+            return summary.functions.get(callee)  # Cls.static_method()
+        return None
+
+    def resolve_qualified(self, dotted: str, depth: int = 0) -> Optional[CalleeSummary]:
+        """`pkg.mod.func` or `pkg.mod.Cls.method`, following re-exports (`from .x import f`)."""
+        if depth > 8:
+            return None
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            mod = self.by_module.get(".".join(parts[:cut]))
+            if mod is None:
+                continue
+            rest = parts[cut:]
+            found = mod.functions.get(".".join(rest))
+            if found is not None:
+                return found
+            if rest[0] in mod.imports:
+                return self.resolve_qualified(".".join([mod.imports[rest[0]]] + rest[1:]), depth + 1)
+            return None
+        return None
+
+
+def _class_names(summary: ModuleSummary) -> set[str]:
+    return {q.split(".")[0] for q in summary.functions if "." in q}

@@ -1,0 +1,119 @@
+"""LL301: a call site unpacks a different number of values than the callee returns."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from analyzer.flow.project import ModuleSummary, ProjectIndex
+from analyzer.rules.base import Invalid, ProjectRule, Report
+
+
+def _lines(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+
+
+def _values(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+class UnpackCountMismatch(ProjectRule):
+    """
+    ## What it does
+    Flags `a, b, c = f(...)` where `f` resolves (same module, or another module of the linted
+    project through its imports, re-exports in `__init__.py`, or `self.method` in a class) to a
+    function whose returns are all tuples of known size, and the target count does not fit them.
+    `a, *rest = f()` checks the lower bound. When the callee's own returns disagree (LL101), the
+    message names the returns that break this unpacking. Unresolved calls, decorated callees,
+    generators and callees with any return of unknown size stay silent.
+
+    ## Why is this bad?
+    `ValueError: not enough values to unpack` is raised at the call, far from the return that
+    changed; with the CLI, the caller and the callee may live in different files.
+
+    ## Example
+    ```python
+    def get_lora_parameters(proj):
+        return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling
+
+    W, quant_state, A, B, s, bias = get_lora_parameters(proj)
+    ```
+
+    ## Use instead
+    Make the callee return every slot the callers unpack, on every path.
+    """
+
+    code = "LL301"
+    name = "unpack-count-mismatch"
+    summary = "call site unpacks a different count than the callee returns"
+
+    VALID = [
+        "def f():\n    return 1, 2\n\na, b = f()\n",
+        "def f():\n    return 1, 2, 3\n\na, *rest = f()\n",
+        "def f(x):\n    if x:\n        return 1, 2\n    return g()\n\na, b, c = f(1)\n",
+        "import functools\n\n@functools.singledispatch\ndef f(x):\n    return 1, 2\n\na, b, c = f(1)\n",
+        "class A:\n    def m(self):\n        return 1, 2\n\n    def n(self):\n        a, b = self.m()\n        return a + b\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def get_lora_parameters(proj):\n"
+            "    return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling\n"
+            "\n"
+            "\n"
+            "def forward(proj, x):\n"
+            "    W, quant_state, A, B, s, bias = get_lora_parameters(proj)\n"
+            "    return W\n",
+            6, 5, "unpacks 6 values from `get_lora_parameters`, which returns 5 (line 2)",
+        ),
+        Invalid(
+            "def get_params(proj):\n"
+            "    if proj.merged:\n"
+            "        return proj.weight, None\n"
+            "    return proj.weight, None, proj.bias\n"
+            "\n"
+            "\n"
+            "def forward(proj):\n"
+            "    W, qs, bias = get_params(proj)\n"
+            "    return W\n",
+            8, 5, "unpacks 3 values from `get_params`, but its return at line 3 gives 2",
+        ),
+        Invalid(
+            "def f():\n    return (1,)\n\na, b, *rest = f()\n",
+            4, 1, "unpacks at least 2 values from `f`, which returns 1 (line 2)",
+        ),
+        Invalid(
+            "class Layer:\n"
+            "    def params(self):\n"
+            "        return self.a, self.b\n"
+            "\n"
+            "    def forward(self):\n"
+            "        a, b, c = self.params()\n"
+            "        return a\n",
+            6, 9, "unpacks 3 values from `Layer.params`, which returns 2 (line 3)",
+        ),
+    ]
+
+    def check_module(self, index: ProjectIndex, summary: ModuleSummary) -> Iterable[Report]:
+        for site in summary.unpacks:
+            callee = index.resolve(summary, site.callee, site.cls)
+            if callee is None or callee.unknown or not callee.returns:
+                continue
+
+            def fits(arity: int) -> bool:
+                return arity >= site.count if site.starred else arity == site.count
+
+            bad = callee.lines_with(lambda a: not fits(a))
+            if not bad:
+                continue
+            want = f"at least {site.count}" if site.starred else str(site.count)
+            if len(bad) == len(callee.returns):
+                arities = sorted(callee.arities())
+                got = " or ".join(str(a) for a in arities)
+                msg = f"unpacks {want} values from `{callee.qualname}`, which returns {got} ({_lines(bad)})"
+            else:
+                gives = sorted({a for a, line in callee.returns if line in bad})
+                what = " or ".join(str(a) for a in gives)
+                which = "its return at" if len(bad) == 1 else "its returns at"
+                msg = f"unpacks {want} values from `{callee.qualname}`, but {which} {_lines(bad)} gives {what}"
+            yield Report(site.line, site.col, site.end_line, site.end_col, msg)
