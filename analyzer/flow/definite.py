@@ -27,7 +27,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from analyzer.flow.conditions import assume, atom, literal_truth, literal_value
+from analyzer.flow.conditions import assume, atom, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
     ScopeBindings,
@@ -37,7 +37,7 @@ from analyzer.flow.names import (
     target_names,
 )
 from analyzer.flow.returns import ReturnSite
-from analyzer.flow.shapes import Shape, shape_text
+from analyzer.flow.shapes import Shape
 from analyzer.flow.state import EMPTY, Path, join
 
 __all__ = ["NameUse", "ReturnRecord", "FunctionFlow", "ModuleFlow", "analyze_module", "analyze_function_returns"]

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from analyzer.flow.definite import FunctionFlow, ModuleFlow
+from analyzer.flow.definite import FunctionFlow, ModuleFlow, optional_params
 
-__all__ = ["CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
+__all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
 
 # decorators that keep what the function returns
 _TRANSPARENT_DECORATORS = {"staticmethod", "classmethod", "lru_cache", "cache", "functools.lru_cache",
@@ -32,6 +32,8 @@ class CalleeSummary:
     returns: tuple[tuple[int, int], ...]
     # some return is not a known tuple (a call, a name, None, falling off the end): arity unknown
     unknown: bool
+    # the arity is chosen by an optional argument (`if return_dict: return a, b`)
+    flag_dispatched: bool = False
 
     def arities(self) -> frozenset[int]:
         return frozenset(a for a, _ in self.returns)
@@ -97,7 +99,9 @@ def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
             returns.append((len(r.shape), r.line))
         else:
             unknown = True
-    return CalleeSummary(flow.qualname, path, tuple(returns), unknown)
+    guarded = flag_guarded_returns(node)
+    dispatched = any(id(r.node) in guarded for r in flow.returns if r.node is not None)
+    return CalleeSummary(flow.qualname, path, tuple(returns), unknown, dispatched)
 
 
 def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -148,6 +152,46 @@ def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
         for h in getattr(node, "handlers", []):
             for child in h.body:
                 _note_imports(child, summary)
+
+
+def flag_guarded_returns(func: ast.AST) -> set[int]:
+    """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
+    `if value is not None:` with a default): the caller chose the arity, as in `return_dict`-style
+    APIs."""
+    params = optional_params(func)
+    out: set[int] = set()
+
+    def is_flag(test: ast.expr) -> bool:
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return is_flag(test.operand)
+        if isinstance(test, ast.Name):
+            return test.id in params
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            return isinstance(test.left, ast.Name) and test.left.id in params
+        return False
+
+    def walk(stmts: list[ast.stmt], guarded: bool) -> None:
+        for st in stmts:
+            if isinstance(st, ast.Return) and guarded:
+                out.add(id(st))
+            elif isinstance(st, ast.If):
+                flag = is_flag(st.test)
+                walk(st.body, guarded or flag)
+                walk(st.orelse, guarded or flag)
+            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            else:
+                for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    block = getattr(st, attr, None)
+                    if isinstance(block, list):
+                        for item in block:
+                            if isinstance(item, (ast.excepthandler, ast.match_case)):
+                                walk(item.body, guarded)
+                        walk([b for b in block if isinstance(b, ast.stmt)], guarded)
+
+    walk(func.body, False)
+    return out
+
 
 
 class ProjectIndex:

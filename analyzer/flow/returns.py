@@ -82,5 +82,5 @@ def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnS
         return None
     from analyzer.flow.summary import summarize_function
 
-    summary = summarize_function(func, tree)
+    summary = summarize_function(func)
     return list(summary.returns), summary.falls_off_end

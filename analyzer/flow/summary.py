@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from analyzer.flow.returns import ReturnSite, tuple_site
+from analyzer.flow.returns import ReturnSite
 
 __all__ = ["FunctionSummary", "summarize_function"]
 
@@ -19,18 +19,7 @@ class FunctionSummary:
     is_generator: bool
 
 
-def _own_nodes(func: ast.AST):
-    """Nodes of a function body, not descending into nested defs, classes or lambdas."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-
-
-def summarize_function(func: ast.FunctionDef | ast.AsyncFunctionDef, module: ast.Module | None = None) -> FunctionSummary:
+def summarize_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionSummary:
     """Return sites of `func` as the flow analysis sees them (tuples held in locals included)."""
     from analyzer.flow.definite import analyze_function_returns
 

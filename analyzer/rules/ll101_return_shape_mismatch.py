@@ -6,7 +6,8 @@ import ast
 from collections import Counter
 from typing import Iterable, Optional
 
-from analyzer.flow.definite import FunctionFlow, ReturnRecord, optional_params
+from analyzer.flow.definite import FunctionFlow, ReturnRecord
+from analyzer.flow.project import flag_guarded_returns
 from analyzer.flow.shapes import describe_shape, short_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 
@@ -44,45 +45,6 @@ def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
     # `return ()` is the usual "nothing" sentinel, not a tuple of the wrong size
     return [r for r in func.returns
             if (r.shape is not None and len(r.shape) > 0) or r.starred_head is not None]
-
-
-def _flag_guarded_returns(func: ast.AST) -> set[int]:
-    """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
-    `if value is not None:` with a default): the caller chose the arity, as in `return_dict`-style
-    APIs."""
-    params = optional_params(func)
-    out: set[int] = set()
-
-    def is_flag(test: ast.expr) -> bool:
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            return is_flag(test.operand)
-        if isinstance(test, ast.Name):
-            return test.id in params
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
-            return isinstance(test.left, ast.Name) and test.left.id in params
-        return False
-
-    def walk(stmts: list[ast.stmt], guarded: bool) -> None:
-        for st in stmts:
-            if isinstance(st, ast.Return) and guarded:
-                out.add(id(st))
-            elif isinstance(st, ast.If):
-                flag = is_flag(st.test)
-                walk(st.body, guarded or flag)
-                walk(st.orelse, guarded or flag)
-            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            else:
-                for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-                    block = getattr(st, field, None)
-                    if isinstance(block, list):
-                        for item in block:
-                            if isinstance(item, (ast.excepthandler, ast.match_case)):
-                                walk(item.body, guarded)
-                        walk([b for b in block if isinstance(b, ast.stmt)], guarded)
-
-    walk(func.body, False)
-    return out
 
 
 def _majority(records: list[ReturnRecord], key):
@@ -178,7 +140,7 @@ class ReturnShapeMismatch(Rule):
             if not returns:
                 continue
             reports = list(self._check_function(func, returns))
-            if reports and _flag_guarded_returns(func.node) & {id(r.node) for r in returns}:
+            if reports and flag_guarded_returns(func.node) & {id(r.node) for r in returns}:
                 # one arity is chosen by an argument flag: a deliberate API, not a forgotten slot
                 continue
             yield from reports

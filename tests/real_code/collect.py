@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 
 from analyzer.discovery import discover, read_source
-from analyzer.engine import lint_source
+from analyzer.engine import analyze_source, project_diagnostics
 
 PACKAGES = ("peft", "transformers")
 
@@ -15,16 +15,18 @@ def collect(package: str) -> dict[str, str]:
     """{"pkg/rel/path.py:line:col CODE": message} for one installed package."""
     mod = importlib.import_module(package)
     root = Path(mod.__file__).resolve().parent
-    out: dict[str, str] = {}
+    analyses = []
     for path in discover([str(root)]):
         if not isinstance(path, str):
             continue
         raw = read_source(path)
-        if not isinstance(raw, bytes):
-            continue
-        rel = package + "/" + str(Path(path).relative_to(root))
-        for d in lint_source(raw, path):
-            out[f"{rel}:{d.line}:{d.column} {d.code}"] = d.message
+        if isinstance(raw, bytes):
+            analyses.append(analyze_source(raw, path))
+    out: dict[str, str] = {}
+    # the package is linted as one project, as the CLI does, so cross-module rules run too
+    for d in [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses):
+        rel = package + "/" + str(Path(d.path).relative_to(root))
+        out[f"{rel}:{d.line}:{d.column} {d.code}"] = d.message
     return out
 
 
