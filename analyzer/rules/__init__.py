@@ -8,6 +8,9 @@ from analyzer.rules.ll102_tuple_or_implicit_none import TupleOrImplicitNone
 from analyzer.rules.ll201_undefined_name import UndefinedName
 from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
 from analyzer.rules.ll301_unpack_count_mismatch import UnpackCountMismatch
+from analyzer.rules.ll401_backward_grad_count import BackwardGradCount
+from analyzer.rules.ll402_saved_tensors_count import SavedTensorsCount
+from analyzer.rules.ll403_backward_arity import BackwardArity
 
 __all__ = ["ALL_RULES", "ENGINE_CODES", "rule_by_code"]
 
@@ -17,6 +20,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UndefinedName,
     PossiblyUnbound,
     UnpackCountMismatch,
+    BackwardGradCount,
+    SavedTensorsCount,
+    BackwardArity,
 )
 
 # Diagnostics the engine itself emits about files it could not analyse.

@@ -1,0 +1,172 @@
+"""Custom `torch.autograd.Function` classes of a module, with the counts their contract ties together.
+
+PyTorch checks these counts only when backward first runs: `backward` returns one gradient per
+input of `forward` (extra trailing `None`s are allowed), `backward` takes one gradient per output
+of `forward`, and `ctx.saved_tensors` holds what `ctx.save_for_backward` was given.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from analyzer.flow.definite import FunctionFlow, ModuleFlow, ReturnRecord
+
+__all__ = ["AutogradClass", "SavedUse", "find_autograd_classes"]
+
+_FUNCTION_PATHS = {"torch.autograd.Function", "torch.autograd.function.Function",
+                   "torch.autograd.function.InplaceFunction", "torch.autograd.InplaceFunction"}
+
+
+@dataclass(frozen=True)
+class SavedUse:
+    node: ast.AST
+    count: Optional[int]  # targets of an unpacking; None for an index
+    starred: bool = False
+    index: Optional[int] = None
+
+
+@dataclass
+class AutogradClass:
+    node: ast.ClassDef
+    forward: Optional[FunctionFlow] = None
+    backward: Optional[FunctionFlow] = None
+    setup_context: Optional[FunctionFlow] = None
+    saved_counts: set = field(default_factory=set)  # arg counts of save_for_backward calls (None: starred)
+    saved_uses: list[SavedUse] = field(default_factory=list)
+
+    def input_range(self) -> Optional[tuple[int, int]]:
+        """(required, all) positional inputs of forward, after ctx; None when *args makes it unknown."""
+        if self.forward is None:
+            return None
+        args = self.forward.node.args
+        if args.vararg is not None:
+            return None
+        params = list(args.posonlyargs) + list(args.args)
+        if self.setup_context is None:
+            params = params[1:]  # ctx
+        n_defaults = min(len(args.defaults), len(params))
+        return len(params) - n_defaults, len(params)
+
+    def grad_params(self) -> Optional[int]:
+        """Gradient parameters of backward after ctx; None with *grad_outputs."""
+        if self.backward is None or self.backward.node.args.vararg is not None:
+            return None
+        args = self.backward.node.args
+        return max(len(list(args.posonlyargs) + list(args.args)) - 1, 0)
+
+    def ctx_name(self, flow: Optional[FunctionFlow]) -> Optional[str]:
+        if flow is None:
+            return None
+        params = list(flow.node.args.posonlyargs) + list(flow.node.args.args)
+        return params[0].arg if params else None
+
+
+def _function_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(names bound to the Function class, dotted prefixes standing for torch.autograd modules)."""
+    names: set[str] = set()
+    prefixes: set[str] = {"torch.autograd", "torch.autograd.function"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("torch.autograd", "torch.autograd.function"):
+            for a in node.names:
+                if a.name in ("Function", "InplaceFunction"):
+                    names.add(a.asname or a.name)
+        elif isinstance(node, ast.ImportFrom) and node.module == "torch":
+            for a in node.names:
+                if a.name == "autograd":
+                    prefixes.add(a.asname or a.name)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in ("torch.autograd", "torch.autograd.function") and a.asname:
+                    prefixes.add(a.asname)
+                elif a.name == "torch" and a.asname:
+                    prefixes.add(f"{a.asname}.autograd")
+    return names, prefixes
+
+
+def _dotted(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def find_autograd_classes(flow: ModuleFlow) -> list[AutogradClass]:
+    names, prefixes = _function_aliases(flow.tree)
+    by_qualname = {f.qualname: f for f in flow.functions}
+    found: dict[str, AutogradClass] = {}
+    for node in ast.walk(flow.tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        is_fn = False
+        for base in node.bases:
+            text = _dotted(base)
+            if text is None:
+                continue
+            if text in names or text in found or text in _FUNCTION_PATHS:
+                is_fn = True
+            elif "." in text and text.rsplit(".", 1)[0] in prefixes and text.rsplit(".", 1)[1] in ("Function", "InplaceFunction"):
+                is_fn = True
+        if not is_fn:
+            continue
+        qual = _qualname_of(flow, node)
+        cls = AutogradClass(node)
+        cls.forward = by_qualname.get(f"{qual}.forward")
+        cls.backward = by_qualname.get(f"{qual}.backward")
+        cls.setup_context = by_qualname.get(f"{qual}.setup_context")
+        _collect_saved(cls)
+        found[node.name] = cls
+    return list(found.values())
+
+
+def _qualname_of(flow: ModuleFlow, cls: ast.ClassDef) -> str:
+    for f in flow.functions:
+        if f.name in ("forward", "backward", "setup_context") and f.node in cls.body:
+            return f.qualname.rsplit(".", 1)[0]
+    return cls.name
+
+
+def _collect_saved(cls: AutogradClass) -> None:
+    for holder in (cls.forward, cls.setup_context):
+        ctx = cls.ctx_name(holder)
+        if holder is None or ctx is None:
+            continue
+        for node in ast.walk(holder.node):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "save_for_backward" and _dotted(node.func.value) == ctx):
+                if any(isinstance(a, ast.Starred) for a in node.args) or node.keywords:
+                    cls.saved_counts.add(None)
+                else:
+                    cls.saved_counts.add(len(node.args))
+    ctx = cls.ctx_name(cls.backward)
+    if cls.backward is None or ctx is None:
+        return
+    for node in ast.walk(cls.backward.node):
+        if isinstance(node, ast.Assign) and _is_saved(node.value, ctx):
+            for t in node.targets:
+                if isinstance(t, (ast.Tuple, ast.List)):
+                    stars = sum(isinstance(e, ast.Starred) for e in t.elts)
+                    cls.saved_uses.append(SavedUse(t, len(t.elts) - stars, bool(stars)))
+        elif isinstance(node, ast.Subscript) and _is_saved(node.value, ctx):
+            idx = node.slice
+            if isinstance(idx, ast.Constant) and isinstance(idx.value, int) and not isinstance(idx.value, bool):
+                cls.saved_uses.append(SavedUse(node, None, index=idx.value))
+
+
+def _is_saved(node: ast.expr, ctx: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr in ("saved_tensors", "saved_variables") and _dotted(node.value) == ctx
+
+
+def return_arity(r: ReturnRecord) -> Optional[int]:
+    """Items a return gives: a known tuple's length, 1 for a plain value that is surely not a tuple."""
+    if r.node is None:
+        return None
+    if r.shape is not None and r.starred_head is None:
+        return len(r.shape)
+    v = r.value
+    if v is None or isinstance(v, (ast.Constant, ast.BinOp, ast.UnaryOp)):
+        return 1
+    return None
