@@ -35,3 +35,17 @@ def test_rule_is_documented(rule):
         assert section in doc, f"{rule.code} docstring lacks {section!r}"
     assert rule.INVALID, f"{rule.code} has no invalid example"
     assert rule.VALID, f"{rule.code} has no valid example"
+
+
+FIXED = [(code, i, ex) for code, i, ex in INVALID if ex.fixed is not None]
+
+
+@pytest.mark.parametrize("code,index,example", FIXED, ids=_ids(FIXED))
+def test_fix_gives_the_pinned_source_and_is_idempotent(code, index, example):
+    from analyzer.fixes import apply_fixes, select_fixes
+
+    found = lint_source(example.source, "example.py", Selection(select=(code,)))
+    fixed = apply_fixes(example.source, select_fixes(found, unsafe=True)).text
+    assert fixed == example.fixed
+    again = lint_source(fixed, "example.py", Selection(select=(code,)))
+    assert [d for d in again if d.fix is not None] == []

@@ -118,6 +118,7 @@ class FunctionFlow:
     falls_off_end: bool = False
     is_generator: bool = False
     dynamic: bool = False
+    locals: frozenset = frozenset()
 
 
 @dataclass
@@ -1377,7 +1378,8 @@ def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualna
     runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
     end = runner.block(runner.initial_state(), node.body)
     flow = FunctionFlow(node=node, name=node.name, qualname=qualname, returns=runner.returns,
-                        falls_off_end=bool(end), is_generator=b.yields, dynamic=info.dynamic)
+                        falls_off_end=bool(end), is_generator=b.yields, dynamic=info.dynamic,
+                        locals=frozenset(local_names))
     if end:
         last = node.body[-1]
         flow.returns.append(ReturnRecord(None, getattr(last, "end_lineno", last.lineno) or last.lineno, 0, None, None, None, True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzer.rules.base import Rule
 from analyzer.rules.ll101_return_shape_mismatch import ReturnShapeMismatch
 from analyzer.rules.ll102_tuple_or_implicit_none import TupleOrImplicitNone
+from analyzer.rules.ll103_parenthesized_not_tuple import ParenthesizedNotTuple
 from analyzer.rules.ll201_undefined_name import UndefinedName
 from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
 from analyzer.rules.ll301_unpack_count_mismatch import UnpackCountMismatch
@@ -17,6 +18,7 @@ __all__ = ["ALL_RULES", "ENGINE_CODES", "rule_by_code"]
 ALL_RULES: tuple[type[Rule], ...] = (
     ReturnShapeMismatch,
     TupleOrImplicitNone,
+    ParenthesizedNotTuple,
     UndefinedName,
     PossiblyUnbound,
     UnpackCountMismatch,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from analyzer.diagnostics import Fix
+from analyzer.flow.suggest import suggest_for_use
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 
 _KINDS = {"undefined", "type_checking", "class_scope"}
@@ -57,7 +59,13 @@ class UndefinedName(Rule):
             "    if proj.disable_adapters or proj.merged:\n"
             "        return base_layer.weight, None, None, None, None, bias\n"
             "    return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, base_layer.bias\n",
-            4, 59, "undefined name `bias`: nothing in `get_lora_parameters`, the module or builtins binds it",
+            4, 59, "undefined name `bias`: nothing in `get_lora_parameters`, the module or builtins binds it; "
+                   "did you mean `base_layer.bias`, as returned at line 5?",
+            fixed="def get_lora_parameters(proj):\n"
+                  "    base_layer = proj.base_layer\n"
+                  "    if proj.disable_adapters or proj.merged:\n"
+                  "        return base_layer.weight, None, None, None, None, base_layer.bias\n"
+                  "    return base_layer.weight, None, proj.lora_A, proj.lora_B, proj.scaling, base_layer.bias\n",
         ),
         Invalid(
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import torch\n\ndef f(x):\n    return torch.zeros(x)\n",
@@ -84,4 +92,16 @@ class UndefinedName(Rule):
                     msg = f"undefined name `{use.name}`: nothing in the module or builtins binds it"
                 else:
                     msg = f"undefined name `{use.name}`: nothing in {where}, the module or builtins binds it"
-            yield report_at(use.node, msg)
+            yield with_slot_fix(ctx, use, msg)
+
+
+def with_slot_fix(ctx: RuleContext, use, msg: str) -> Report:
+    """The report, with the sibling returns' expression offered as an (unsafe) fix when evident."""
+    hint = suggest_for_use(ctx.flow, use)
+    if hint is None:
+        return report_at(use.node, msg)
+    node = use.node
+    src = ctx.source
+    fix = Fix(node.lineno, src.char_col(node.lineno, node.col_offset) + 1, node.end_lineno,
+              src.char_col(node.end_lineno, node.end_col_offset) + 1, hint.text, safety="unsafe")
+    return report_at(node, f"{msg}; did you mean `{hint.text}`, as returned at line {hint.line}?", fix)

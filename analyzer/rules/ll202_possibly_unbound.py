@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from analyzer.flow.names import binding_lines
-from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext
+from analyzer.rules.ll201_undefined_name import with_slot_fix
 
 
 def _lines_text(lines: list[int]) -> str:
@@ -128,5 +129,5 @@ class PossiblyUnbound(Rule):
                            f"it is bound at {_lines_text(lines)}, but not on every path to that call")
             else:
                 continue
-            yield report_at(use.node, msg)
+            yield with_slot_fix(ctx, use, msg)
 
