@@ -99,6 +99,18 @@ def atom(expr: ast.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
                 return _truthy(len_subj, True)
             if isinstance(op, ast.Lt):
                 return _truthy(len_subj, False)
+        if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+            # one key per unordered pair: a <= b, with a < b as its negation (b <= a false)
+            lt, rt = subject_text(left), subject_text(right)
+            if lt is not None and rt is not None:
+                names = _names(left) | _names(right)
+                if isinstance(op, ast.LtE):
+                    return (("le", lt, rt), names, True)
+                if isinstance(op, ast.GtE):
+                    return (("le", rt, lt), names, True)
+                if isinstance(op, ast.Lt):
+                    return (("le", rt, lt), names, False)
+                return (("le", lt, rt), names, False)
         if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
             lits = [literal_value(e) for e in right.elts]
             text = subject_text(left)
