@@ -421,9 +421,12 @@ class _Runner:
         if self.info.kind == "module" and self.module.dynamic:
             return
         certain = not any(p.maybe & mask for p in state)
-        if self.info.kind != "function" and not certain:
-            # module and class bodies bind optional features under availability checks
-            # (`if is_torch_available(): ...`) whose correlations are invisible here
+        if self.info.kind == "class" and not certain:
+            # class bodies fall back to globals and builtins; only a certain miss is reported
+            return
+        if not certain and all(any("available" in k[1].lower() for k, _ in p.facts) for p in unbound):
+            # optional-dependency guards (`if is_vision_available(): ...`) are correlated in ways
+            # the analysis cannot see (torchvision implies vision); stay quiet
             return
         if certain:
             self.report(node, name, "unbound", certain=True)
