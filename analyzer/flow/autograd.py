@@ -63,11 +63,11 @@ class AutogradClass:
         return params[0].arg if params else None
 
 
-def _function_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
+def _function_aliases(imports: list) -> tuple[set[str], set[str]]:
     """(names bound to the Function class, dotted prefixes standing for torch.autograd modules)."""
     names: set[str] = set()
     prefixes: set[str] = {"torch.autograd", "torch.autograd.function"}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.module in ("torch.autograd", "torch.autograd.function"):
             for a in node.names:
                 if a.name in ("Function", "InplaceFunction"):
@@ -95,12 +95,20 @@ def _dotted(node: ast.expr) -> Optional[str]:
 
 
 def find_autograd_classes(flow: ModuleFlow) -> list[AutogradClass]:
-    names, prefixes = _function_aliases(flow.tree)
+    """The module's autograd Function classes (computed once per module, shared by the rules)."""
+    cached = flow.cache.get("autograd")
+    if cached is None:
+        cached = flow.cache["autograd"] = _find(flow)
+    return cached
+
+
+def _find(flow: ModuleFlow) -> list[AutogradClass]:
+    if not any(node.bases for node in flow.classes):
+        return []
+    names, prefixes = _function_aliases(flow.imports)
     by_qualname = {f.qualname: f for f in flow.functions}
     found: dict[str, AutogradClass] = {}
-    for node in ast.walk(flow.tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
+    for node in flow.classes:
         is_fn = False
         for base in node.bases:
             text = _dotted(base)

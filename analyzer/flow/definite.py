@@ -128,6 +128,11 @@ class ModuleFlow:
     functions: list[FunctionFlow]
     dynamic: bool
     unpacks: list[UnpackSite] = field(default_factory=list)
+    classes: list = field(default_factory=list)  # every ClassDef, in walk order
+    imports: list = field(default_factory=list)  # every Import / ImportFrom, at any depth
+    by_type: dict = field(default_factory=dict)  # node type -> every node of that type
+    # derived views that several rules read, computed once (see analyzer.flow.autograd)
+    cache: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------- module context
@@ -179,11 +184,30 @@ class _ModuleContext:
         self.global_names = set(self.bindings.bound)
         self.noreturn: set[str] = set()
         self.suppressing_classes: set[str] = set()
+        self.by_type: dict[type, list[ast.AST]] = {}
+        self._bindings_memo: dict[tuple[int, int], ScopeBindings] = {}
         self._scan(tree)
+        self.classes = self.by_type.get(ast.ClassDef, [])
+        self.imports = self.by_type.get(ast.Import, []) + self.by_type.get(ast.ImportFrom, [])
         self.dynamic = self.bindings.star_import or self.bindings.dynamic
 
+    def bindings_of(self, body: list[ast.stmt]) -> ScopeBindings:
+        """collect_bindings, once per block (nested loops and try blocks ask again and again)."""
+        if not body:
+            return collect_bindings(body)
+        key = (id(body[0]), len(body))
+        found = self._bindings_memo.get(key)
+        if found is None:
+            found = self._bindings_memo[key] = collect_bindings(body)
+        return found
+
     def _scan(self, tree: ast.Module) -> None:
+        by_type = self.by_type
         for node in ast.walk(tree):
+            bucket = by_type.get(type(node))
+            if bucket is None:
+                bucket = by_type[type(node)] = []
+            bucket.append(node)
             if isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
                     if f"{node.module}.{alias.name}" in _NORETURN_CALLS:
@@ -330,7 +354,7 @@ class _Runner:
             if d.decorator_list or name in self.b.nondef_bound:
                 escaping.add(name)
         for name, d in defs.items():
-            nl = collect_bindings(d.body).nonlocals
+            nl = self.module.bindings_of(d.body).nonlocals
             if name in escaping:
                 self.escaping_nonlocals |= nl
             else:
@@ -600,7 +624,7 @@ class _Runner:
         d = self.local_defs.get(name)
         if d is None or not state:
             return state
-        inner = collect_bindings(d.body)
+        inner = self.module.bindings_of(d.body)
         inner_locals = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
         nodes = list(_walk_body(d.body))
         for sub in nodes:
@@ -925,7 +949,7 @@ class _Runner:
             # `if x == "a": v = ... elif x == "b": v = ...` with no else is a dispatch over values
             # the code means to be exhaustive: the fall-through counts as binding what every arm binds
             # (arms that raise or return do not count: they never reach the use)
-            arms = [collect_bindings(link.body).bound for link, out in zip(chain, outs) if out]
+            arms = [self.module.bindings_of(link.body).bound for link, out in zip(chain, outs) if out]
             common = set.intersection(*arms) if arms else set()
             for name in sorted(common):
                 cur = self.bind(cur, name)
@@ -936,7 +960,7 @@ class _Runner:
 
     def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
                     extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
-        inner = collect_bindings(body)
+        inner = self.module.bindings_of(body)
         assigned = (inner.bound | extra_names)
         body_mask = self.mask_of(assigned)
         deleted_mask = self.mask_of(inner.deleted)
@@ -1037,7 +1061,7 @@ class _Runner:
 
     def _widen_by_body(self, state: tuple, body: list[ast.stmt]) -> tuple:
         """The state at an arbitrary point of `body`: what it binds is possibly bound."""
-        inner = collect_bindings(body)
+        inner = self.module.bindings_of(body)
         mask = self.mask_of(inner.bound)
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | _attr_targets(body))
@@ -1354,13 +1378,14 @@ def analyze_module(tree: ast.Module) -> ModuleFlow:
         flow = _run_scope(module, node, parent, qualname, sink)
         if flow is not None:
             functions.append(flow)
-    return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic, unpacks=sink.unpacks)
+    return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic, unpacks=sink.unpacks,
+                      classes=module.classes, imports=module.imports, by_type=module.by_type)
 
 
 def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualname: str,
                sink: _Sink) -> Optional[FunctionFlow]:
     if isinstance(node, ast.ClassDef):
-        b = collect_bindings(node.body)
+        b = module.bindings_of(node.body)
         info = _ScopeInfo("class", node, frozenset(b.bound), parent, node.name, dynamic=b.dynamic or b.star_import)
         runner = _Runner(module, info, b, sink, qualname=qualname)
         state = runner.initial_state()
@@ -1373,7 +1398,7 @@ def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualna
         runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
         runner.expr(runner.initial_state(), node.body)
         return None
-    b = collect_bindings(node.body)
+    b = module.bindings_of(node.body)
     params = _param_names(node.args)
     local_names = (b.bound | params) - b.globals - b.nonlocals
     info = _ScopeInfo("function", node, frozenset(local_names), parent, node.name,

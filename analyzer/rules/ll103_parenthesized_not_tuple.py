@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import re
 from typing import Iterable, Optional
 
 from analyzer.diagnostics import Fix
@@ -13,6 +14,8 @@ from analyzer.source import SourceText
 # parameters that take a collection of names in PEFT / transformers APIs
 _COLLECTION_PARAMS = {"target_modules", "modules_to_save", "exclude_modules", "layers_to_transform",
                       "target_parameters", "trainable_token_indices", "layers_pattern"}
+# a cheap text test: a literal right after an opening parenthesis; files without one are skipped
+_MAYBE = re.compile(r"""\(\s*[rbuRBUfF]{0,2}['"0-9]""")
 
 
 def _paren_span(source: SourceText, node: ast.expr) -> Optional[tuple[int, int, int]]:
@@ -95,7 +98,12 @@ class ParenthesizedNotTuple(Rule):
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
-        for node in ast.walk(ctx.tree):
+        if not _MAYBE.search(ctx.source.text):
+            return
+        by_type = ctx.flow.by_type
+        nodes = [n for t in (ast.Compare, ast.For, ast.AsyncFor, ast.comprehension, ast.Subscript, ast.keyword)
+                 for n in by_type.get(t, ())]
+        for node in nodes:
             for cand in self._candidates(node):
                 span = _paren_span(ctx.source, cand)
                 if span is None:
