@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -78,8 +80,16 @@ class FileAnalysis:
 
 
 def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                   rules: Optional[Sequence[Rule]] = None) -> FileAnalysis:
-    """Per-file findings and the module summary for one file's content. Never raises."""
+                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> FileAnalysis:
+    """Per-file findings and the module summary for one file's content. Never raises.
+
+    `honor_noqa=False` keeps findings on `# noqa` lines, for front-ends (flake8) that apply
+    `noqa` themselves."""
+    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa)
+
+
+def _analyze_source(raw: bytes | str, path: str, selection: Selection,
+                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True) -> FileAnalysis:
     if isinstance(raw, bytes):
         decoded = decode_source(raw)
         if isinstance(decoded, DecodeFailure):
@@ -90,20 +100,27 @@ def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection
         text = raw[1:] if raw.startswith("\ufeff") else raw
     source = SourceText(text)
     try:
-        tree = ast.parse(text, filename=path, type_comments=False)
+        with warnings.catch_warnings():
+            # the parser's warnings (e.g. invalid escape sequences) concern the linted file: they
+            # must not reach our stderr, and under `-W error` they would fail a valid file
+            warnings.simplefilter("ignore")
+            # no file name: given one, CPython re-reads that file from disk to place a syntax
+            # error, and its raw bytes (BOM, latin-1) shift the column
+            tree = ast.parse(text, filename="", type_comments=False)
     except SyntaxError as exc:
+        if exc.lineno is None and "\x00" in text:  # Python 3.11.4+ gives NUL bytes no position
+            return FileAnalysis(path, [_null_byte_diagnostic(path, source, exc)])
         return FileAnalysis(path, [_syntax_diagnostic(path, exc, source)])
-    except (ValueError, MemoryError) as exc:
-        return FileAnalysis(path, [_null_byte_diagnostic(path, text, exc)])
-    except RecursionError:
+    except ValueError as exc:  # NUL bytes before Python 3.11.4
+        return FileAnalysis(path, [_null_byte_diagnostic(path, source, exc)])
+    except (RecursionError, MemoryError):  # the parser gives up on very deep nesting (MemoryError in 3.11)
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     if rules is None:
         rules = _rules_for(selection)
     try:
         flow = analyze_module(tree)
     except RecursionError:
-        return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL000",
-                                              "flow analysis skipped: the file is nested too deeply to analyse")])
+        return FileAnalysis(path, [_too_deep_diagnostic(path, "the flow analysis", tree, source)])
     except Exception as exc:  # an engine bug must not end the run or hide other files' findings
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL000",
                                               f"internal error in the flow analysis: {type(exc).__name__}: {exc}")])
@@ -113,14 +130,14 @@ def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection
         if isinstance(rule, ProjectRule):
             continue
         try:
-            reports = list(rule.check(ctx))
+            found = [_to_diagnostic(path, rule.code, rep, source) for rep in rule.check(ctx)]
+        except RecursionError:
+            out.append(_too_deep_diagnostic(path, rule.code, tree, source))
+            continue
         except Exception as exc:
             out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in {rule.code}: {type(exc).__name__}: {exc}"))
             continue
-        for rep in reports:
-            d = _to_diagnostic(path, rule.code, rep, source)
-            if not _suppressed(source, d):
-                out.append(d)
+        out.extend(d for d in found if not (honor_noqa and _suppressed(source, d)))
     out.sort()
     summary = None
     try:
@@ -133,7 +150,7 @@ def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection
     except Exception as exc:
         out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
     noqa = {}
-    for u in (summary.unpacks if summary else []):
+    for u in (summary.unpacks if summary and honor_noqa else []):
         codes = _noqa_codes(source.line(u.line))
         if codes is not None:
             noqa[u.line] = codes
@@ -149,7 +166,12 @@ def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection =
     summaries = [a.summary for a in analyses if a.summary is not None]
     if not project_rules or not summaries:
         return []
-    index = ProjectIndex(summaries)
+    try:
+        index = ProjectIndex(summaries)
+    except Exception as exc:  # cross-file rules are skipped; per-file findings stand
+        first = next(a.path for a in analyses if a.summary is not None)
+        return [Diagnostic(first, 1, 1, "LL000", f"internal error building the index of {len(summaries)} files, "
+                                                 f"cross-file rules skipped: {type(exc).__name__}: {exc}")]
     out: list[Diagnostic] = []
     for a in analyses:
         if a.summary is None:
@@ -171,11 +193,11 @@ def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection =
 
 
 def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
+                rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> list[Diagnostic]:
     """All findings for one file's content, the file being its own project. Never raises."""
     if rules is None:
         rules = _rules_for(selection)
-    analysis = analyze_source(raw, path, selection, rules)
+    analysis = analyze_source(raw, path, selection, rules, honor_noqa)
     return sorted(analysis.diagnostics + project_diagnostics([analysis], selection, rules))
 
 
@@ -193,6 +215,23 @@ def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Dia
     return Diagnostic(path, rep.line, col, code, rep.message, rep.end_line, end_col, rep.fix)
 
 
+# The flow analysis recurses once per nesting level; CPython compiles code nested far deeper than
+# the default limit of 1000 (long elif chains, 1000-term concatenations). Python-level recursion
+# does not grow the C stack on 3.11+, so a higher limit while analysing is safe.
+_ANALYSIS_RECURSION_LIMIT = 20000
+
+
+def _deep(fn, *args):
+    old = sys.getrecursionlimit()
+    if old >= _ANALYSIS_RECURSION_LIMIT:
+        return fn(*args)
+    sys.setrecursionlimit(_ANALYSIS_RECURSION_LIMIT)
+    try:
+        return fn(*args)
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def _syntax_diagnostic(path: str, exc: SyntaxError, source: SourceText) -> Diagnostic:
     line = exc.lineno or 1
     col = exc.offset or 1
@@ -200,13 +239,26 @@ def _syntax_diagnostic(path: str, exc: SyntaxError, source: SourceText) -> Diagn
     return Diagnostic(path, line, max(col, 1), "LL001", f"syntax error: {msg}")
 
 
-def _null_byte_diagnostic(path: str, text: str, exc: Exception) -> Diagnostic:
-    pos = text.find("\x00")
-    if pos >= 0:
-        line = text.count("\n", 0, pos) + 1
-        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-        return Diagnostic(path, line, col, "LL001", "syntax error: source contains a NUL byte")
+def _null_byte_diagnostic(path: str, source: SourceText, exc: Exception) -> Diagnostic:
+    for lineno, line in enumerate(source.lines, 1):
+        col = line.find("\x00")
+        if col >= 0:
+            return Diagnostic(path, lineno, col + 1, "LL001", "syntax error: source contains a NUL byte")
     return Diagnostic(path, 1, 1, "LL001", f"syntax error: {exc}")
+
+
+def _too_deep_diagnostic(path: str, where: str, tree: ast.AST, source: SourceText) -> Diagnostic:
+    """LL000 at the most deeply nested node (found without recursion), so the user sees the cause."""
+    depth, line, col = 0, 1, 0
+    stack = [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        lineno = getattr(node, "lineno", None)
+        if lineno is not None and (d, -lineno) > (depth, -line):
+            depth, line, col = d, lineno, node.col_offset
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return Diagnostic(path, line, source.char_col(line, col) + 1, "LL000",
+                      f"{where} skipped this file: code nested {depth} levels deep here exceeds the recursion limit")
 
 
 def lint_file(path: str, selection: Selection = Selection(), rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:

@@ -1,19 +1,44 @@
 """Time lora-lint against pyflakes on the same files, in one run, one process each.
 
-    python benchmarks/lint_speed.py [FOLDER] [--repeat N] [--libcst]
+    python benchmarks/lint_speed.py [FOLDER] [--package NAME] [--repeat N] [--libcst]
+                                    [--jobs N] [--cache] [--flake8] [--all]
 
-FOLDER defaults to the installed `peft` package. Prints files, lines, the median seconds of each
-tool over N repetitions and the ratio to pyflakes. `--libcst` also times `libcst.parse_module`
-alone, the figure behind the choice of `ast` for analysis (LibCST is used for rewriting only).
+FOLDER defaults to the installed `peft` package (`--package transformers` for another one).
+Prints files, lines, the median seconds of each tool over N repetitions and the ratio to
+pyflakes. `--libcst` also times `libcst.parse_module` alone, the figure behind the choice of
+`ast` for analysis (LibCST is used for rewriting only).
+
+The other modes time the command line end to end (discovery, reading, the project index, output
+to memory) rather than the engine on preloaded files: `--jobs N` adds `lora-lint` cold (no cache)
+in one process and in N processes (0: all cores); `--cache` adds a warm-cache run (the cache is
+filled once first, in a temporary folder); `--flake8` adds flake8 with its default plugins,
+without and with the lora-lint plugin (subprocesses, flake8's default `--jobs`). `--all` is
+`--jobs 0 --cache --flake8`, the table of the front-ends issue:
+
+    python benchmarks/lint_speed.py --package transformers --all --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
+
+# flake8 without the lora-lint plugin: the same flake8, with the plugin left out of its discovery
+_FLAKE8_WITHOUT_PLUGIN = """
+import sys
+from flake8.plugins import finder
+_find = finder.find_plugins
+finder.find_plugins = lambda *a, **k: [p for p in _find(*a, **k) if p.package != "lora-lint"]
+from flake8.main.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def _files(folder: Path) -> list[tuple[str, bytes]]:
@@ -35,18 +60,39 @@ def _time(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _cli(folder: Path, *flags: str) -> None:
+    from analyzer.frontends.cli import run
+
+    code = run([str(folder), "--isolated", "--exit-zero", *flags], out=io.StringIO())
+    if code != 0:
+        raise SystemExit(f"lora-lint exited {code} on {folder}")
+
+
+def _subprocess(cmd: list[str]) -> None:
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?")
+    ap.add_argument("--package", default="peft", help="installed package to lint when no FOLDER (default: peft)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--libcst", action="store_true", help="also time libcst.parse_module alone")
+    ap.add_argument("--jobs", type=int, help="also time the CLI cold in one and in N processes (0: all cores)")
+    ap.add_argument("--cache", action="store_true", help="also time the CLI with a warm cache")
+    ap.add_argument("--flake8", action="store_true", help="also time flake8 without and with the plugin")
+    ap.add_argument("--all", action="store_true", help="--jobs 0 --cache --flake8")
     args = ap.parse_args()
+    if args.all:
+        args.cache = args.flake8 = True
+        args.jobs = 0 if args.jobs is None else args.jobs
     if args.folder:
         folder = Path(args.folder)
     else:
-        import peft
-
-        folder = Path(peft.__file__).parent
+        spec = importlib.util.find_spec(args.package)
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit(f"package {args.package!r} is not installed")
+        folder = Path(list(spec.submodule_search_locations)[0])
     files = _files(folder)
     lines = sum(src.count(b"\n") for _, src in files)
 
@@ -76,12 +122,36 @@ def main() -> None:
                     pass
 
         rows.append(("libcst.parse_module only", _time(run_libcst, args.repeat)))
+    from analyzer.frontends.runner import default_jobs
+
+    cores = default_jobs()
+    if args.jobs is not None:
+        jobs = args.jobs or cores
+        rows.append(("lora-lint CLI cold, 1 process",
+                     _time(lambda: _cli(folder, "--no-cache", "--jobs", "1"), args.repeat)))
+        rows.append((f"lora-lint CLI cold, {jobs} processes",
+                     _time(lambda: _cli(folder, "--no-cache", "--jobs", str(jobs)), args.repeat)))
+    if args.cache:
+        with tempfile.TemporaryDirectory(prefix="lora-lint-bench-") as cache_dir:
+            _cli(folder, "--cache-dir", cache_dir, "--jobs", str(cores))  # fill it
+            rows.append(("lora-lint CLI warm cache", _time(lambda: _cli(folder, "--cache-dir", cache_dir),
+                                                           args.repeat)))
+    if args.flake8:
+        env_cmd = [sys.executable, "-c", _FLAKE8_WITHOUT_PLUGIN, str(folder)]
+        rows.append(("flake8 default (no plugin)", _time(lambda: _subprocess(env_cmd), args.repeat)))
+        rows.append(("flake8 default + lora-lint",
+                     _time(lambda: _subprocess([sys.executable, "-m", "flake8", str(folder)]), args.repeat)))
     base = rows[0][1]
     print(f"folder: {folder}")
-    print(f"files: {len(files)}  lines: {lines}  repetitions: {args.repeat} (one process)")
-    print(f"{'tool':<28}{'median s':>10}{'vs pyflakes':>14}")
+    print(f"files: {len(files)}  lines: {lines}  repetitions: {args.repeat}  cores: {cores} "
+          f"(pyflakes and engine rows: one process, files preloaded)")
+    print(f"{'tool':<34}{'median s':>10}{'vs pyflakes':>14}")
     for name, secs in rows:
-        print(f"{name:<28}{secs:>10.3f}{secs / base:>13.2f}x")
+        print(f"{name:<34}{secs:>10.3f}{secs / base:>13.2f}x")
+    named = dict(rows)
+    if args.flake8:
+        ratio = named["flake8 default + lora-lint"] / named["flake8 default (no plugin)"]
+        print(f"flake8 with the plugin / flake8 alone: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

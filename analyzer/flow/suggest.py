@@ -60,6 +60,9 @@ def suggest_for_use(flow: ModuleFlow, use: NameUse) -> Optional[SlotSuggestion]:
         return None
     expr = witness.value.elts[slot]
     text = texts.pop()
+    flagged = {id(u.node) for u in flow.uses}
+    if any(id(sub) in flagged for sub in ast.walk(expr)):
+        return None  # the sibling's expression is itself undefined or unbound: no evident fix
     if isinstance(expr, ast.Name) and expr.id == use.name:
         return None
     if isinstance(expr, ast.Constant) and expr.value is None:

@@ -1,61 +1,172 @@
-"""`lora-lint [PATH ...]`: find files, lint each, print findings, exit with the documented code.
+"""`lora-lint [PATH ...]`: find files, lint them as one project, print findings, exit with the
+documented code.
 
-Exit codes: 0 nothing reported; 1 findings reported; 2 usage error, or a file could not be
-analysed (LL000-LL003).
+Exit codes: 0 nothing reported; 1 findings reported; 2 usage or configuration error, or a file
+could not be analysed (LL000-LL003).
+
+Settings come from `[tool.lora-lint]` in the nearest pyproject.toml above the paths (see
+analyzer/config.py); flags apply over them: `--select` starts afresh (the file's select and
+ignore no longer apply), `--ignore`/`--extend-select`/`--extend-ignore` adjust the file's choice.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Optional, Sequence, TextIO
 
 from analyzer import __version__
+from analyzer.cache import AnalysisCache
+from analyzer.config import DEFAULT_CACHE_DIR, Config, ConfigError, RuleLayer, load_config, parse_codes, \
+    project_root, resolve_selection
 from analyzer.diagnostics import Diagnostic
 from analyzer.discovery import discover, read_source
-from analyzer.engine import Selection, analyze_source, is_selected, project_diagnostics
-from analyzer.rules import ALL_RULES, ENGINE_CODES
+from analyzer.engine import Selection, is_selected
+from analyzer.frontends.docs import explain
+from analyzer.frontends.formats import FORMATS, write_statistics
+from analyzer.frontends.runner import default_jobs, lint_files
+from analyzer.rules import ENGINE_CODES
 
 __all__ = ["main", "run"]
 
 _ANALYSIS_FAILURES = frozenset(ENGINE_CODES)
+# --fix re-lints after writing, as fixes can uncover or enable others; bounded like ruff's loop
+_MAX_FIX_PASSES = 8
 
 
 class _UsageError(Exception):
     pass
 
 
-def _codes(text: Optional[str]) -> tuple[str, ...]:
-    if not text:
-        return ()
-    out = []
-    known = {r.code for r in ALL_RULES} | set(ENGINE_CODES)
-    for part in text.replace(" ", ",").split(","):
-        part = part.strip().upper()
-        if not part:
-            continue
-        if not any(code.startswith(part) for code in known):
-            raise _UsageError(f"unknown rule code or prefix {part!r} (known: {', '.join(sorted(known))})")
-        out.append(part)
-    return tuple(out)
+def _cli_codes(text: Optional[str], flag: str) -> Optional[tuple[str, ...]]:
+    if text is None:
+        return None
+    try:
+        return parse_codes([text], flag)
+    except ConfigError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lora-lint",
         description="Find unbound names and return-shape bugs in LoRA code (and any Python code).",
+        epilog="Exit codes: 0 clean, 1 findings, 2 usage or configuration error or a file that could not be "
+               "analysed. Settings: [tool.lora-lint] in pyproject.toml.",
     )
-    p.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
-    p.add_argument("--select", help="comma-separated codes or prefixes to run (default: all default-on rules)")
-    p.add_argument("--ignore", help="comma-separated codes or prefixes to skip")
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    p.add_argument("paths", nargs="*", help="files or folders (default: .); `-` reads one file from stdin")
+    sel = p.add_argument_group("rule selection")
+    sel.add_argument("--select", metavar="CODES",
+                     help="comma-separated codes or prefixes to run, instead of the config's choice "
+                          "(default: the default-on rules)")
+    sel.add_argument("--ignore", metavar="CODES", help="comma-separated codes or prefixes to skip")
+    sel.add_argument("--extend-select", metavar="CODES", help="codes or prefixes to run in addition")
+    sel.add_argument("--extend-ignore", metavar="CODES", help="codes or prefixes to skip in addition")
+    cfg = p.add_argument_group("configuration")
+    cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.lora-lint] from this file instead of searching")
+    cfg.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    outg = p.add_argument_group("output")
+    outg.add_argument("--format", choices=sorted(FORMATS), default="text",
+                      help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or github (annotations)")
+    outg.add_argument("--statistics", action="store_true", help="print the number of findings per code instead")
+    outg.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
+    outg.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    outg.add_argument("--stdin-filename", metavar="NAME",
+                      help="with `-`: the name to report (and to match against the configuration)")
+    fx = p.add_argument_group("fixes")
+    fx.add_argument("--fix", action="store_true", help="apply the safe fixes in place, then report what is left")
+    fx.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
+    fx.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
+    speed = p.add_argument_group("speed")
+    speed.add_argument("-j", "--jobs", type=_positive, metavar="N", help="worker processes (default: all cores)")
+    speed.add_argument("--cache-dir", metavar="DIR",
+                       help=f"where to keep the cache (default: {DEFAULT_CACHE_DIR} in the project root)")
+    speed.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--version", action="version", version=f"lora-lint {__version__}")
     return p
 
 
-def run(argv: Optional[Sequence[str]] = None, out=None) -> int:
+def _load(args: argparse.Namespace, search: Sequence[str]) -> Config:
+    if args.isolated:
+        return Config(root=project_root(search))
+    return load_config(args.config, search)
+
+
+def _selection(args: argparse.Namespace, config: Config) -> Selection:
+    """The config's choices, then the command line's over them (`--select` starts afresh)."""
+    cli = RuleLayer(
+        select=_cli_codes(args.select, "--select"),
+        ignore=_cli_codes(args.ignore, "--ignore") or (),
+        extend_select=_cli_codes(args.extend_select, "--extend-select") or (),
+        extend_ignore=_cli_codes(args.extend_ignore, "--extend-ignore") or (),
+    )
+    return resolve_selection(config.layer(), cli)
+
+
+def _cache(args: argparse.Namespace, config: Config, selection: Selection) -> Optional[AnalysisCache]:
+    if args.no_cache:
+        return None
+    folder = args.cache_dir or config.cache_dir or os.path.join(config.root, DEFAULT_CACHE_DIR)
+    return AnalysisCache(folder, selection)
+
+
+def _collect(paths: Sequence[str], config: Config) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
+    """(path, bytes) of every file to lint, and LL003 for what cannot be read. The config's
+    `exclude` applies to named files too, so a pre-commit run skips what a full run skips."""
+    files: list[tuple[str, bytes]] = []
+    failures: list[Diagnostic] = []
+    seen: set[str] = set()
+    for item in discover(list(paths)):
+        if isinstance(item, Diagnostic):
+            failures.append(item)
+            continue
+        if item in seen or config.excluded(item):
+            continue
+        seen.add(item)
+        raw = read_source(item)
+        if isinstance(raw, Diagnostic):
+            failures.append(raw)
+        else:
+            files.append((item, raw))
+    return files, failures
+
+
+def _visible(diagnostics: Sequence[Diagnostic], selection: Selection, config: Config) -> list[Diagnostic]:
+    out = []
+    per_file: dict[str, tuple[str, ...]] = {}
+    for d in diagnostics:
+        if not is_selected(selection, d.code):
+            continue
+        if config.per_file_ignores:
+            if d.path not in per_file:
+                per_file[d.path] = config.ignored_here(d.path)
+            if any(d.code.startswith(c) for c in per_file[d.path]):
+                continue
+        out.append(d)
+    out.sort(key=lambda d: (d.path, d.line, d.column, d.code, d.message))
+    return out
+
+
+def _read_stdin(stdin: Optional[BinaryIO]) -> bytes:
+    if stdin is not None:
+        return stdin.read()
+    return sys.stdin.buffer.read()
+
+
+def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, stdin: Optional[BinaryIO] = None) -> int:
+    """Run the command line; findings go to `out`, errors to stderr. Returns the exit code."""
     out = out or sys.stdout
     parser = _parser()
     try:
@@ -63,33 +174,72 @@ def run(argv: Optional[Sequence[str]] = None, out=None) -> int:
     except SystemExit as exc:
         return 2 if exc.code not in (0, None) else 0
     try:
-        selection = Selection(select=_codes(args.select), ignore=_codes(args.ignore))
-    except _UsageError as exc:
+        return _run(args, out, stdin)
+    except (_UsageError, ConfigError) as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
         return 2
-    diagnostics: list[Diagnostic] = []
-    analyses = []
-    for item in discover(list(args.paths)):
-        if isinstance(item, Diagnostic):
-            diagnostics.append(item)
-            continue
-        raw = read_source(item)
-        if isinstance(raw, Diagnostic):
-            diagnostics.append(raw)
-            continue
-        analyses.append(analyze_source(raw, item, selection))
-    for a in analyses:
-        diagnostics.extend(a.diagnostics)
-    # cross-file rules see every file of the run at once
-    diagnostics.extend(project_diagnostics(analyses, selection))
-    diagnostics = [d for d in diagnostics if is_selected(selection, d.code)]
-    diagnostics.sort(key=lambda d: (d.path, d.line, d.column, d.code))
-    if args.format == "json":
-        json.dump([d.as_json() for d in diagnostics], out, indent=2)
-        out.write("\n")
+
+
+@dataclass
+class _Session:
+    """What one invocation lints with, settled before any file is read."""
+
+    args: argparse.Namespace
+    config: Config
+    selection: Selection
+    jobs: int
+    cache: Optional[AnalysisCache]
+    out: TextIO
+
+    def lint(self, files: Sequence[tuple[str, bytes]], failures: Sequence[Diagnostic]) -> list[Diagnostic]:
+        found = lint_files(files, self.selection, self.jobs, self.cache) + list(failures)
+        return _visible(found, self.selection, self.config)
+
+
+def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> int:
+    if args.explain:
+        text = explain(args.explain)
+        if text is None:
+            raise _UsageError(f"no rule has the code {args.explain!r}")
+        out.write(text)
+        return 0
+    paths = list(args.paths) or ["."]
+    use_stdin = "-" in paths
+    if use_stdin and len(paths) > 1:
+        raise _UsageError("`-` (standard input) cannot be combined with other paths")
+    if args.stdin_filename and not use_stdin:
+        raise _UsageError("--stdin-filename needs `-` as the path")
+    if args.statistics and args.format not in ("text", "json"):
+        raise _UsageError("--statistics prints text or json; drop --format or use one of those")
+    if use_stdin and (args.fix or args.diff):
+        raise _UsageError("--fix and --diff work on files, not on standard input")
+    if args.fix and args.diff:
+        raise _UsageError("--fix writes the fixes and --diff only shows them: use one")
+    stdin_name = args.stdin_filename or "-"
+    config = _load(args, [stdin_name] if use_stdin else paths)
+    selection = _selection(args, config)
+    session = _Session(args=args, config=config, selection=selection, jobs=args.jobs or config.jobs or default_jobs(),
+                       cache=None if use_stdin else _cache(args, config, selection), out=out)
+
+    failures: list[Diagnostic] = []
+    if use_stdin:
+        files = [] if config.excluded(stdin_name) else [(stdin_name, _read_stdin(stdin))]
     else:
-        for d in diagnostics:
-            out.write(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n")
+        files, failures = _collect(paths, config)
+    diagnostics = session.lint(files, failures)
+
+    if args.diff:
+        _show_diff(session, files, diagnostics)
+        return 0
+    if args.fix:
+        diagnostics = _fix(session, files, failures, diagnostics)
+    if session.cache is not None and session.cache.write_error:
+        print(f"lora-lint: warning: {session.cache.write_error}", file=sys.stderr)
+
+    if args.statistics:
+        write_statistics(diagnostics, out, as_json=args.format == "json")
+    else:
+        FORMATS[args.format](diagnostics, out)
     if any(d.code in _ANALYSIS_FAILURES for d in diagnostics):
         return 2
     if diagnostics and not args.exit_zero:
@@ -97,8 +247,55 @@ def run(argv: Optional[Sequence[str]] = None, out=None) -> int:
     return 0
 
 
+def _show_diff(session: _Session, files: Sequence[tuple[str, bytes]], diagnostics: Sequence[Diagnostic]) -> None:
+    """--diff: print what the fixes would change; write nothing."""
+    from analyzer.fixes import fix_files
+
+    outcome = fix_files(diagnostics, dict(files), unsafe=session.args.unsafe_fixes, write=False)
+    session.out.write(outcome.diff)
+    for problem in outcome.problems:
+        print(f"lora-lint: {problem}", file=sys.stderr)
+
+
+def _fix(session: _Session, files: Sequence[tuple[str, bytes]], failures: list[Diagnostic],
+         diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """--fix: write the fixes, re-lint, repeat while fixes apply; the findings left."""
+    from analyzer.fixes import fix_files
+
+    originals = dict(files)
+    fixed_files: set[str] = set()
+    for _ in range(_MAX_FIX_PASSES):
+        outcome = fix_files(diagnostics, originals, unsafe=session.args.unsafe_fixes, write=True)
+        for problem in outcome.problems:
+            print(f"lora-lint: {problem}", file=sys.stderr)
+        if not outcome.written:
+            break
+        fixed_files.update(outcome.written)
+        for path in outcome.written:
+            raw = read_source(path)
+            if isinstance(raw, Diagnostic):
+                failures.append(raw)
+                originals.pop(path, None)
+            else:
+                originals[path] = raw
+        diagnostics = session.lint(list(originals.items()), failures)
+    if fixed_files:
+        print(f"lora-lint: fixed {len(fixed_files)} file(s): {', '.join(sorted(fixed_files))}", file=sys.stderr)
+    return diagnostics
+
+
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `lora-lint | head`: the reader left; exit quietly as other command-line tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""lora-lint as a flake8 plugin: `flake8 --select LL path/`.
+
+flake8 fills the constructor's arguments by name (`tree`, `filename`, `lines`) and reads
+`(line, 0-based column, "LLnnn message", type)` tuples from `run()`. Every rule runs here and
+flake8 itself decides what is shown (`--select`, `--extend-ignore`, `per-file-ignores`, `noqa`);
+rules that are off by default join flake8's default-ignore list, so `--select LL9xx` or
+`--extend-select LL9xx` turns them on as with `lora-lint`.
+
+flake8 hands the plugin one file at a time, so cross-file rules (LL301) see that file alone: the
+findings are those of `lora-lint FILE`. A file flake8 cannot parse is reported by flake8 (E999),
+not as LL001.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional, Sequence
+
+from analyzer import __version__
+from analyzer.engine import Selection, lint_source
+from analyzer.rules import ALL_RULES
+
+__all__ = ["LoraLintChecker", "default_off_codes"]
+
+# every rule, including those off by default: flake8's decision engine filters them
+_ALL = Selection(select=("LL",))
+
+
+def default_off_codes(rules: Optional[Sequence[type]] = None) -> list[str]:
+    """Codes of the rules that run only when selected explicitly."""
+    return [r.code for r in (ALL_RULES if rules is None else rules) if not getattr(r, "default_enabled", True)]
+
+
+class LoraLintChecker:
+    """The flake8 checker: lints one file with the engine and formats the findings for flake8."""
+
+    name = "lora-lint"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        # `tree` is requested so flake8 runs this as an AST plugin; the engine parses for itself
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, option_manager) -> None:
+        off = default_off_codes()
+        if off:
+            option_manager.extend_default_ignore(off)
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        text = "".join(self.lines)
+        # flake8 applies `# noqa` itself (and honours --disable-noqa), so the engine must not
+        for d in lint_source(text, self.filename, _ALL, honor_noqa=False):
+            yield d.line, d.column - 1, f"{d.code} {d.message}", type(self)

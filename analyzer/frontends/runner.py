@@ -1,0 +1,87 @@
+"""Running the engine over many files: cache look-ups, worker processes, one project index.
+
+Workers run `analyze_source` (per-file rules and the module summary); the parent joins every
+summary, fresh or cached, and runs the cross-file rules once, so results and their order do not
+depend on the number of processes or on what was cached.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Optional, Sequence
+
+from analyzer.cache import AnalysisCache
+from analyzer.diagnostics import Diagnostic
+from analyzer.engine import FileAnalysis, Selection, analyze_source, project_diagnostics
+
+__all__ = ["default_jobs", "analyze_files", "lint_files"]
+
+# below this many files to analyse, starting workers costs more than it saves
+_MIN_FILES_FOR_POOL = 8
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _analyze(task: tuple[str, bytes, Selection]) -> FileAnalysis:
+    path, raw, selection = task
+    return analyze_source(raw, path, selection)
+
+
+def _pool_context():
+    # fork starts workers in milliseconds with the engine already imported; only safe while
+    # this process runs a single thread
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def analyze_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs: int = 1,
+                  cache: Optional[AnalysisCache] = None) -> list[FileAnalysis]:
+    """One FileAnalysis per file, in the order given."""
+    results: list[Optional[FileAnalysis]] = [None] * len(files)
+    keys: list[Optional[str]] = [None] * len(files)
+    todo: list[int] = []
+    for i, (path, raw) in enumerate(files):
+        if cache is not None:
+            keys[i] = cache.key(path, raw)
+            hit = cache.load(keys[i])
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(i)
+    tasks = [(files[i][0], files[i][1], selection) for i in todo]
+    fresh: Optional[list[FileAnalysis]] = None
+    workers = min(jobs, len(tasks))
+    if workers > 1 and len(tasks) >= _MIN_FILES_FOR_POOL:
+        chunk = max(1, len(tasks) // (workers * 8))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+                fresh = list(pool.map(_analyze, tasks, chunksize=chunk))
+        except (BrokenProcessPool, OSError):
+            fresh = None  # a worker died (out of memory, killed): finish in this process
+    if fresh is None:
+        fresh = [_analyze(t) for t in tasks]
+    for i, analysis in zip(todo, fresh):
+        results[i] = analysis
+        if cache is not None and keys[i] is not None:
+            cache.store(keys[i], analysis)
+    return [r for r in results if r is not None]
+
+
+def lint_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs: int = 1,
+               cache: Optional[AnalysisCache] = None) -> list[Diagnostic]:
+    """Every finding for the files linted as one project (unsorted, unfiltered)."""
+    analyses = analyze_files(files, selection, jobs, cache)
+    out = [d for a in analyses for d in a.diagnostics]
+    out.extend(project_diagnostics(analyses, selection))
+    return out
