@@ -704,6 +704,8 @@ class _Runner:
         self.fact_names[key] = names
         t_paths, f_paths = [], []
         for p in state:
+            if p.dropped and key[1] in p.dropped and not p.imprecise:
+                p = replace(p, imprecise=True)
             pt = assume(p, key, polarity)
             pf = assume(p, key, not polarity)
             if pt is not None:

@@ -34,20 +34,25 @@ class Path:
     shapes: tuple = ()
     # names unbound on this path only because a loop that binds them ran zero times
     loopzero: int = 0
+    # subjects of facts dropped when paths were merged; testing one of them again makes the path
+    # imprecise (the correlation it would have decided is lost)
+    dropped: frozenset = frozenset()
 
     def bind(self, mask: int) -> "Path":
         return Path(self.bound | mask, self.maybe | mask, self.facts, self.carried & ~mask, self.imprecise,
-                    self.shapes, self.loopzero & ~mask)
+                    self.shapes, self.loopzero & ~mask, self.dropped)
 
     def unbind(self, mask: int) -> "Path":
         return Path(self.bound & ~mask, self.maybe & ~mask, self.facts, self.carried & ~mask, self.imprecise,
-                    self.shapes, self.loopzero & ~mask)
+                    self.shapes, self.loopzero & ~mask, self.dropped)
 
     def with_facts(self, facts: Facts) -> "Path":
-        return Path(self.bound, self.maybe, facts, self.carried, self.imprecise, self.shapes, self.loopzero)
+        return Path(self.bound, self.maybe, facts, self.carried, self.imprecise, self.shapes, self.loopzero,
+                    self.dropped)
 
     def with_shapes(self, shapes: tuple) -> "Path":
-        return Path(self.bound, self.maybe, self.facts, self.carried, self.imprecise, shapes, self.loopzero)
+        return Path(self.bound, self.maybe, self.facts, self.carried, self.imprecise, shapes, self.loopzero,
+                    self.dropped)
 
 
 State = tuple  # tuple[Path, ...]; empty = unreachable
@@ -61,7 +66,7 @@ def _merge_two(a: Path, b: Path, facts: Facts) -> Path:
     carried = ((a.carried | a.bound) & (b.carried | b.bound)) & ~bound
     shapes = a.shapes if a.shapes == b.shapes else tuple(s for s in a.shapes if s in b.shapes)
     loopzero = ((a.loopzero | a.bound) & (b.loopzero | b.bound)) & ~bound
-    return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes, loopzero)
+    return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes, loopzero, a.dropped | b.dropped)
 
 
 def join(*states: Iterable[Path]) -> tuple:
@@ -78,14 +83,18 @@ def join(*states: Iterable[Path]) -> tuple:
 
 
 def widen(paths: Iterable[Path]) -> Path:
-    """Merge every path into one, keeping only the facts all of them share."""
-    it = iter(paths)
-    acc = next(it)
+    """Merge every path into one, keeping only the facts all of them share.
+
+    The merge is exact until a dropped fact's subject is tested again: the subjects are recorded
+    in `dropped`, and the analysis marks the path imprecise when that happens."""
+    paths = list(paths)
+    acc = paths[0]
     common = set(acc.facts)
-    imprecise = False
-    for p in it:
+    every = set(acc.facts)
+    for p in paths[1:]:
         common &= p.facts
+        every |= p.facts
         acc = _merge_two(acc, p, acc.facts)
-        imprecise = True
-    return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, imprecise or acc.imprecise, acc.shapes,
-                acc.loopzero)
+    lost = frozenset(k[1] for (k, _) in every - common)
+    return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, acc.imprecise, acc.shapes,
+                acc.loopzero, acc.dropped | lost)
