@@ -14,10 +14,12 @@ from analyzer.runtime.core import (
     MODES,
     Expect,
     RuntimeViolation,
+    check_consistency,
     checking,
     current_mode,
     disable,
     enable,
+    lora_fingerprint,
     reports,
     watch,
     watch_function_class,
@@ -25,5 +27,5 @@ from analyzer.runtime.core import (
     watch_module,
 )
 
-__all__ = ["MODES", "Expect", "RuntimeViolation", "checking", "current_mode", "disable", "enable", "reports",
+__all__ = ["MODES", "Expect", "RuntimeViolation", "check_consistency", "checking", "lora_fingerprint", "current_mode", "disable", "enable", "reports",
            "watch", "watch_function_class", "watch_model", "watch_module"]

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-__all__ = ["RuntimeViolation", "enable", "disable", "checking", "watch", "watch_model",
-           "watch_function_class", "current_mode", "reports", "MODES"]
+__all__ = ["RuntimeViolation", "enable", "disable", "checking", "watch", "watch_model", "watch_module",
+           "watch_function_class", "check_consistency", "lora_fingerprint", "current_mode", "reports", "MODES"]
 
 MODES = ("off", "log", "warn", "raise")
 ENV_VAR = "LORA_LINT_RUNTIME"
@@ -102,6 +102,10 @@ def enable(mode: Optional[str] = None, *, log_dir: Optional[str] = None, sample_
 
 def disable() -> None:
     """Turn the tracer off and undo every wrap and hook, in reverse order."""
+    if _STATE.mode == "log" and _STATE.log_dir:
+        for r in reports():
+            if r["count"] > 1:
+                _log_line(dict(r, summary=True))
     _STATE.mode = "off"
     while _STATE.restore:
         undo = _STATE.restore.pop()
@@ -174,11 +178,16 @@ def _report(key: str, message: str) -> None:
     if mode == "warn" and count == 1:
         warnings.warn(f"lora-lint: {text} (further occurrences at this site are counted, not shown)",
                       RuntimeWarning, stacklevel=3)
-    if mode == "log" and _STATE.log_dir:
-        os.makedirs(_STATE.log_dir, exist_ok=True)
-        rank = os.environ.get("RANK", "0")
-        with open(os.path.join(_STATE.log_dir, f"lora-lint-rank{rank}.jsonl"), "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
+    if mode == "log" and _STATE.log_dir and count == 1:
+        _log_line(record)
+
+
+def _log_line(record: dict) -> None:
+    """`log` mode: one JSONL file per rank; a site's first report, then its total at disable()."""
+    os.makedirs(_STATE.log_dir, exist_ok=True)
+    rank = os.environ.get("RANK", "0")
+    with open(os.path.join(_STATE.log_dir, f"lora-lint-rank{rank}.jsonl"), "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
 
 
 # ---------------------------------------------------------------------------- watched functions
@@ -322,10 +331,25 @@ def _is_lora_layer(module) -> bool:
     return hasattr(module, "lora_A") and hasattr(module, "lora_B") and hasattr(module, "get_base_layer")
 
 
-def watch_model(model) -> int:
-    """Hook every PEFT LoRA layer of `model`; returns how many were hooked."""
+def watch_model(model, *, check_consistency_every: int = 0) -> int:
+    """Hook every PEFT LoRA layer of `model`; returns how many were hooked.
+
+    With `check_consistency_every=N` (opt-in, under torch.distributed), every N-th forward of
+    `model` compares a small per-layer fingerprint across ranks with one collective, at the same
+    point on every rank, and reports the ranks that differ."""
     if _STATE.mode == "off":
         raise RuntimeError("enable the lora-lint runtime (enable() or checking()) before watch_model()")
+    if check_consistency_every:
+        every = int(check_consistency_every)
+        forwards = [0]
+
+        def consistency_hook(mod, inputs):
+            forwards[0] += 1
+            if forwards[0] % every == 0 and _STATE.mode != "off" and not _compiling():
+                check_consistency(model, step=forwards[0])
+
+        handle = model.register_forward_pre_hook(consistency_hook)
+        _STATE.restore.append(handle.remove)
     count = 0
     for name, module in model.named_modules():
         if not _is_lora_layer(module):
@@ -339,6 +363,49 @@ def watch_model(model) -> int:
         _STATE.restore.append(post.remove)
         count += 1
     return count
+
+
+def lora_fingerprint(model) -> list[tuple]:
+    """Per LoRA layer: name, active adapters, scaling, merged, disabled, A/B dtype and shape.
+    Metadata only: nothing here reads a tensor's values."""
+    out = []
+    for name, module in model.named_modules():
+        if not _is_lora_layer(module):
+            continue
+        active = tuple(getattr(module, "active_adapters", ()) or ())
+        adapters = []
+        for a in active:
+            if a in module.lora_A:
+                A, B = module.lora_A[a].weight, module.lora_B[a].weight
+                adapters.append((a, module.scaling.get(a), str(A.dtype), tuple(A.shape), str(B.dtype), tuple(B.shape)))
+        out.append((name, active, tuple(adapters), bool(getattr(module, "merged", False)),
+                    bool(getattr(module, "disable_adapters", False))))
+    return out
+
+
+def check_consistency(model, step: int = 0) -> list[int]:
+    """Compare `lora_fingerprint(model)` across ranks (one all_gather); report and return the
+    ranks whose fingerprint differs from rank 0's. A no-op without torch.distributed."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return []
+    mine = lora_fingerprint(model)
+    gathered: list = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, mine)
+    differ = [r for r, fp in enumerate(gathered) if fp != gathered[0]]
+    if differ:
+        detail = _first_difference(gathered[0], gathered[differ[0]])
+        _report(f"consistency:{step}", f"LoRA state differs across ranks at forward {step}: rank(s) "
+                                       f"{', '.join(map(str, differ))} differ from rank 0 ({detail})")
+    return differ
+
+
+def _first_difference(a: list, b: list) -> str:
+    for la, lb in zip(a, b):
+        if la != lb:
+            return f"layer {la[0]}: {la[1:]} vs {lb[1:]}"
+    return "different number of LoRA layers"
 
 
 def _logical_weight_shape(base) -> Optional[tuple]:
