@@ -18,11 +18,11 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from typing import Optional
 
 from analyzer import __version__
 from analyzer.engine import FileAnalysis, Selection
+from analyzer.fileio import replace_file
 from analyzer.flow.project import module_name_for
 
 __all__ = ["AnalysisCache", "tool_fingerprint"]
@@ -100,7 +100,7 @@ class AnalysisCache:
                            ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# lora-lint cache\n")):
             target = os.path.join(self.directory, name)
             if not os.path.exists(target):
-                self._atomic_write(target, text.encode())
+                replace_file(target, text.encode())
 
     def store(self, key: str, analysis: FileAnalysis) -> None:
         if self.write_error is not None:
@@ -109,20 +109,7 @@ class AnalysisCache:
             self._prepare()
             target = self._entry(key)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            self._atomic_write(target, pickle.dumps((key, analysis), protocol=pickle.HIGHEST_PROTOCOL))
+            replace_file(target, pickle.dumps((key, analysis), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError as exc:
             self.write_error = f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
 
-    @staticmethod
-    def _atomic_write(target: str, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise

@@ -8,7 +8,6 @@ replacement. Everything else in the file is left byte for byte as it was (LibCST
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -16,6 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from analyzer.diagnostics import Diagnostic, Fix
+from analyzer.fileio import replace_file
 
 __all__ = ["FixResult", "FixOutcome", "apply_fixes", "fix_files", "select_fixes", "write_atomically", "FixConflict"]
 
@@ -104,21 +104,7 @@ def write_atomically(path: str, data: bytes, expected_old: Optional[bytes] = Non
         with open(path, "rb") as fh:
             if fh.read() != expected_old:
                 raise FixConflict(f"{path} changed since it was read; not fixed")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".lora-lint-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(path, data, mode=st.st_mode & 0o7777, durable=True)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer.flow.definite import FunctionFlow, ModuleFlow, ReturnRecord
+from analyzer.flow.definite import dotted_name as _dotted
 
 __all__ = ["AutogradClass", "SavedUse", "find_autograd_classes"]
 
@@ -83,15 +84,6 @@ def _function_aliases(imports: list) -> tuple[set[str], set[str]]:
                 elif a.name == "torch" and a.asname:
                     prefixes.add(f"{a.asname}.autograd")
     return names, prefixes
-
-
-def _dotted(node: ast.expr) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
 
 
 def find_autograd_classes(flow: ModuleFlow) -> list[AutogradClass]:

@@ -145,6 +145,11 @@ _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises"
                     "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
 
 
+def dotted_name(node: ast.expr) -> Optional[str]:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    return _dotted(node)
+
+
 def _dotted(node: ast.expr) -> Optional[str]:
     if isinstance(node, ast.Name):
         return node.id
