@@ -453,7 +453,7 @@ class _Runner:
         if self.info.kind == "class" and not certain:
             # class bodies fall back to globals and builtins; only a certain miss is reported
             return
-        if not certain and all(any("available" in k[1].lower() for k, _ in p.facts) for p in unbound):
+        if not certain and self._correlated_with(state, unbound, mask, lambda k: "available" in k[1].lower()):
             # optional-dependency guards (`if is_vision_available(): ...`) are correlated in ways
             # the analysis cannot see (torchvision implies vision); stay quiet
             return
@@ -486,15 +486,23 @@ class _Runner:
         unbound path assumed a fact about a parameter with a default that a bound path denies."""
         if not self.optional_params:
             return False
-        bound_facts = set()
-        for p in state:
-            if p.bound & mask:
-                bound_facts |= p.facts
-        for p in unbound:
-            if not any(k[1] in self.optional_params and (k, not v) in bound_facts for (k, v) in p.facts
-                       if k[0] in ("eq", "truthy", "in")):
-                return False
-        return True
+        return self._correlated_with(state, unbound, mask,
+                                     lambda k: k[0] in ("eq", "truthy", "in") and k[1] in self.optional_params)
+
+    @staticmethod
+    def _correlated_with(state: tuple, unbound: list, mask: int, relevant) -> bool:
+        """Every unbound path assumed a `relevant` fact that some bound path assumed the other way:
+        the name is missing exactly when that condition went the other way."""
+        bound = [p.facts for p in state if p.bound & mask]
+        if not bound:
+            return False
+
+        def explains(k, v) -> bool:
+            # the name is bound on paths where k went the other way, and on none where it went this way
+            return (relevant(k) and any((k, not v) in f for f in bound)
+                    and not any((k, v) in f for f in bound))
+
+        return all(any(explains(k, v) for (k, v) in p.facts) for p in unbound)
 
     def _resolves_outside(self, name: str) -> bool:
         if self.info.kind == "class":
