@@ -218,7 +218,8 @@ def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Dia
 # The flow analysis recurses once per nesting level; CPython compiles code nested far deeper than
 # the default limit of 1000 (long elif chains, 1000-term concatenations). Python-level recursion
 # does not grow the C stack on 3.11+, so a higher limit while analysing is safe.
-_ANALYSIS_RECURSION_LIMIT = 20000
+# On 3.10 every Python call also uses C stack: stay well inside the default 8 MiB there.
+_ANALYSIS_RECURSION_LIMIT = 20000 if sys.version_info >= (3, 11) else 6000
 
 
 def _deep(fn, *args):
