@@ -235,9 +235,6 @@ class _ModuleContext:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__exit__":
                         if _exit_may_suppress(item):
                             self.suppressing_classes.add(node.name)
-            elif isinstance(node, ast.Assign):
-                # builtins.foo = ... / globals()["x"] = ... at any depth: names we cannot see
-                pass
 
     def is_global(self, name: str) -> bool:
         return name in self.global_names or name in BUILTIN_NAMES
@@ -733,7 +730,7 @@ class _Runner:
         if isinstance(node, ast.Tuple):
             if any(isinstance(e, ast.Starred) for e in node.elts):
                 return None
-            return tuple(self._elt_shape(state, e) for e in node.elts)
+            return tuple(self.shape_of(state, e) for e in node.elts)
         if isinstance(node, ast.Name) and node.id in self.index and state:
             mask = self.index[node.id]
             shapes = set()
@@ -754,10 +751,6 @@ class _Runner:
             if left is not None and right is not None:
                 return left + right
         return None
-
-    def _elt_shape(self, state: tuple, e: ast.expr):
-        s = self.shape_of(state, e)
-        return s if s is not None else None
 
     # ---- statements
 
@@ -1103,11 +1096,8 @@ class _Runner:
             outs.append(hs)
         self.branch_depth -= 1
         after = join(*outs)
-        if node.finalbody:
-            after = self.block(after, node.finalbody) if after else EMPTY
-            if not after:
-                # still check the finally body on some state for undefined names
-                pass
+        if node.finalbody and after:
+            after = self.block(after, node.finalbody)
         return after
 
     s_TryStar = s_Try
