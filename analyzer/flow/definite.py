@@ -1013,6 +1013,22 @@ class _Runner:
         lit_nonempty = _literal_nonempty(it)
         if lit_nonempty is True or _model_structure(it):
             return True, state, EMPTY
+        bound = _range_bound(it)
+        if bound is not None:
+            # `range(n)` after `if n <= 0: raise` (n > 0) or `if n < 1: raise` (n >= 1)
+            positive = atom(ast.Compare(left=bound, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
+            at_least_one = atom(ast.Compare(left=bound, ops=[ast.GtE()], comparators=[ast.Constant(1)]))
+            t_paths, f_paths = [], []
+            for p in state:
+                facts = [(a[0], a[2]) for a in (positive, at_least_one) if a is not None]
+                if any(f in p.facts for f in facts):
+                    t_paths.append(p)
+                elif all((k, not v) in p.facts for k, v in facts):
+                    f_paths.append(p)
+                else:
+                    t_paths.append(p)
+                    f_paths.append(p)
+            return (not f_paths and bool(t_paths)), join(t_paths), join(f_paths)
         subject = _iter_subject(it)
         if subject is None:
             return False, state, state
@@ -1203,6 +1219,18 @@ def _dispatch_subject(chain: list[ast.If]) -> Optional[str]:
     for link in chain[1:]:
         common &= _test_subjects(link.test)
     return min(common) if common else None
+
+
+def _range_bound(it: ast.expr) -> Optional[ast.expr]:
+    """`n` in `range(n)` / `range(0, n)` when n is a plain name or attribute."""
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and not it.keywords):
+        return None
+    args = it.args
+    if len(args) == 2 and isinstance(args[0], ast.Constant) and args[0].value == 0:
+        args = args[1:]
+    if len(args) == 1 and isinstance(args[0], (ast.Name, ast.Attribute)):
+        return args[0]
+    return None
 
 
 _STRUCTURE_ROOTS = {"self", "config", "cls"}
