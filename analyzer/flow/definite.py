@@ -96,6 +96,8 @@ class ReturnRecord:
     is_none: bool = False
     # locals bound on every path reaching this return (for fixes that reuse a sibling's expression)
     bound: frozenset = frozenset()
+    # `return out` where `out` holds tuples of different shapes on different paths
+    alt_shapes: tuple = ()
 
     def site(self) -> ReturnSite:
         none_slots: frozenset[int] = frozenset()
@@ -732,17 +734,8 @@ class _Runner:
                 return None
             return tuple(self.shape_of(state, e) for e in node.elts)
         if isinstance(node, ast.Name) and node.id in self.index and state:
-            mask = self.index[node.id]
-            shapes = set()
-            for p in state:
-                found = None
-                for m, s in p.shapes:
-                    if m == mask:
-                        found = s
-                if found is None or not p.bound & mask:
-                    return None
-                shapes.add(found)
-            if len(shapes) == 1:
+            shapes = self._path_shapes(state, self.index[node.id])
+            if shapes is not None and len(shapes) == 1:
                 return shapes.pop()
             return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -928,7 +921,41 @@ class _Runner:
         for p in state:
             common &= p.bound
         bound = frozenset(n for n, m in self.index.items() if common & m)
-        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none, bound))
+        alt: tuple = ()
+        if shape is None and isinstance(value, ast.Name) and value.id in self.index:
+            per_path = self._path_shapes(state, self.index[value.id])
+            if per_path is not None and len(per_path) > 1 and not self._flag_chosen(state, self.index[value.id]):
+                alt = tuple(sorted(per_path, key=lambda sh: (len(sh), repr(sh))))
+        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none, bound, alt))
+
+    def _flag_chosen(self, state: tuple, mask: int) -> bool:
+        """Do the paths holding different shapes differ in a fact about an optional argument
+        (`if output_attentions: outputs += (attn,)`)? Then the caller chose the size."""
+        def shape_on(p):
+            return next((sh for m, sh in p.shapes if m == mask), None)
+
+        paths = list(state)
+        for i, a in enumerate(paths):
+            for b in paths[i + 1:]:
+                if shape_on(a) == shape_on(b):
+                    continue
+                if any(k[1] in self.optional_params and (k, not v) in b.facts for (k, v) in a.facts):
+                    return True
+        return False
+
+    @staticmethod
+    def _path_shapes(state: tuple, mask: int) -> Optional[set]:
+        """The tuple shapes a local holds on the paths of `state`, if known on every one."""
+        shapes = set()
+        for p in state:
+            found = None
+            for m, sh in p.shapes:
+                if m == mask:
+                    found = sh
+            if found is None or not p.bound & mask:
+                return None
+            shapes.add(found)
+        return shapes
 
     def s_Raise(self, state, node):
         state = self.expr(state, node.exc)
@@ -977,8 +1004,10 @@ class _Runner:
         head = []
         for p in self.invalidate_all(state, assigned | _attr_targets(body)):
             new = body_mask & ~p.maybe
+            # a tuple rebuilt in the loop (`acc += (x,)`) has a size that depends on the trip count
+            shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
             head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
-                                carried=(p.carried | new) & ~p.bound))
+                                carried=(p.carried | new) & ~p.bound, shapes=shapes))
         frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1)
         return join(head), frame
 

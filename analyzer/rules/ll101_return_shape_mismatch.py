@@ -132,14 +132,20 @@ class ReturnShapeMismatch(Rule):
             "def f(a):\n    out = (1, 2, 3)\n    if a:\n        return out\n    return 1, 2\n",
             5, 5, "`f` returns 2 values here but 3 at line 4",
         ),
+        Invalid(
+            "def get_params(proj):\n    if proj.merged:\n        out = (proj.weight, proj.bias)\n"
+            "    else:\n        out = (proj.weight, proj.bias, proj.lora_A)\n    return out\n",
+            6, 5, "`get_params` returns 2 or 3 values here, depending on the path: `out` holds tuples of different sizes",
+        ),
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for func in ctx.flow.functions:
             returns = shape_checked_returns(func)
-            if not returns:
+            if returns is None:
                 continue
-            reports = list(self._check_function(func, returns))
+            reports = list(self._check_function(func, returns)) if returns else []
+            reports += list(self._path_dependent(func))
             if reports and flag_guarded_returns(func.node) & {id(r.node) for r in returns}:
                 # one arity is chosen by an argument flag: a deliberate API, not a forgotten slot
                 continue
@@ -175,6 +181,21 @@ class ReturnShapeMismatch(Rule):
                 if id(r) not in reported and len(r.shape) < s.starred_head:
                     reported.add(id(r))
                     yield self._report(func, r, _values(len(r.shape)), f"at least {s.starred_head}", s.line)
+
+    def _path_dependent(self, func: FunctionFlow) -> Iterable[Report]:
+        """`return out` where `out` is a tuple of one size on some paths and another on others."""
+        for r in func.returns:
+            if not r.alt_shapes:
+                continue
+            sizes = sorted({len(sh) for sh in r.alt_shapes})
+            if len(sizes) < 2:
+                continue
+            what = " or ".join(str(n) for n in sizes)
+            node = r.node
+            yield Report(node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                         node.end_col_offset or node.col_offset,
+                         f"`{func.name}` returns {what} values here, depending on the path: "
+                         f"`{r.value.id}` holds tuples of different sizes")
 
     def _report(self, func: FunctionFlow, r: ReturnRecord, here: str, other: str, line: int) -> Report:
         node = r.node
