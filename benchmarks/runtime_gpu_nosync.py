@@ -1,65 +1,132 @@
-"""Prove on a GPU that the tracer adds no synchronisation: its checks run under
-`torch.cuda.set_sync_debug_mode("error")`, which raises on any synchronising call.
+"""Prove on a GPU that the tracer adds no synchronisation.
 
-    python benchmarks/runtime_gpu_nosync.py
+    python benchmarks/runtime_gpu_nosync.py      # exits 0 on success, 1 on a sync, 2 without CUDA
+    python benchmarks/runtime_gpu_nosync.py --dry-run-on-cpu   # the same steps on CPU, no sync check
 
-Needs a CUDA device (exits 2 without one). Trains a small PEFT LoRA model on the GPU for a few
-steps with every LoRA layer, a watched helper and an autograd Function checked.
+1. Strict: a PEFT LoRA MLP trained for a few steps on the GPU under
+   `torch.cuda.set_sync_debug_mode("error")` (any synchronising call raises) with every LoRA
+   layer hooked, a watched parameter helper on a fast path, a reference forward with the
+   adapters disabled, and a checked custom autograd Function.
+2. Relative: the tiny PEFT Llama of the tests (hidden 512) under `set_sync_debug_mode("warn")`,
+   with and without the tracer; the model itself may synchronise (mask building), so the test
+   is that the tracer adds no synchronising call to what the plain run makes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import types
+import warnings
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "runtime"))
 
-def main() -> int:
-    if not torch.cuda.is_available():
-        print("needs a CUDA GPU", file=sys.stderr)
-        return 2
+DEVICE = "cuda"
+
+
+@contextlib.contextmanager
+def sync_debug(mode: str):
+    """`torch.cuda.set_sync_debug_mode(mode)` for the block; nothing on the CPU dry run."""
+    if DEVICE != "cuda":
+        yield
+        return
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode(mode)
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+        torch.cuda.synchronize()
+
+
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        return g * w, (g * x).sum(0)
+
+
+def strict() -> None:
     from peft import LoraConfig, get_peft_model
 
     import analyzer.runtime as rt
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "runtime"))
     import lora_helpers
 
-    class Scale(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, w):
-            ctx.save_for_backward(w)
-            return x * w
-
-        @staticmethod
-        def backward(ctx, g):
-            (w,) = ctx.saved_tensors
-            return g * w, None
-
-    base = torch.nn.Sequential(torch.nn.Linear(512, 512), torch.nn.GELU(), torch.nn.Linear(512, 512)).cuda()
+    base = torch.nn.Sequential(torch.nn.Linear(512, 512), torch.nn.GELU(), torch.nn.Linear(512, 512)).to(DEVICE)
     model = get_peft_model(base, LoraConfig(r=16, target_modules=["0", "2"], init_lora_weights=False))
+    first = model.base_model.model[0]
+    first.forward = types.MethodType(lambda self, x: lora_helpers.fast_lora_forward(self, x), first)
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    x = torch.randn(64, 512, device="cuda")
-    w = torch.randn(512, device="cuda")
-    torch.cuda.synchronize()
+    x = torch.randn(64, 512, device=DEVICE)
+    w = torch.randn(512, device=DEVICE, requires_grad=True)
     with rt.checking("raise"):
         rt.watch_model(model)
         rt.watch_function_class(Scale)
-        getter = rt.watch(lora_helpers.get_lora_parameters_fixed)
-        torch.cuda.set_sync_debug_mode("error")
-        try:
-            for _ in range(5):
-                getter(model.base_model.model[0])
+        rt.watch("lora_helpers:get_lora_parameters_fixed")
+        with sync_debug("error"):
+            for step in range(5):
+                if step == 2:
+                    with torch.no_grad(), model.disable_adapter():
+                        model(x)
                 loss = Scale.apply(model(x), w).pow(2).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    torch.cuda.synchronize()
-    print("no synchronisation raised under set_sync_debug_mode('error'); reports:", rt.reports())
-    return 0
+        assert rt.reports() == [], rt.reports()
+    print(f"strict ({DEVICE}): 5 steps under set_sync_debug_mode('error') with every check on: no synchronisation")
+
+
+def _sync_warnings(model, traced: bool) -> int:
+    import analyzer.runtime as rt
+
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    ids = torch.randint(0, 1024, (4, 64), device=DEVICE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with rt.checking("raise" if traced else "off"):
+            if traced:
+                rt.watch_model(model)
+                rt.watch("lora_helpers:get_lora_parameters_fixed")
+            with sync_debug("warn"):
+                for step in range(3):
+                    if step == 1:
+                        with torch.no_grad(), model.disable_adapter():
+                            model(input_ids=ids)
+                    loss = model(input_ids=ids, labels=ids).loss
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+    return sum("synchroniz" in str(w.message) for w in caught)
+
+
+def relative() -> bool:
+    import tiny_llama
+
+    model = tiny_llama.build(hidden=512, layers=2, vocab=1024, r=16).to(DEVICE)
+    tiny_llama.use_fast_path(model)
+    _sync_warnings(model, traced=False)  # warm-up: lazy initialisation may synchronise once
+    plain, traced = _sync_warnings(model, traced=False), _sync_warnings(model, traced=True)
+    print(f"relative: synchronising calls in 3 Llama steps: plain {plain}, traced {traced}")
+    return traced == plain
+
+
+def main() -> int:
+    global DEVICE
+    if "--dry-run-on-cpu" in sys.argv[1:]:
+        DEVICE = "cpu"
+    elif not torch.cuda.is_available():
+        print("needs a CUDA GPU", file=sys.stderr)
+        return 2
+    strict()
+    return 0 if relative() else 1
 
 
 if __name__ == "__main__":

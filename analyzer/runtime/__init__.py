@@ -7,25 +7,17 @@
     with rt.checking("warn"): ... # on for a block only
 
 Modes follow torch's debug switches: off | log | warn | raise. Nothing is wrapped while off.
-Importing this package imports neither torch nor libcst.
+Importing this package imports neither torch nor libcst and reads no environment variable.
 """
 
-from analyzer.runtime.core import (
-    MODES,
-    Expect,
-    RuntimeViolation,
-    check_consistency,
-    checking,
-    current_mode,
-    disable,
-    enable,
-    lora_fingerprint,
-    reports,
-    watch,
-    watch_function_class,
-    watch_model,
-    watch_module,
-)
+from analyzer.runtime.autograd import watch_function_class
+from analyzer.runtime.consistency import check_consistency, lora_fingerprint
+from analyzer.runtime.contracts import Expect
+from analyzer.runtime.functions import watch, watch_module
+from analyzer.runtime.lora import watch_model
+from analyzer.runtime.report import Report, RuntimeViolation, RuntimeViolationWarning, reports
+from analyzer.runtime.state import ENV_VAR, LOG_DIR_ENV_VAR, MODES, checking, current_mode, disable, enable
 
-__all__ = ["MODES", "Expect", "RuntimeViolation", "check_consistency", "checking", "lora_fingerprint", "current_mode", "disable", "enable", "reports",
+__all__ = ["ENV_VAR", "LOG_DIR_ENV_VAR", "MODES", "Expect", "Report", "RuntimeViolation", "RuntimeViolationWarning",
+           "check_consistency", "checking", "current_mode", "disable", "enable", "lora_fingerprint", "reports",
            "watch", "watch_function_class", "watch_model", "watch_module"]

@@ -1,8 +1,9 @@
 """`python -m analyzer.runtime [--mode raise] [--watch mod:func ...] [--watch-module pkg.mod] script.py [args]`
 
-Runs the script exactly as `python script.py` would (its folder first on sys.path, `__name__ ==
-"__main__"`, arguments passed through, exit status kept) with the tracer on. Works under
-`torchrun ... -m analyzer.runtime train.py`.
+Runs the script as `python script.py` would (its folder first on sys.path, `__name__ ==
+"__main__"`, arguments passed through, its exit status kept) with the tracer on. Works under
+`torchrun --nproc_per_node 2 -m analyzer.runtime train.py`. In `raise` mode a violation ends
+the run with the exception's traceback and status 1.
 """
 
 from __future__ import annotations
@@ -12,33 +13,53 @@ import os
 import runpy
 import sys
 
+from analyzer.runtime.state import MODES
 
-def main(argv: list[str] | None = None) -> int:
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analyzer.runtime", description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["log", "warn", "raise"], default=None,
-                        help="default: $LORA_LINT_RUNTIME, else warn")
-    parser.add_argument("--watch", action="append", default=[], metavar="MODULE:FUNC")
-    parser.add_argument("--watch-module", action="append", default=[], metavar="MODULE")
-    parser.add_argument("--log-dir", default=None, help="with --mode log: one JSONL file per rank here")
+    parser.add_argument("--mode", choices=MODES, default=None, help="default: $LORA_LINT_RUNTIME, else warn")
+    parser.add_argument("--watch", action="append", default=[], metavar="MODULE:FUNC",
+                        help="watch this function's returns (repeatable); MODULE:Class.method works too")
+    parser.add_argument("--watch-module", action="append", default=[], metavar="MODULE",
+                        help="watch every function defined in this module (repeatable)")
+    parser.add_argument("--log-dir", default=None,
+                        help="with --mode log: one JSONL file per rank here (default: $LORA_LINT_RUNTIME_LOG_DIR)")
+    parser.add_argument("--sample-every", type=int, default=1, metavar="N",
+                        help="after each layer's first forwards, run the LoRA-layer checks on every N-th")
     parser.add_argument("script")
     parser.add_argument("args", nargs=argparse.REMAINDER)
-    ns = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    ns = _parser().parse_args(argv)
+    script = os.path.abspath(ns.script)
+    if not os.path.isfile(script):
+        print(f"python -m analyzer.runtime: can't open file {ns.script!r}", file=sys.stderr)
+        return 2
     from analyzer import runtime
 
-    script = os.path.abspath(ns.script)
-    sys.argv = [ns.script] + list(ns.args)
-    sys.path.insert(0, os.path.dirname(script))
-    runtime.enable(ns.mode, log_dir=ns.log_dir)
-    for spec in ns.watch:
-        runtime.watch(spec)
-    for mod in ns.watch_module:
-        runtime.watch_module(mod)
+    # as `python script.py`: the script's folder replaces the one `-m` put first
+    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.abspath(os.curdir):
+        sys.path[0] = os.path.dirname(script)
+    else:
+        sys.path.insert(0, os.path.dirname(script))
+    sys.argv = [ns.script, *ns.args]
     try:
+        runtime.enable(ns.mode, log_dir=ns.log_dir, sample_every=ns.sample_every)
+        # the script folder is on sys.path now, so its own modules can be watched
+        for spec in ns.watch:
+            runtime.watch(spec)
+        for module in ns.watch_module:
+            runtime.watch_module(module)
+    except (ImportError, ValueError, AttributeError, TypeError) as exc:
+        runtime.disable()
+        print(f"python -m analyzer.runtime: {exc}", file=sys.stderr)
+        return 2
+    try:
+        # SystemExit passes through untouched: its status (or message) is the script's own
         runpy.run_path(script, run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
     finally:
         runtime.disable()
     return 0

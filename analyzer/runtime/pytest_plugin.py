@@ -1,25 +1,47 @@
-"""pytest plugin: `pytest --lora-runtime=raise` runs the test session with the tracer on."""
+"""pytest plugin (entry point `pytest11`): `pytest --lora-runtime=raise` runs the test session
+with lora-lint's runtime tracer in that mode; `--lora-runtime-watch MODULE:FUNC` watches
+functions for the session. Imports nothing heavy unless the option is given."""
 
 from __future__ import annotations
+
+_SCOPE_KEY = "_lora_lint_runtime_scope"
 
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("lora-lint")
     group.addoption("--lora-runtime", choices=["off", "log", "warn", "raise"], default=None,
                     help="run the session with lora-lint's runtime tracer in this mode")
+    group.addoption("--lora-runtime-watch", action="append", default=[], metavar="MODULE:FUNC",
+                    help="with --lora-runtime: watch this function's returns (repeatable)")
 
 
 def pytest_configure(config) -> None:
     mode = config.getoption("--lora-runtime", default=None)
-    if mode and mode != "off":
-        from analyzer import runtime
+    if not mode or mode == "off":
+        return
+    import pytest
 
-        runtime.enable(mode)
-        config._lora_lint_runtime = True
+    from analyzer import runtime
+    from analyzer.runtime.state import Scope
+
+    scope = Scope()
+    try:
+        scope.enter(mode)
+        for spec in config.getoption("--lora-runtime-watch", default=[]) or []:
+            runtime.watch(spec)
+    except (ImportError, ValueError, AttributeError, TypeError) as exc:
+        runtime.disable()
+        raise pytest.UsageError(f"--lora-runtime: {exc}") from exc
+    setattr(config, _SCOPE_KEY, scope)
+
+
+def pytest_report_header(config):
+    if getattr(config, _SCOPE_KEY, None) is not None:
+        return f"lora-lint runtime: {config.getoption('--lora-runtime')}"
+    return None
 
 
 def pytest_unconfigure(config) -> None:
-    if getattr(config, "_lora_lint_runtime", False):
-        from analyzer import runtime
-
-        runtime.disable()
+    scope = getattr(config, _SCOPE_KEY, None)
+    if scope is not None:
+        scope.exit()

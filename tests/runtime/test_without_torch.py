@@ -42,3 +42,29 @@ def test_static_parts_work_and_runtime_says_why():
     assert "IMPORTED off" in lines
     assert "ERROR lora-lint's runtime tracer needs PyTorch: pip install 'lora-lint[runtime]'" in lines
     assert "TORCH LOADED False" in lines
+
+
+LAUNCHER = r'''
+import importlib.abc, runpy, sys
+
+class HideTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, HideTorch())
+sys.argv = ["analyzer.runtime", "--mode", "raise", sys.argv[1]]
+runpy.run_module("analyzer.runtime", run_name="__main__", alter_sys=True)
+'''
+
+
+def test_launcher_without_torch_exits_2_with_the_reason(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("print('ran')\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, str(script)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("python -m analyzer.runtime: lora-lint's runtime tracer needs PyTorch: "
+                           "pip install 'lora-lint[runtime]'\n")
