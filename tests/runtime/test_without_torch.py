@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROGRAM = r'''
+# an import hook that makes torch look uninstalled, shared by the programs below
+HIDE_TORCH = r'''
 import importlib.abc, sys
 
 class HideTorch(importlib.abc.MetaPathFinder):
@@ -20,6 +21,9 @@ class HideTorch(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, HideTorch())
+'''
+
+PROGRAM = HIDE_TORCH + r'''
 from analyzer.engine import lint_source
 found = lint_source("def f(p):\n    if p:\n        return 1, bias\n    return 1, 2\n", "x.py")
 print("STATIC", [d.code for d in found])
@@ -44,16 +48,8 @@ def test_static_parts_work_and_runtime_says_why():
     assert "TORCH LOADED False" in lines
 
 
-LAUNCHER = r'''
-import importlib.abc, runpy, sys
-
-class HideTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, HideTorch())
+LAUNCHER = HIDE_TORCH + r'''
+import runpy
 sys.argv = ["analyzer.runtime", "--mode", "raise", sys.argv[1]]
 runpy.run_module("analyzer.runtime", run_name="__main__", alter_sys=True)
 '''
