@@ -16,7 +16,7 @@ from analyzer.rules import ALL_RULES
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.source import DecodeFailure, SourceText, decode_source
 
-__all__ = ["Selection", "FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_file",
+__all__ = ["Selection", "FileAnalysis", "analyze_source", "project_diagnostics", "lint_source",
            "lint_sources", "is_selected"]
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -260,12 +260,3 @@ def _too_deep_diagnostic(path: str, where: str, tree: ast.AST, source: SourceTex
         stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
     return Diagnostic(path, line, source.char_col(line, col) + 1, "LL000",
                       f"{where} skipped this file: code nested {depth} levels deep here exceeds the recursion limit")
-
-
-def lint_file(path: str, selection: Selection = Selection(), rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
-    from analyzer.discovery import read_source
-
-    raw = read_source(path)
-    if isinstance(raw, Diagnostic):
-        return [raw]
-    return lint_source(raw, path, selection, rules)

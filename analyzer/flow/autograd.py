@@ -35,6 +35,7 @@ class AutogradClass:
     backward: Optional[FunctionFlow] = None
     setup_context: Optional[FunctionFlow] = None
     saved_counts: set = field(default_factory=set)  # arg counts of save_for_backward calls (None: starred)
+    save_line: int = 0  # the first save_for_backward call
     saved_uses: list[SavedUse] = field(default_factory=list)
 
     def input_range(self) -> Optional[tuple[int, int]]:
@@ -137,6 +138,7 @@ def _collect_saved(cls: AutogradClass) -> None:
         for node in ast.walk(holder.node):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "save_for_backward" and _dotted(node.func.value) == ctx):
+                cls.save_line = cls.save_line or node.lineno
                 if any(isinstance(a, ast.Starred) for a in node.args) or node.keywords:
                     cls.saved_counts.add(None)
                 else:

@@ -1,8 +1,6 @@
-"""Return statements of one function, with the tuple shape of each returned value.
-
-A syntactic summary: it knows tuple literals and locals bound once to a tuple literal. The flow
-analysis (`analyzer.flow.definite`) refines this per path; this module is the cheap form that
-other tools (the runtime tracer) can call on any source file.
+"""Return statements of one function found by qualname in a source file, with the tuple shape of
+each returned value as the flow analysis (`analyzer.flow.definite`) sees it. This is the entry
+that other tools (the runtime tracer, through `analyzer.api`) call on any source file.
 """
 
 from __future__ import annotations
@@ -58,19 +56,6 @@ def _direct_defs(node: ast.AST):
             stack.extend(ast.iter_child_nodes(child))
 
 
-def tuple_site(line: int, value: ast.expr | None) -> ReturnSite:
-    if value is None or (isinstance(value, ast.Constant) and value.value is None):
-        return ReturnSite(line=line, arity=None, is_none=True)
-    if isinstance(value, ast.Tuple):
-        starred = any(isinstance(e, ast.Starred) for e in value.elts)
-        fixed = [e for e in value.elts if not isinstance(e, ast.Starred)]
-        none_slots = frozenset(
-            i for i, e in enumerate(value.elts) if isinstance(e, ast.Constant) and e.value is None
-        )
-        return ReturnSite(line=line, arity=len(fixed), starred=starred, none_slots=none_slots)
-    return ReturnSite(line=line, arity=None)
-
-
 def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnSite], bool] | None:
     """(return sites, may fall off the end) for `qualname` in `source`, or None."""
     try:
@@ -80,7 +65,7 @@ def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnS
     func = find_function(tree, qualname)
     if func is None:
         return None
-    from analyzer.flow.summary import summarize_function
+    from analyzer.flow.definite import analyze_function_returns
 
-    summary = summarize_function(func)
-    return list(summary.returns), summary.falls_off_end
+    sites, falls_off_end, _ = analyze_function_returns(func)
+    return sites, falls_off_end

@@ -10,7 +10,7 @@ from analyzer.diagnostics import Fix
 from analyzer.flow.definite import ModuleFlow
 from analyzer.source import SourceText
 
-__all__ = ["Rule", "ProjectRule", "RuleContext", "Report", "Invalid", "report_at"]
+__all__ = ["Rule", "ProjectRule", "RuleContext", "Report", "Invalid", "report_at", "report_at_def_name"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ def report_at(node: ast.AST, message: str, fix: Optional[Fix] = None) -> Report:
         message,
         fix,
     )
+
+
+def report_at_def_name(node: ast.FunctionDef | ast.AsyncFunctionDef, message: str) -> Report:
+    """A report spanning the name in `def name(` (where editors should point for a whole function)."""
+    col = node.col_offset + (len("async def ") if isinstance(node, ast.AsyncFunctionDef) else len("def "))
+    return Report(node.lineno, col, node.lineno, col + len(node.name), message)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import ast
 from typing import Iterable
 
 from analyzer.flow.shapes import describe_shape
-from analyzer.rules.base import Invalid, Report, Rule, RuleContext
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at, report_at_def_name
 
 
 class TupleOrImplicitNone(Rule):
@@ -69,15 +69,9 @@ class TupleOrImplicitNone(Rule):
             what = describe_shape(witness.shape)
             for r in func.returns:
                 if r.node is None:
-                    yield Report(node.lineno, _name_col(node), node.lineno, _name_col(node) + len(node.name),
-                                 f"`{func.name}` returns {what} at line {witness.line} but may end without a "
-                                 f"return (implicit None) at line {r.line}")
+                    yield report_at_def_name(node, f"`{func.name}` returns {what} at line {witness.line} but may "
+                                                   f"end without a return (implicit None) at line {r.line}")
                 elif r.node.value is None:
-                    yield Report(r.node.lineno, r.node.col_offset, r.node.end_lineno or r.node.lineno,
-                                 r.node.end_col_offset or r.node.col_offset,
-                                 f"`{func.name}` returns {what} at line {witness.line} but a bare `return` here gives None")
+                    yield report_at(r.node, f"`{func.name}` returns {what} at line {witness.line} but a bare "
+                                            "`return` here gives None")
 
-
-def _name_col(node: ast.AST) -> int:
-    """Byte column of the function name in `def name(`."""
-    return node.col_offset + (len("async def ") if isinstance(node, ast.AsyncFunctionDef) else len("def "))

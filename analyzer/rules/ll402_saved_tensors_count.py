@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from typing import Iterable
 
 from analyzer.flow.autograd import find_autograd_classes
@@ -60,7 +59,7 @@ class SavedTensorsCount(Rule):
             if len(cls.saved_counts) != 1 or None in cls.saved_counts or not cls.saved_uses:
                 continue
             (n,) = cls.saved_counts
-            line = _save_line(cls)
+            line = cls.save_line
             for use in cls.saved_uses:
                 if use.index is not None:
                     if use.index >= n or use.index < -n:
@@ -71,12 +70,3 @@ class SavedTensorsCount(Rule):
                     yield report_at(use.node, f"`{cls.node.name}.backward` unpacks {want} saved tensors but "
                                               f"`forward` saves {n} (line {line})")
 
-
-def _save_line(cls) -> int:
-    for holder in (cls.forward, cls.setup_context):
-        if holder is None:
-            continue
-        for node in ast.walk(holder.node):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save_for_backward":
-                return node.lineno
-    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from analyzer.flow.autograd import find_autograd_classes, return_arity
-from analyzer.rules.base import Invalid, Report, Rule, RuleContext
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at_def_name
 
 
 class BackwardArity(Rule):
@@ -67,10 +67,7 @@ class BackwardArity(Rule):
             (outs,) = arities
             if outs == takes:
                 continue
-            node = cls.backward.node
-            col = node.col_offset + (len("async def ") if node.__class__.__name__ == "AsyncFunctionDef" else len("def "))
             grads = f"{takes} gradient" if takes == 1 else f"{takes} gradients"
             outputs = f"{outs} output" if outs == 1 else f"{outs} outputs"
-            yield Report(node.lineno, col, node.lineno, col + len(node.name),
-                         f"`{cls.node.name}.backward` takes {grads} but `forward` returns {outputs} "
-                         f"(line {returns[0].line})")
+            yield report_at_def_name(cls.backward.node, f"`{cls.node.name}.backward` takes {grads} but `forward` "
+                                                        f"returns {outputs} (line {returns[0].line})")
