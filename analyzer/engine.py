@@ -17,7 +17,7 @@ from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.source import DecodeFailure, SourceText, decode_source
 
 __all__ = ["Selection", "FileAnalysis", "analyze_source", "project_diagnostics", "lint_source",
-           "lint_sources", "is_selected"]
+           "lint_sources", "is_selected", "noqa_silences", "alias_silenced"]
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
@@ -61,11 +61,33 @@ def _noqa_codes(line: str) -> Optional[set[str]]:
     return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
 
 
-def _suppressed(source: SourceText, d: Diagnostic) -> bool:
-    codes = _noqa_codes(source.line(d.line))
+def noqa_silences(codes: Optional[set[str]], code: str) -> bool:
+    """Whether a line's noqa codes (`_noqa_codes`) silence `code`.
+
+    Listed codes match as prefixes, as in flake8 (`# noqa: LL2`). A rule's `noqa_aliases` count
+    too: a line already silenced for pyflakes' undefined-name codes (`# noqa: F821`) is a decision
+    the author made about this very defect, and re-flagging it would make users add a second
+    comment for the same thing."""
     if codes is None:
         return False
-    return not codes or d.code in codes
+    if not codes:
+        return True
+    names = (code,) + _aliases(code)
+    return any(n.startswith(c) for c in codes for n in names)
+
+
+def alias_silenced(line: str, code: str) -> bool:
+    """Silenced by one of `code`'s aliases only (for front-ends that apply their own noqa)."""
+    codes = _noqa_codes(line)
+    return bool(codes) and any(a.startswith(c) for c in codes for a in _aliases(code))
+
+
+def _aliases(code: str) -> tuple[str, ...]:
+    return next((tuple(r.noqa_aliases) for r in ALL_RULES if r.code == code), ())
+
+
+def _suppressed(source: SourceText, d: Diagnostic) -> bool:
+    return noqa_silences(_noqa_codes(source.line(d.line)), d.code)
 
 
 @dataclass
@@ -183,8 +205,7 @@ def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection =
                 out.append(Diagnostic(a.path, 1, 1, "LL000", f"internal error in {rule.code}: {type(exc).__name__}: {exc}"))
                 continue
             for rep in reports:
-                codes = a.noqa.get(rep.line)
-                if codes is not None and (not codes or rule.code in codes):
+                if noqa_silences(a.noqa.get(rep.line), rule.code):
                     continue
                 # project reports carry 0-based character columns already
                 out.append(Diagnostic(a.path, rep.line, rep.col + 1, rule.code, rep.message, rep.end_line,

@@ -438,6 +438,18 @@ class _Runner:
             return
         self.resolve_free(node, name)
 
+    def _survived_load(self, state: tuple, name: str) -> tuple:
+        """Execution that got past a load of a function local has the local bound: a path that
+        reaches a later use went through this one, so one missing binding is reported once, at
+        its first use, not at every read after it."""
+        mask = self.index.get(name, 0)
+        if (not mask or self.info.kind != "function" or name in self.b.nonlocals
+                or name in self.b.globals or any(name in s for s in self.shadow)):
+            return state
+        if all(p.bound & mask for p in state):
+            return state
+        return join([p if p.bound & mask else p.bind(mask) for p in state])
+
     def _check_local(self, state: tuple, node: ast.AST, name: str, mask: int) -> None:
         if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
             return
@@ -558,6 +570,7 @@ class _Runner:
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 self.load(state, node)
+                return self._survived_load(state, node.id)
             return state
         if isinstance(node, ast.Constant):
             return state

@@ -17,7 +17,7 @@ import ast
 from typing import Iterator, Optional, Sequence
 
 from analyzer import __version__
-from analyzer.engine import Selection, lint_source
+from analyzer.engine import Selection, alias_silenced, lint_source
 from analyzer.rules import ALL_RULES
 
 __all__ = ["LoraLintChecker", "default_off_codes"]
@@ -36,6 +36,7 @@ class LoraLintChecker:
 
     name = "lora-lint"
     version = __version__
+    disable_noqa = False  # set from flake8's options before any file is checked
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         # `tree` is requested so flake8 runs this as an AST plugin; the engine parses for itself
@@ -48,8 +49,16 @@ class LoraLintChecker:
         if off:
             option_manager.extend_default_ignore(off)
 
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
         # flake8 applies `# noqa` itself (and honours --disable-noqa), so the engine must not
         for d in lint_source(text, self.filename, _ALL, honor_noqa=False):
+            # ...but it knows nothing of our aliases: `# noqa: F821` silences LL201 here too
+            if not self.disable_noqa and alias_silenced(self.lines[d.line - 1] if d.line <= len(self.lines) else "",
+                                                        d.code):
+                continue
             yield d.line, d.column - 1, f"{d.code} {d.message}", type(self)

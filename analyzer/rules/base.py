@@ -71,6 +71,8 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     default_enabled: ClassVar[bool] = True
+    # other tools' codes for the same defect; `# noqa: <alias>` on the line silences this rule too
+    noqa_aliases: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

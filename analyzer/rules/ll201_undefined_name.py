@@ -42,6 +42,7 @@ class UndefinedName(Rule):
 
     code = "LL201"
     name = "undefined-name"
+    noqa_aliases = ("F821",)  # pyflakes' undefined name
     summary = "name loaded where nothing binds it"
 
     VALID = [

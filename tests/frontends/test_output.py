@@ -112,3 +112,10 @@ def test_usage_errors(capsys, data_copy: Path):
 def test_unreadable_path_exits_2(tmp_path: Path):
     rc, text = _run(str(tmp_path / "missing.py"))
     assert rc == 2 and "LL003" in text
+
+
+def test_noqa_codes_prefixes_and_pyflakes_twins(data_copy: Path):
+    """`# noqa: LL201` and `# noqa: LL2` silence, as does pyflakes' own code for an undefined name
+    (the author already decided about that line); another tool's unrelated code does not."""
+    proc = lora_lint("--format", "json", "noqa.py", cwd=data_copy)
+    assert [(d["line"], d["code"]) for d in json.loads(proc.stdout)] == [(9, "LL201")]
