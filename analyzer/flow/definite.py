@@ -30,6 +30,7 @@ from typing import Iterable, Optional
 from analyzer.flow.conditions import assume, atom, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
+    binding_lines,
     ScopeBindings,
     collect_bindings,
     is_type_checking_test,
@@ -56,6 +57,15 @@ class NameUse:
       "class_scope"      bound only in an enclosing class body, which methods cannot see
       "unbound"          a local bound elsewhere in the scope but on no path reaching this load
       "maybe"            a local bound on some paths reaching this load and not on others
+      "maybe_argument"   ... only when an argument is None or an optional argument takes some value
+                         (a caller contract the analysis cannot see)
+      "maybe_guarded"    ... and the load sits under a later test (`if`, `while`, `and`/`or`, a
+                         conditional expression, a `match` case) that holds no binding of the name:
+                         the test may well imply the binding, in ways the analysis cannot see
+      "maybe_loop"       ... only when a loop over data the caller passed in (a parameter, or a
+                         value reached from one) runs zero times
+      "maybe_loop_local" ... only when a loop over a count (`range(n)`) or a local collection runs
+                         zero times
       "first_iteration"  a local bound later in the loop body, loaded before on the first pass
       "closure"          a free variable of a nested function called here while it may be unbound
     """
@@ -324,6 +334,11 @@ class _Runner:
         self.escaping_nonlocals: set[str] = set()
         self.nested: list[tuple[ast.AST, str]] = []
         self.optional_params = optional_params(info.node)
+        args = getattr(info.node, "args", None)
+        self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, ast.arguments) else set()
+        # name -> whether the last loop that may skip binding it iterates the caller's data
+        self.zero_loop_caller: dict[str, bool] = {}
+        self._parents: Optional[dict] = None
         self._prepare_nested_defs()
 
     # ---- setup
@@ -448,7 +463,13 @@ class _Runner:
             return state
         if all(p.bound & mask for p in state):
             return state
-        return join([p if p.bound & mask else p.bind(mask) for p in state])
+        # paths where the name is surely unbound end here (the load raised); merged paths that
+        # bind it on some executions go on with it bound. Dropping paths, not just binding the
+        # name, keeps a second name missing on the same paths from being reported again.
+        alive = [p if p.bound & mask else p.bind(mask) for p in state if p.maybe & mask]
+        if not alive:
+            return join([p.bind(mask) for p in state])
+        return join(alive)
 
     def _check_local(self, state: tuple, node: ast.AST, name: str, mask: int) -> None:
         if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
@@ -481,24 +502,90 @@ class _Runner:
         if any(p.imprecise for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
-            self.report(node, name, "maybe_loop")
-            return
-        if self._argument_contract(state, unbound, mask):
-            self.report(node, name, "maybe_argument")
+            caller = self.zero_loop_caller.get(name, False)
+            self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
             return
         if name not in self.b.nonimport_bound:
             # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
             # that imply availability; a path-insensitive report there would be noise
             return
+        if self._guarded(node, name):
+            self.report(node, name, "maybe_guarded")
+            return
+        if self._argument_contract(state, unbound, mask):
+            self.report(node, name, "maybe_argument")
+            return
         self.report(node, name, "maybe")
+
+    def _guarded(self, node: ast.AST, name: str) -> bool:
+        """The load sits in a branch of a test (if/while/and/or/conditional expression/match case)
+        that encloses no binding of `name` and reads nothing the tests around the bindings read:
+        the code tested something else after the binding was skipped, and that test may imply
+        the binding in ways the analysis cannot see. (A test of the same values is one whose
+        correlation the analysis followed, so what it still finds there is reported.)"""
+        parents = self._parent_map()
+        lines = binding_lines(self.info.node, name)
+        binding_reads: Optional[set[str]] = None
+        cur = node
+        while cur in parents:
+            parent = parents[cur]
+            test = None
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
+                test = [parent.test]
+            elif isinstance(parent, ast.BoolOp) and cur is not parent.values[0]:
+                test = parent.values[:parent.values.index(cur)] if cur in parent.values else parent.values[:1]
+            elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
+                test = [parents[parent].subject]
+            if test is not None and not any(parent.lineno <= ln <= parent.end_lineno for ln in lines):
+                if binding_reads is None:
+                    binding_reads = self._binding_test_reads(name)
+                if not (set().union(*(_reads(t) for t in test)) & binding_reads):
+                    return True
+            cur = parent
+        return False
+
+    def _parent_map(self) -> dict:
+        if self._parents is None:
+            self._parents = {}
+            for parent in _walk_body(list(getattr(self.info.node, "body", []) or [])):
+                for child in ast.iter_child_nodes(parent):
+                    self._parents[child] = parent
+        return self._parents
+
+    def _binding_test_reads(self, name: str) -> set[str]:
+        """What the tests enclosing the bindings of `name` read."""
+        parents = self._parent_map()
+        out: set[str] = set()
+        for node in parents:
+            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+                cur = node
+                while cur in parents:
+                    parent = parents[cur]
+                    if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
+                        out |= _reads(parent.test)
+                    elif isinstance(parent, ast.BoolOp):
+                        for v in parent.values:
+                            if v is cur:
+                                break
+                            out |= _reads(v)
+                    elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
+                        out |= _reads(parents[parent].subject)
+                    cur = parent
+        return out
 
     def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
         """True when the name is unbound only for some values of optional arguments: every
         unbound path assumed a fact about a parameter with a default that a bound path denies."""
-        if not self.optional_params:
+        if not self.params:
             return False
-        return self._correlated_with(state, unbound, mask,
-                                     lambda k: k[0] in ("eq", "truthy", "in") and k[1] in self.optional_params)
+
+        def relevant(k) -> bool:
+            if k[1] in self.optional_params and k[0] in ("eq", "truthy", "in"):
+                return True
+            # `if audio is not None:` on any argument: the caller decides which inputs come
+            return k[0] == "eq" and k[1] in self.params and k[2] == _NONE_LITERAL
+
+        return self._correlated_with(state, unbound, mask, relevant)
 
     @staticmethod
     def _correlated_with(state: tuple, unbound: list, mask: int, relevant) -> bool:
@@ -1042,6 +1129,8 @@ class _Runner:
         end = self._run_loop(head, entry, node.body, frame)
         # exits: zero iterations from the original state, or the end of any pass
         zero = EMPTY if nonempty_known else _zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
+        if zero:
+            self._note_zero_loop(node.body, self._reads_caller_data(node.iter))
         exit_state = join(zero, _uncarry(end), _uncarry(join(*frame.continues)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
@@ -1049,6 +1138,27 @@ class _Runner:
         return join(exit_state, _uncarry(join(*frame.breaks)))
 
     s_AsyncFor = s_For
+
+    def _note_zero_loop(self, body: list[ast.stmt], caller: bool) -> None:
+        for n in self.module.bindings_of(body).bound:
+            self.zero_loop_caller[n] = caller
+
+    def _reads_caller_data(self, it: ast.expr) -> bool:
+        """`for x in items`, `items.values()`, `enumerate(model.named_modules())`: the iterable
+        comes from a parameter (an empty one is the caller's input). `range(n)` is a count."""
+        while True:
+            if isinstance(it, ast.Call):
+                if isinstance(it.func, ast.Name) and it.func.id in _ITER_WRAPPERS and it.args:
+                    it = it.args[0]
+                elif isinstance(it.func, ast.Attribute):
+                    it = it.func.value
+                else:
+                    return False
+            elif isinstance(it, (ast.Attribute, ast.Subscript)):
+                it = it.value
+            else:
+                break
+        return isinstance(it, ast.Name) and it.id in self.params
 
     def _iter_split(self, state: tuple, it: ast.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
@@ -1085,6 +1195,9 @@ class _Runner:
         # after the body, the test runs again
         _, f_again = self.cond(_uncarry(join(end, *frame.continues)), node.test) if (end or frame.continues) else (EMPTY, EMPTY)
         exit_state = join(_zero_pass(first_f, frame.body_mask), f_again)
+        if first_f:
+            self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in ast.walk(node.test)
+                                                if isinstance(n, ast.Name)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
@@ -1302,6 +1415,24 @@ def _walk_body(body: list[ast.stmt]):
         node = stack.pop()
         yield node
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _reads(expr: ast.expr) -> set[str]:
+    """Dotted values a test reads (`proj.merged`, `cache`), not the functions it calls."""
+    out: set[str] = set()
+    skip = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
+    # `proj.merged` reads `proj.merged`; counting `proj` too would tie every test of `proj`
+    skip |= {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Attribute)}
+    for n in ast.walk(expr):
+        if isinstance(n, (ast.Name, ast.Attribute)) and id(n) not in skip:
+            text = _dotted(n)
+            if text is not None and text not in ("self", "cls"):
+                out.add(text)
+    return out
+
+
+_ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
+_NONE_LITERAL = ("const", "NoneType", None)
 
 
 def _uncarry(state: tuple) -> tuple:

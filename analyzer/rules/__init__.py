@@ -9,6 +9,7 @@ from analyzer.rules.ll103_parenthesized_not_tuple import ParenthesizedNotTuple
 from analyzer.rules.ll201_undefined_name import UndefinedName
 from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
 from analyzer.rules.ll203_return_slot_resolves_elsewhere import ReturnSlotResolvesElsewhere
+from analyzer.rules.ll204_possibly_unbound_by_contract import PossiblyUnboundByContract
 from analyzer.rules.ll301_unpack_count_mismatch import UnpackCountMismatch
 from analyzer.rules.ll401_backward_grad_count import BackwardGradCount
 from analyzer.rules.ll402_saved_tensors_count import SavedTensorsCount
@@ -23,6 +24,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UndefinedName,
     PossiblyUnbound,
     ReturnSlotResolvesElsewhere,
+    PossiblyUnboundByContract,
     UnpackCountMismatch,
     BackwardGradCount,
     SavedTensorsCount,

@@ -35,6 +35,12 @@ class PossiblyUnbound(Rule):
     `if flag:` (with `flag` unchanged) is not reported, nor a loop variable used after a loop over
     a list that was checked to be non-empty.
 
+    Cases that hang on a contract the analysis cannot see are left to the opt-in LL204: the
+    binding is skipped only when an argument is `None` (or an optional argument has some value),
+    the use sits under a later test of other values, or a loop over a count or a local collection
+    runs zero times. A read that succeeded proves the name bound, so one missing binding is
+    reported at its first read only.
+
     ## Why is this bad?
     `UnboundLocalError` fires only on the path that misses the binding: an adapter disabled, a
     merged layer, an empty batch, an exception swallowed. Those are the runs that crash hours in.
@@ -107,14 +113,10 @@ class PossiblyUnbound(Rule):
                 lines = binding_lines(use.scope_node, use.name)
                 msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
                        "but not on every path to this line")
-            elif use.kind == "maybe_argument":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
-                       "but not for every value of an optional argument")
             elif use.kind == "maybe_loop":
                 lines = binding_lines(use.scope_node, use.name)
                 msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
-                       "inside a loop that may run zero times")
+                       "inside a loop over the caller's data that may run zero times")
             elif use.kind == "first_iteration":
                 lines = binding_lines(use.scope_node, use.name)
                 msg = (f"`{use.name}` is unbound on the first pass of the loop at line {use.other_line}; "

@@ -1,0 +1,105 @@
+"""LL204 (opt-in): a local that is unbound only if a contract the analysis cannot see is broken."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from analyzer.flow.names import binding_lines
+from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
+from analyzer.rules.ll202_possibly_unbound import _lines_text
+
+
+class PossiblyUnboundByContract(Rule):
+    """
+    ## What it does
+    Flags a load of a local name that is unbound only on paths that a contract outside the
+    function's code may rule out:
+
+    - the binding is skipped only when an argument is `None` (`if audio is not None: inputs = ...`)
+      or an optional argument takes some value: callers may always pass it;
+    - the load sits under a later test of other values (`if cache is not None and is_updated:`)
+      that may imply the binding: the analysis cannot see how the two tests relate;
+    - the binding happens only inside a loop over a count (`range(n)`) or a local collection that
+      may, in principle, run zero times.
+
+    These are the strict half of "possibly unbound" (LL202 reports the evident half). The rule is
+    off by default: on installed transformers most of what it finds is a latent crash for an
+    unusual input, not a bug that fires, so it is meant for code that wants every path proved
+    (`--select LL204`, or `extend-select` in the configuration).
+
+    ## Why is this bad?
+    The contract lives in callers, configurations or data shapes, and it changes without the
+    function noticing: the day a caller leaves the argument out, or a configuration has zero
+    layers of some kind, the function dies with `UnboundLocalError` far from the cause.
+
+    ## Example
+    ```python
+    def forward(self, hidden_states, encoder_states=None):
+        if encoder_states is not None:
+            kv = self.kv_proj(encoder_states)
+        return self.attend(hidden_states, kv)
+    ```
+
+    ## Use instead
+    Make the contract explicit: bind a default before the branch, or raise a clear error on the
+    path that misses the binding.
+    """
+
+    code = "LL204"
+    name = "possibly-unbound-by-contract"
+    summary = "local name unbound unless a caller, test or loop contract holds (opt-in)"
+    default_enabled = False
+    noqa_aliases = ("F821", "F823")
+
+    VALID = [
+        "def f(x=None):\n    if x is not None:\n        y = x\n    else:\n        y = 0\n    return y\n",
+        "def f(xs):\n    if not xs:\n        return None\n    for x in xs:\n        last = x\n    return last\n",
+        "def f(flag=False):\n    if flag:\n        y = 1\n    if flag:\n        return y\n    return 0\n",
+        # evident cases are LL202's, not this rule's
+        "def f(a):\n    if a:\n        x = 1\n    return x\n",
+    ]
+    INVALID = [
+        Invalid(
+            "def forward(self, hidden_states, encoder_states=None):\n"
+            "    if encoder_states is not None:\n"
+            "        kv = self.kv_proj(encoder_states)\n"
+            "    return self.attend(hidden_states, kv)\n",
+            4, 39, "`kv` may be unbound here: it is bound at line 3 only for some argument values (an "
+            "argument that is not None, an optional one not left at its default); callers may always pass them",
+        ),
+        Invalid(
+            "def f(cache, layer):\n"
+            "    if isinstance(cache, dict):\n"
+            "        seen = cache.get(layer)\n"
+            "    if layer.cross and seen:\n"
+            "        return 1\n"
+            "    return 0\n",
+            4, 24, "`seen` may be unbound here: it is bound at line 3, and this line runs under a later "
+            "test that may imply that binding; the analysis cannot tell",
+        ),
+        Invalid(
+            "def f(n):\n"
+            "    for i in range(n):\n"
+            "        last = i\n"
+            "    return last\n",
+            4, 12, "`last` may be unbound here: it is bound at line 3, inside a loop over a count or a "
+            "local collection that is unbound if it runs zero times",
+        ),
+    ]
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for use in ctx.flow.uses:
+            if use.kind not in ("maybe_argument", "maybe_guarded", "maybe_loop_local"):
+                continue
+            lines = _lines_text(binding_lines(use.scope_node, use.name))
+            if use.kind == "maybe_argument":
+                msg = (f"`{use.name}` may be unbound here: it is bound at {lines} only for some argument "
+                       "values (an argument that is not None, an optional one not left at its default); "
+                       "callers may always pass them")
+            elif use.kind == "maybe_guarded":
+                msg = (f"`{use.name}` may be unbound here: it is bound at {lines}, and this line runs under a "
+                       "later test that may imply that binding; the analysis cannot tell")
+            else:
+                msg = (f"`{use.name}` may be unbound here: it is bound at {lines}, inside a loop over a "
+                       "count or a local collection that is unbound if it runs zero times")
+            yield report_at(use.node, msg)
