@@ -307,7 +307,13 @@ class _Runner:
 
     def report(self, node: ast.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
                detail: str = "") -> None:
+        if self.dry:
+            return
         self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
+
+    def _register_nested(self, node: ast.AST, parent: "_ScopeInfo", qualname: str) -> None:
+        if not self.dry:
+            self.sink.nested(node, parent, qualname)
 
     def __init__(self, module: _ModuleContext, info: _ScopeInfo, bindings: ScopeBindings,
                  sink: "_Sink", params: Iterable[str] = (), qualname: str = "") -> None:
@@ -334,6 +340,8 @@ class _Runner:
         self.escaping_nonlocals: set[str] = set()
         self.nested: list[tuple[ast.AST, str]] = []
         self.optional_params = optional_params(info.node)
+        # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
+        self.dry = 0
         args = getattr(info.node, "args", None)
         self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, ast.arguments) else set()
         # name -> whether the last loop that may skip binding it iterates the caller's data
@@ -677,7 +685,7 @@ class _Runner:
         if isinstance(node, ast.Lambda):
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 state = self.expr(state, d)
-            self.sink.nested(node, self.nest_parent(), self.qualname + ".<lambda>")
+            self._register_nested(node, self.nest_parent(), self.qualname + ".<lambda>")
             return state
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self.comprehension(state, node)
@@ -753,7 +761,7 @@ class _Runner:
                     continue
                 if all(p.bound & mask for p in state) or self.info.dynamic:
                     continue
-                if id(sub) in self.reported:
+                if id(sub) in self.reported or self.dry:
                     continue
                 unbound = [p for p in state if not p.bound & mask]
                 if any(p.imprecise or p.carried & mask for p in unbound):
@@ -919,6 +927,8 @@ class _Runner:
         return state
 
     def note_unpacks(self, node: ast.Assign) -> None:
+        if self.dry:
+            return
         callee = _dotted(node.value.func)
         if callee is None:
             return
@@ -1011,6 +1021,8 @@ class _Runner:
         return EMPTY
 
     def record_return(self, state: tuple, node: ast.Return) -> None:
+        if self.dry:
+            return
         value = node.value
         is_none = value is None or (isinstance(value, ast.Constant) and value.value is None)
         head = None
@@ -1111,6 +1123,37 @@ class _Runner:
         frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1)
         return join(head), frame
 
+    def _exact_head(self, state: tuple, approx: tuple, body: list[ast.stmt], frame: _LoopFrame, entry_of) -> tuple:
+        """The loop head as a fixpoint of real passes, for bodies that `del` a name.
+
+        The usual head over-approximates the back edge and forgets the facts about names the body
+        reassigns. With `del` at the end of a pass (`del outputs` to free memory) that loses the
+        flag that says the next pass rebinds the name (`if consumed: outputs = step()`), so such
+        loops get a few dry passes (nothing reported) until the head stops changing. If it does
+        not settle quickly, the approximation stands."""
+        if not self.module.bindings_of(body).deleted or self.dry >= 2:
+            return approx
+        assigned = self.module.bindings_of(body).bound | self.module.bindings_of(body).deleted
+        head = state
+        for _ in range(4):
+            trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth)
+            self.dry += 1
+            try:
+                end = self._run_loop(head, entry_of(head), body, trial)
+            finally:
+                self.dry -= 1
+            # the back edge keeps only facts about what the body assigns (the flags that say what
+            # the next pass does); tests of loop-invariant values would multiply paths forever
+            new = join(head, [self._keep_facts(p, assigned) for p in join(end, *trial.continues)])
+            if set(new) == set(head):
+                return head
+            head = new
+        return approx
+
+    def _keep_facts(self, p: Path, names: set[str]) -> Path:
+        keep = frozenset(f for f in p.facts if self.fact_names.get(f[0], frozenset()) & names)
+        return p if keep == p.facts else p.with_facts(keep)
+
     def _run_loop(self, head: tuple, entry: tuple, body: list[ast.stmt], frame: _LoopFrame) -> tuple:
         self.loops.append(frame)
         self.branch_depth += 1
@@ -1123,6 +1166,11 @@ class _Runner:
         state = self.expr(state, node.iter)
         target_names_set = {n.id for n in target_names(node.target)}
         head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, target_names_set)
+
+        def entry_of(h: tuple) -> tuple:
+            return self.assign_target(self._iter_split(h, node.iter)[1], node.target)
+
+        head = self._exact_head(state, head, node.body, frame, entry_of)
         nonempty_known, iter_t, iter_f = self._iter_split(head, node.iter)
         entry = iter_t
         entry = self.assign_target(entry, node.target)
@@ -1189,6 +1237,7 @@ class _Runner:
 
     def s_While(self, state, node):
         head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, set())
+        head = self._exact_head(state, head, node.body, frame, lambda h: self.cond(h, node.test)[0])
         first_t, first_f = self.cond(state, node.test)
         t, f = self.cond(head, node.test)
         end = self._run_loop(head, t, node.body, frame)
@@ -1304,7 +1353,7 @@ class _Runner:
         for a in _all_args(node.args):
             self.annotation(a.annotation)
         self.annotation(node.returns)
-        self.sink.nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        self._register_nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
         return self.bind(state, node.name)
 
     s_AsyncFunctionDef = s_FunctionDef
@@ -1316,7 +1365,7 @@ class _Runner:
             state = self.expr(state, b)
         for kw in node.keywords:
             state = self.expr(state, kw.value)
-        self.sink.nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        self._register_nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
         return self.bind(state, node.name)
 
     def s_TypeAlias(self, state, node):
