@@ -504,7 +504,9 @@ class _Runner:
             frame = self.loops[-1] if self.loops else None
             if (frame is not None and frame.body_mask & mask and frame.unconditional
                     and self.branch_depth == frame.depth
-                    and not any(p.maybe & mask and not p.carried & mask for p in state)):
+                    and not any(p.maybe & mask and not p.carried & mask for p in state)
+                    # "unbound on the first pass" only if no path enters the loop with it bound
+                    and not any(p.bound & mask for p in state)):
                 self.report(node, name, "first_iteration", other_line=frame.line)
             return
         if any(p.imprecise for p in unbound):

@@ -131,7 +131,7 @@ def test_without_a_toml_reader_a_config_section_is_an_error(project: Path, monke
 def test_layers_follow_the_longest_match():
     codes = [r.code for r in ALL_RULES]
     assert resolve_selection().select == tuple(r.code for r in ALL_RULES if r.default_enabled)
-    assert resolve_selection(RuleLayer(select=("LL2",), ignore=("LL202",))).select == ("LL201", "LL203")
+    assert resolve_selection(RuleLayer(select=("LL2",), ignore=("LL202",))).select == ("LL201", "LL203", "LL204")
     assert resolve_selection(RuleLayer(ignore=("LL",))).enabled("LL201") is False
     assert resolve_selection(RuleLayer(ignore=("LL2",)), RuleLayer(extend_select=("LL202",))).select == tuple(
-        c for c in codes if c not in ("LL201", "LL203"))
+        c for c in codes if c not in ("LL201", "LL203", "LL204"))

@@ -20,12 +20,12 @@ def _ll_lines(stdout: bytes) -> list[str]:
     return sorted(line for line in stdout.decode().splitlines() if ": LL" in line)
 
 
-def _lora_lint_per_file(paths: list[Path]) -> list[str]:
+def _lora_lint_per_file(paths: list[Path], *args: str) -> list[str]:
     """What `lora-lint FILE` prints for each file alone (flake8 sees one file at a time)."""
     lines = []
     for p in paths:
         out = io.StringIO()
-        run([str(p), "--no-cache", "--jobs", "1", "--isolated"], out=out)
+        run([str(p), "--no-cache", "--jobs", "1", "--isolated", *args], out=out)
         lines.extend(out.getvalue().splitlines())
     return sorted(lines)
 
@@ -54,8 +54,10 @@ def test_same_findings_as_lora_lint_on_every_fixture(tmp_path: Path):
     expected = _lora_lint_per_file(files)
     # the comparison must cover many codes and positions
     assert len(expected) > 30 and len({line.split(": ")[1].split()[0] for line in expected}) >= 6
-    assert _ll_lines(selected.stdout) == expected
     assert _ll_lines(plain.stdout) == expected
+    # selecting the whole prefix turns the opt-in rules on, in both tools
+    everything = _lora_lint_per_file(files, "--select", "LL")
+    assert _ll_lines(selected.stdout) == everything and len(everything) > len(expected)
 
 
 def test_noqa_is_respected(data_copy: Path):

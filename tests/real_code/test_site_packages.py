@@ -8,6 +8,7 @@ regenerate the list; reasons already written are kept.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -29,4 +30,16 @@ def test_findings_match_the_reviewed_list(package):
 
 def test_every_listed_finding_has_a_reason():
     for key, reason in read_expected(HERE / "expected_findings.txt").items():
-        assert reason.strip(), f"{key} has no reason"
+        assert reason.strip() and not reason.startswith("UNREVIEWED"), f"{key} has not been read"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 2's budget is < 1 finding per 50,000 lines; the default rules give ~1.7 on peft + "
+    "transformers, most of them real latent crashes (see the reasons in expected_findings.txt)"))
+def test_findings_stay_within_the_budget():
+    lines = 0
+    for package in PACKAGES:
+        root = Path(importlib.import_module(package).__file__).resolve().parent
+        lines += sum(p.read_bytes().count(b"\n") for p in root.rglob("*.py"))
+    findings = len(read_expected(HERE / "expected_findings.txt"))
+    assert findings * 50_000 < lines, f"{findings} findings in {lines} lines"
