@@ -1243,8 +1243,10 @@ class _Runner:
         first_t, first_f = self.cond(state, node.test)
         t, f = self.cond(head, node.test)
         end = self._run_loop(head, t, node.body, frame)
-        # after the body, the test runs again
-        _, f_again = self.cond(_uncarry(join(end, *frame.continues)), node.test) if (end or frame.continues) else (EMPTY, EMPTY)
+        # after the body, the test runs again; what it found before may have changed (the body
+        # mutates `proj` in `while proj.pending(): proj.pop()`), so its facts are forgotten first
+        again = self.invalidate_all(_uncarry(join(end, *frame.continues)), _loaded_names(node.test))
+        _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
         exit_state = join(_zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
             self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in ast.walk(node.test)
@@ -1401,7 +1403,12 @@ def _elif_chain(node: ast.If) -> list[ast.If]:
 def _test_subject(test: ast.expr) -> Optional[str]:
     """The value a dispatch test looks at: `x` in `x == 1`, `x in (...)`, `isinstance(x, T)`."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        if isinstance(test.ops[0], (ast.Eq, ast.Is, ast.In)):
+        if isinstance(test.ops[0], (ast.Eq, ast.Is)):
+            return ast.dump(test.left)
+        # `x in ("a", "b")` dispatches over values; `x in self.lora_A` tests membership in a
+        # container, and a chain of those is no exhaustive dispatch
+        if (isinstance(test.ops[0], ast.In) and isinstance(test.comparators[0], (ast.Tuple, ast.List, ast.Set))
+                and all(isinstance(e, ast.Constant) for e in test.comparators[0].elts)):
             return ast.dump(test.left)
     if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
             and test.func.id in ("isinstance", "issubclass", "hasattr") and test.args):
@@ -1480,6 +1487,10 @@ def _reads(expr: ast.expr) -> set[str]:
             if text is not None and text not in ("self", "cls"):
                 out.add(text)
     return out
+
+
+def _loaded_names(expr: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
 
 
 _ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
