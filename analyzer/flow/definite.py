@@ -533,25 +533,15 @@ class _Runner:
         the code tested something else after the binding was skipped, and that test may imply
         the binding in ways the analysis cannot see. (A test of the same values is one whose
         correlation the analysis followed, so what it still finds there is reported.)"""
-        parents = self._parent_map()
         lines = binding_lines(self.info.node, name)
         binding_reads: Optional[set[str]] = None
-        cur = node
-        while cur in parents:
-            parent = parents[cur]
-            test = None
-            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
-                test = [parent.test]
-            elif isinstance(parent, ast.BoolOp) and cur is not parent.values[0]:
-                test = parent.values[:parent.values.index(cur)] if cur in parent.values else parent.values[:1]
-            elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
-                test = [parents[parent].subject]
-            if test is not None and not any(parent.lineno <= ln <= parent.end_lineno for ln in lines):
-                if binding_reads is None:
-                    binding_reads = self._binding_test_reads(name)
-                if not (set().union(*(_reads(t) for t in test)) & binding_reads):
-                    return True
-            cur = parent
+        for branch, tests in self._enclosing_tests(node):
+            if any(branch.lineno <= ln <= branch.end_lineno for ln in lines):
+                continue
+            if binding_reads is None:
+                binding_reads = self._binding_test_reads(name)
+            if not (set().union(*(_reads(t) for t in tests)) & binding_reads):
+                return True
         return False
 
     def _parent_map(self) -> dict:
@@ -562,25 +552,28 @@ class _Runner:
                     self._parents[child] = parent
         return self._parents
 
+    def _enclosing_tests(self, node: ast.AST):
+        """(branch, the tests that decide whether it runs) for every branch enclosing `node`."""
+        parents = self._parent_map()
+        cur = node
+        while cur in parents:
+            parent = parents[cur]
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
+                yield parent, [parent.test]
+            elif isinstance(parent, ast.BoolOp) and cur is not parent.values[0]:
+                yield parent, parent.values[:parent.values.index(cur)]
+            elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
+                yield parent, [parents[parent].subject]
+            cur = parent
+
     def _binding_test_reads(self, name: str) -> set[str]:
         """What the tests enclosing the bindings of `name` read."""
-        parents = self._parent_map()
         out: set[str] = set()
-        for node in parents:
+        for node in self._parent_map():
             if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-                cur = node
-                while cur in parents:
-                    parent = parents[cur]
-                    if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
-                        out |= _reads(parent.test)
-                    elif isinstance(parent, ast.BoolOp):
-                        for v in parent.values:
-                            if v is cur:
-                                break
-                            out |= _reads(v)
-                    elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
-                        out |= _reads(parents[parent].subject)
-                    cur = parent
+                for _, tests in self._enclosing_tests(node):
+                    for t in tests:
+                        out |= _reads(t)
         return out
 
     def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
@@ -1133,9 +1126,10 @@ class _Runner:
         flag that says the next pass rebinds the name (`if consumed: outputs = step()`), so such
         loops get a few dry passes (nothing reported) until the head stops changing. If it does
         not settle quickly, the approximation stands."""
-        if not self.module.bindings_of(body).deleted or self.dry >= 2:
+        inner = self.module.bindings_of(body)
+        if not inner.deleted or self.dry >= 2:
             return approx
-        assigned = self.module.bindings_of(body).bound | self.module.bindings_of(body).deleted
+        assigned = inner.bound | inner.deleted
         head = state
         for _ in range(4):
             trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth)
