@@ -31,6 +31,7 @@ from analyzer.flow.conditions import assume, atom, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
     binding_lines,
+    co_bound_groups,
     ScopeBindings,
     collect_bindings,
     is_type_checking_test,
@@ -151,8 +152,15 @@ class ModuleFlow:
 
 _NORETURN_CALLS = {
     "sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip", "pytest.exit",
-    "typing.assert_never", "assert_never", "typing_extensions.assert_never", "self.fail", "self.skipTest",
+    "pytest.xfail", "_pytest.outcomes.fail", "_pytest.outcomes.skip", "_pytest.outcomes.exit",
+    "_pytest.outcomes.xfail", "typing.assert_never", "assert_never", "typing_extensions.assert_never",
+    "self.fail", "self.skipTest",
 }
+# unittest.TestCase methods that always raise, also called on a test case passed around by name
+# (`def check(test_case): ... test_case.fail(msg)`)
+_TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
+# finding kinds reported once per name and scope (see _Runner.report)
+_ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local"})
 _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                     "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
 
@@ -169,6 +177,11 @@ def _dotted(node: ast.expr) -> Optional[str]:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def _testcase_noreturn(name: str) -> bool:
+    receiver, _, method = name.rpartition(".")
+    return method in _TESTCASE_NORETURN and "test" in receiver.rsplit(".", 1)[-1].lower()
 
 
 def _is_noreturn_annotation(ann: Optional[ast.expr]) -> bool:
@@ -309,6 +322,12 @@ class _Runner:
                detail: str = "") -> None:
         if self.dry:
             return
+        if kind in _ONE_PER_NAME:
+            # the second read of a name missing on the same kind of paths is the same gap: one
+            # binding fixes both, so it is reported once, at its first read
+            if (name, kind) in self.gaps:
+                return
+            self.gaps.add((name, kind))
         self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
 
     def _register_nested(self, node: ast.AST, parent: "_ScopeInfo", qualname: str) -> None:
@@ -336,6 +355,8 @@ class _Runner:
         self.shadow: list[set[str]] = []  # comprehension targets currently in scope
         self.returns: list[ReturnRecord] = []
         self.reported: set[int] = set()
+        self.gaps: set[tuple[str, str]] = set()
+        self._co_bound: Optional[dict[str, frozenset[str]]] = None
         self.local_defs: dict[str, ast.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         self.nested: list[tuple[ast.AST, str]] = []
@@ -474,7 +495,11 @@ class _Runner:
         # paths where the name is surely unbound end here (the load raised); merged paths that
         # bind it on some executions go on with it bound. Dropping paths, not just binding the
         # name, keeps a second name missing on the same paths from being reported again.
-        alive = [p if p.bound & mask else p.bind(mask) for p in state if p.maybe & mask]
+        # Names only ever bound by the statements that bind this one are bound wherever it is.
+        if self._co_bound is None:
+            self._co_bound = co_bound_groups(self.info.node)
+        group = mask | self.mask_of(self._co_bound.get(name, ()))
+        alive = [p if p.bound & mask else p.bind(mask | (group & p.maybe)) for p in state if p.maybe & mask]
         if not alive:
             return join([p.bind(mask) for p in state])
         return join(alive)
@@ -906,7 +931,8 @@ class _Runner:
         state = self.expr(state, node.value)
         if isinstance(node.value, ast.Call):
             name = _dotted(node.value.func)
-            if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn):
+            if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn
+                                     or _testcase_noreturn(name)):
                 return EMPTY
         return state
 

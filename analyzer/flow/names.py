@@ -7,7 +7,7 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Iterator
 
-__all__ = ["ScopeBindings", "collect_bindings", "target_names", "BUILTIN_NAMES", "SCOPE_NODES"]
+__all__ = ["ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES", "SCOPE_NODES"]
 
 SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -245,3 +245,55 @@ def binding_lines(scope: ast.AST, name: str) -> list[int]:
             lines.add(node.lineno)
         stack.extend(ast.iter_child_nodes(node))
     return sorted(lines)
+
+
+def co_bound_groups(scope: ast.AST) -> dict[str, frozenset[str]]:
+    """Names that are only ever bound together, by the same plain assignment statements.
+
+    `h, w = size` and `a = b = 0`: when one of the names is bound, so is the other. A name bound
+    any other way as well (walrus, `for`, `with`, `except`, import, `match`, `del`, nested def)
+    is left out: there the statements may bind one without the other. Returns, for each such
+    name, the other names of its group (absent when it has none)."""
+    body = getattr(scope, "body", None)
+    if not isinstance(body, list):
+        return {}
+    stmts_of: dict[str, set[int]] = {}
+    other: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Assign) or (isinstance(node, ast.AnnAssign) and node.value is not None):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in target_names(t):
+                    stmts_of.setdefault(n.id, set()).add(id(node))
+            stack.append(node.value)
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            other.add(node.id)  # for/with targets, augmented assignment, del
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            other.update((a.asname or a.name.split(".")[0]) for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            other.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            other.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            other.add(node.rest)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other.update(node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    groups: dict[frozenset[int], set[str]] = {}
+    for name, stmts in stmts_of.items():
+        if name not in other:
+            groups.setdefault(frozenset(stmts), set()).add(name)
+    out: dict[str, frozenset[str]] = {}
+    for names in groups.values():
+        if len(names) > 1:
+            for n in names:
+                out[n] = frozenset(names - {n})
+    return out
