@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable
+from typing import Iterable, Optional
 
 from analyzer.flow.shapes import describe_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at, report_at_def_name
@@ -44,6 +44,10 @@ class TupleOrImplicitNone(Rule):
         "def f(a):\n    if a:\n        return 1, 2\n    return None\n",
         "def f(a) -> tuple[int, int] | None:\n    if a:\n        return 1, 2\n",
         "def f(a):\n    if a:\n        return 1, 2\n    raise ValueError(a)\n",
+        # PyTorch hooks: None means "inputs/outputs unchanged"
+        "def scale_pre_hook(module, args, kwargs):\n    if not args:\n        return\n    return (args[0] * 2,), kwargs\n",
+        "class M:\n    def setup(self, m):\n        m.register_forward_pre_hook(self._seed, with_kwargs=True)\n"
+        "    def _seed(self, module, args, kwargs):\n        if args:\n            return args, kwargs\n",
     ]
     INVALID = [
         Invalid(
@@ -57,6 +61,7 @@ class TupleOrImplicitNone(Rule):
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
+        hooks: Optional[set[str]] = None
         for func in ctx.flow.functions:
             node = func.node
             if (func.is_generator or func.dynamic or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -64,6 +69,11 @@ class TupleOrImplicitNone(Rule):
                 continue
             tuples = [r for r in func.returns if r.shape is not None and isinstance(r.value, ast.Tuple)]
             if not tuples:
+                continue
+            if hooks is None:
+                hooks = _registered_hooks(ctx.tree)
+            if "hook" in node.name.lower() or node.name in hooks:
+                # a PyTorch hook returns None to leave the inputs or outputs as they are
                 continue
             witness = tuples[0]
             what = describe_shape(witness.shape)
@@ -75,3 +85,19 @@ class TupleOrImplicitNone(Rule):
                     yield report_at(r.node, f"`{func.name}` returns {what} at line {witness.line} but a bare "
                                             "`return` here gives None")
 
+
+
+def _registered_hooks(tree: ast.Module) -> set[str]:
+    """Names of functions passed to a `register_*hook*(...)` call in this module."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            f = node.func
+            called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if called.startswith("register") and "hook" in called:
+                fn = node.args[0]
+                if isinstance(fn, ast.Attribute):
+                    names.add(fn.attr)
+                elif isinstance(fn, ast.Name):
+                    names.add(fn.id)
+    return names
