@@ -27,7 +27,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from analyzer.flow.conditions import assume, atom, literal_value
+from analyzer.flow.conditions import assume, atom, literal_truth, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
     binding_lines,
@@ -160,7 +160,8 @@ _NORETURN_CALLS = {
 # (`def check(test_case): ... test_case.fail(msg)`)
 _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
 # finding kinds reported once per name and scope (see _Runner.report)
-_ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local"})
+_ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
+                           "closure_exit"})
 _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                     "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
 
@@ -359,8 +360,13 @@ class _Runner:
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
         self.local_defs: dict[str, ast.AST] = {}
         self.escaping_nonlocals: set[str] = set()
+        # nested functions that outlive the call (returned, registered as hooks, decorated), with
+        # the loads through which they escape; and the states at this function's returns
+        self.escaping_defs: dict[str, tuple[ast.AST, list[ast.Name]]] = {}
+        self.exits: list[tuple[ast.Return, tuple]] = []
         self.nested: list[tuple[ast.AST, str]] = []
         self.optional_params = optional_params(info.node)
+        self.param_defaults = param_literal_defaults(info.node)
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
         args = getattr(info.node, "args", None)
@@ -405,6 +411,8 @@ class _Runner:
             nl = self.module.bindings_of(d.body).nonlocals
             if name in escaping:
                 self.escaping_nonlocals |= nl
+                if name not in self.b.nondef_bound:
+                    self.escaping_defs[name] = (d, [n for n in loads if n.id == name and id(n) not in callee_ids])
             else:
                 self.local_defs[name] = d
 
@@ -527,22 +535,32 @@ class _Runner:
             return
         if all(p.carried & mask for p in unbound):
             frame = self.loops[-1] if self.loops else None
-            if (frame is not None and frame.body_mask & mask and frame.unconditional
-                    and self.branch_depth == frame.depth
-                    and not any(p.maybe & mask and not p.carried & mask for p in state)
-                    # "unbound on the first pass" only if no path enters the loop with it bound
-                    and not any(p.bound & mask for p in state)):
-                self.report(node, name, "first_iteration", other_line=frame.line)
-            return
+            if not (frame is not None and frame.body_mask & mask and frame.unconditional
+                    and self.branch_depth == frame.depth):
+                return
+            # "unbound on the first pass" only if no execution enters the loop with it bound;
+            # when some do (`if cond: h = x` before `for layer in layers: h = layer(h)`), the
+            # first pass reads it unbound on the others: a plain "may be unbound", below
+            entered_bound = (any(p.bound & mask for p in state)
+                             or any(ln < frame.line for ln in binding_lines(self.info.node, name)))
+            if not entered_bound:
+                if not any(p.maybe & mask and not p.carried & mask for p in state):
+                    self.report(node, name, "first_iteration", other_line=frame.line)
+                return
         if any(p.imprecise for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
             self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
             return
-        if name not in self.b.nonimport_bound:
+        if name not in self.b.nonimport_bound and not self._try_import(name):
             # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
             # that imply availability; a path-insensitive report there would be noise
+            return
+        if name in self.b.deleted:
+            # `del` under a flag, then a read: no caller contract or later test makes the name
+            # come back, so the usual excuses below do not apply
+            self.report(node, name, "maybe")
             return
         if self._guarded(node, name):
             self.report(node, name, "maybe_guarded")
@@ -551,6 +569,31 @@ class _Runner:
             self.report(node, name, "maybe_argument")
             return
         self.report(node, name, "maybe")
+
+    def _try_import(self, name: str) -> bool:
+        """In a function, `name` is imported only in `try` bodies (`try: from .kernels import f`
+        / `except ImportError: log(...)`): a read the handler did not prepare for is a bug, not
+        an optional-dependency guard like `if is_bnb_available(): import bnb`."""
+        if self.info.kind != "function":
+            return False
+        found = False
+        for node, parents in self._imports_with_parents(name):
+            if not any(isinstance(p, ast.Try) and node_in(node, p.body) for p in parents):
+                return False
+            found = True
+        return found
+
+    def _imports_with_parents(self, name: str):
+        parents = self._parent_map()
+        for node in _walk_body(self.info.node.body):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                    (a.asname or a.name.split(".")[0]) == name for a in node.names):
+                chain = []
+                cur = parents.get(node)
+                while cur is not None and cur is not self.info.node:
+                    chain.append(cur)
+                    cur = parents.get(cur)
+                yield node, chain
 
     def _guarded(self, node: ast.AST, name: str) -> bool:
         """The load sits in a branch of a test (if/while/and/or/conditional expression/match case)
@@ -613,20 +656,34 @@ class _Runner:
             # `if audio is not None:` on any argument: the caller decides which inputs come
             return k[0] == "eq" and k[1] in self.params and k[2] == _NONE_LITERAL
 
-        return self._correlated_with(state, unbound, mask, relevant)
+        def at_default(k, v) -> bool:
+            # a call that leaves the argument at its default goes this way: that is no contract,
+            # it is the ordinary call (`def f(x, use_dora=False): if use_dora: m = ...`).
+            default = self.param_defaults.get(k[1])
+            if default is None or default == _NONE_LITERAL:
+                # `inputs_embeds=None` is how many APIs spell "keyword, required in practice"
+                return False
+            if k[0] == "truthy":
+                return literal_truth(default) == v
+            if k[0] == "eq" and k[2] is not None and k[2][0] == "const" and default[0] == "const":
+                return (k[2][1:] == default[1:]) == v
+            return False
+
+        return self._correlated_with(state, unbound, mask, relevant, at_default)
 
     @staticmethod
-    def _correlated_with(state: tuple, unbound: list, mask: int, relevant) -> bool:
+    def _correlated_with(state: tuple, unbound: list, mask: int, relevant, ordinary=None) -> bool:
         """Every unbound path assumed a `relevant` fact that some bound path assumed the other way:
-        the name is missing exactly when that condition went the other way."""
+        the name is missing exactly when that condition went the other way. An `ordinary` fact
+        (one a plain call makes) explains nothing."""
         bound = [p.facts for p in state if p.bound & mask]
         if not bound:
             return False
 
         def explains(k, v) -> bool:
             # the name is bound on paths where k went the other way, and on none where it went this way
-            return (relevant(k) and any((k, not v) in f for f in bound)
-                    and not any((k, v) in f for f in bound))
+            return (relevant(k) and not (ordinary is not None and ordinary(k, v))
+                    and any((k, not v) in f for f in bound) and not any((k, v) in f for f in bound))
 
         return all(any(explains(k, v) for (k, v) in p.facts) for p in unbound)
 
@@ -1039,7 +1096,66 @@ class _Runner:
         state = self.expr(state, node.value)
         if self.info.kind == "function" and state:
             self.record_return(state, node)
+            if self.escaping_defs and not self.dry:
+                self.exits.append((node, state))
         return EMPTY
+
+    # ---- closures that outlive the call
+
+    def check_escaping_closures(self, end: tuple) -> None:
+        """A nested function that escapes (returned, or handed over as a hook) runs after this
+        function has returned: its free variables are read in the state at the exits. One that
+        reads, first thing, a variable bound here on some of those paths only may find it unbound."""
+        if self.info.dynamic:
+            return
+        last = self.info.node.body[-1]
+        exits = self.exits + ([(last, end)] if end else [])
+        for name, (d, escapes) in self.escaping_defs.items():
+            returned = [st for node, st in exits if isinstance(node, ast.Return) and node.value is not None
+                        and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))]
+            handed = [n for n in escapes if not self._in_return(n) and self._top_level_line(n) is not None]
+            states = list(returned)
+            if handed:
+                after = min(self._top_level_line(n) for n in handed)
+                states += [st for node, st in exits if node.lineno > after and st not in returned]
+            if not states:
+                continue
+            nmask = self.index.get(name, 0)
+            paths = [p for p in join(*states) if p.bound & nmask]
+            for load in _first_reads(d, self.module.bindings_of(d.body)):
+                x = load.id
+                xmask = self.index.get(x, 0)
+                if not xmask or x in self.b.nonlocals or x in self.b.globals or any(
+                        x in self.module.bindings_of(o.body).nonlocals for o, _ in
+                        (v for k, v in self.escaping_defs.items() if k != name)):
+                    continue
+                unbound = [p for p in paths if not p.bound & xmask]
+                if not unbound or any(p.imprecise or p.carried & xmask for p in unbound):
+                    continue
+                certain = not any(p.maybe & xmask for p in paths)
+                if not certain and (self._argument_contract(tuple(paths), unbound, xmask) or self._correlated_with(
+                        tuple(paths), unbound, xmask, lambda k: "available" in k[1].lower())):
+                    continue
+                self.report(load, x, "closure_exit", certain=certain, detail=name)
+
+    def _in_return(self, node: ast.AST) -> bool:
+        parents = self._parent_map()
+        cur = parents.get(node)
+        while cur is not None:
+            if isinstance(cur, ast.Return):
+                return True
+            cur = parents.get(cur)
+        return False
+
+    def _top_level_line(self, node: ast.AST) -> Optional[int]:
+        """The line of the top-level statement of this function holding `node`, if the statement
+        is a plain one (not a branch, loop or try: the escape happens on every path through it)."""
+        for st in self.info.node.body:
+            if st.lineno <= node.lineno <= (st.end_lineno or st.lineno):
+                if isinstance(st, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+                    return st.lineno
+                return None
+        return None
 
     def record_return(self, state: tuple, node: ast.Return) -> None:
         if self.dry:
@@ -1487,6 +1603,44 @@ def _model_structure(it: ast.expr) -> bool:
     return isinstance(root, ast.Name) and root.id in _STRUCTURE_ROOTS and root is not node
 
 
+def _first_reads(d: ast.AST, inner: ScopeBindings) -> list[ast.Name]:
+    """Free-variable loads a nested function surely makes when it runs: in its leading plain
+    statements, before anything could leave it or branch, outside conditional expressions,
+    and before it binds the name itself (`nonlocal total; total = total + x`)."""
+    own = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
+    out: list[ast.Name] = []
+    bound_here: set[str] = set()
+    for st in d.body:
+        if isinstance(st, (ast.Nonlocal, ast.Global, ast.Pass)):
+            continue
+        if not isinstance(st, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+            break
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+            continue  # docstring
+        stack: list[ast.AST] = [st]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                                 ast.GeneratorExp, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)):
+                continue
+            if isinstance(node, ast.Name) and node.id not in own and node.id not in bound_here and (
+                    isinstance(node.ctx, ast.Load) or isinstance(st, ast.AugAssign) and node is st.target):
+                out.append(node)
+            stack.extend(ast.iter_child_nodes(node))
+        if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for t in _targets(st):
+                bound_here.update(n.id for n in target_names(t))
+        if isinstance(st, ast.Return):
+            break
+    return out
+
+
+def node_in(node: ast.AST, body: list[ast.stmt]) -> bool:
+    """`node` lies within one of the statements of `body` (by position)."""
+    return any(st.lineno <= node.lineno and (node.end_lineno or node.lineno) <= (st.end_lineno or st.lineno)
+               for st in body)
+
+
 def _walk_body(body: list[ast.stmt]):
     stack: list[ast.AST] = list(body)
     while stack:
@@ -1555,6 +1709,22 @@ def optional_params(node: ast.AST) -> frozenset[str]:
     out = {a.arg for a in with_default}
     out |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
     return frozenset(out)
+
+
+def param_literal_defaults(node: ast.AST) -> dict[str, tuple]:
+    """Parameters whose default is a literal (`use_dora=False`, `mode="sum"`), with its key."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, ast.arguments):
+        return {}
+    positional = list(args.posonlyargs) + list(args.args)
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) if args.defaults else []
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    out = {}
+    for a, d in pairs:
+        lit = literal_value(d)
+        if lit is not None and lit[0] == "const":
+            out[a.arg] = lit
+    return out
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
@@ -1693,6 +1863,8 @@ def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualna
                       dynamic=b.dynamic or b.star_import)
     runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
     end = runner.block(runner.initial_state(), node.body)
+    if runner.escaping_defs:
+        runner.check_escaping_closures(end)
     flow = FunctionFlow(node=node, name=node.name, qualname=qualname, returns=runner.returns,
                         falls_off_end=bool(end), is_generator=b.yields, dynamic=info.dynamic,
                         locals=frozenset(local_names))

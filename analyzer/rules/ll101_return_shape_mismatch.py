@@ -100,6 +100,7 @@ class ReturnShapeMismatch(Rule):
     VALID = [
         "def f(a):\n    if a:\n        return 1, 2\n    return 3, 4\n",
         "def f(x, output_attentions=False):\n    if output_attentions:\n        return x, x\n    return (x,)\n",
+        "def f(x, mask=None):\n    if mask is not None:\n        return x, mask, x\n    if x:\n        return x, x\n    return x, None\n",
         "def f(path):\n    if not path:\n        return ()\n    return (path,)\n",
         "def f(a) -> tuple[int, ...]:\n    if a:\n        return 1, 2\n    return (3,)\n",
         "def f(a):\n    if a:\n        return 1, 2\n    return g()\n",
@@ -115,6 +116,11 @@ class ReturnShapeMismatch(Rule):
             "        return proj.weight, None, None, None, None, proj.bias\n"
             "    return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling, proj.bias\n",
             3, 9, "`get_params` returns 5 values here but 6 at line 5",
+        ),
+        Invalid(
+            "def f(a, adapter=None):\n    if adapter is None:\n        return a, a, a\n    if a.use_dora:\n"
+            "        return a, None\n    return a, a, a\n",
+            5, 9, "`f` returns 2 values here but 3 at line 3",
         ),
         Invalid(
             "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, 2, 3\n",
@@ -146,9 +152,19 @@ class ReturnShapeMismatch(Rule):
                 continue
             reports = list(self._check_function(func, returns)) if returns else []
             reports += list(self._path_dependent(func))
-            if reports and flag_guarded_returns(func.node) & {id(r.node) for r in returns}:
-                # one arity is chosen by an argument flag: a deliberate API, not a forgotten slot
+            if not reports:
                 continue
+            guarded = flag_guarded_returns(func.node) & {id(r.node) for r in func.returns}
+            if guarded:
+                # an argument flag chooses the arity of the returns under it (`if output_attentions:
+                # return x, attn`): a deliberate API. The other returns must still agree.
+                rest = [r for r in returns if id(r.node) not in guarded]
+                if rest and any(True for _ in self._check_function(func, rest)):
+                    # they do not: report them, measured against every return as usual
+                    at = {(r.node.lineno, r.node.col_offset) for r in returns if id(r.node) in guarded}
+                    reports = [rep for rep in reports if (rep.line, rep.col) not in at]
+                else:
+                    reports = list(self._path_dependent(func, skip=guarded))
             yield from reports
 
     def _check_function(self, func: FunctionFlow, returns: list[ReturnRecord]) -> Iterable[Report]:
@@ -182,10 +198,10 @@ class ReturnShapeMismatch(Rule):
                     reported.add(id(r))
                     yield self._report(func, r, _values(len(r.shape)), f"at least {s.starred_head}", s.line)
 
-    def _path_dependent(self, func: FunctionFlow) -> Iterable[Report]:
+    def _path_dependent(self, func: FunctionFlow, skip: frozenset = frozenset()) -> Iterable[Report]:
         """`return out` where `out` is a tuple of one size on some paths and another on others."""
         for r in func.returns:
-            if not r.alt_shapes:
+            if not r.alt_shapes or id(r.node) in skip:
                 continue
             sizes = sorted({len(sh) for sh in r.alt_shapes})
             if len(sizes) < 2:

@@ -99,6 +99,17 @@ class PossiblyUnbound(Rule):
             "def outer(flag):\n    if flag:\n        x = 1\n    def inner():\n        return x\n    return inner()\n",
             5, 16, "`x` may be unbound when `inner` is called at line 6: it is bound at line 3, but not on every path to that call",
         ),
+        Invalid(
+            "def make_hook(config):\n    if config.use_rslora:\n        scale = config.alpha\n"
+            "    def hook(module, args, out):\n        return out * scale\n    return hook\n",
+            5, 22, "`scale` may be unbound when `hook` runs: `make_hook` binds it at line 3, but not on every path "
+                   "on which `hook` outlives it",
+        ),
+        Invalid(
+            "def f(x, W, offload=False):\n    W_full = W.float()\n    if offload:\n        del W_full\n"
+            "    return x @ W_full\n",
+            5, 16, "`W_full` may be unbound here: it is bound at line 2, but not on every path to this line",
+        ),
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -130,6 +141,15 @@ class PossiblyUnbound(Rule):
                 else:
                     msg = (f"`{use.name}` may be unbound when `{callee}` is called at line {use.other_line}: "
                            f"it is bound at {_lines_text(lines)}, but not on every path to that call")
+            elif use.kind == "closure_exit":
+                lines = binding_lines(use.scope_node, use.name)
+                outer = getattr(use.scope_node, "name", "the enclosing function")
+                if use.certain:
+                    msg = (f"`{use.name}` is unbound when `{use.detail}` runs (NameError): `{outer}` binds it only "
+                           f"at {_lines_text(lines)}, on no path on which `{use.detail}` outlives it")
+                else:
+                    msg = (f"`{use.name}` may be unbound when `{use.detail}` runs: `{outer}` binds it at "
+                           f"{_lines_text(lines)}, but not on every path on which `{use.detail}` outlives it")
             else:
                 continue
             yield with_slot_fix(ctx, use, msg)
