@@ -891,7 +891,18 @@ class _Runner:
             state = self.expr(state, node)
             return self._split(state, ast.Name(id=node.target.id, ctx=ast.Load()))
         state = self.expr(state, node)
-        return self._split(state, node)
+        t, f = self._split(state, node)
+        ran = _nonempty_when(node)
+        if ran is not None:
+            # `any(... (m := f(x)) ...)` true, or `all(...)` false: the generator ran at least once,
+            # so its walrus targets are bound on that branch
+            names, when = ran
+            for n in names:
+                if when:
+                    t = self.bind(t, n)
+                else:
+                    f = self.bind(f, n)
+        return t, f
 
     def _split(self, state: tuple, node: ast.expr) -> tuple[tuple, tuple]:
         a = atom(node)
@@ -1633,6 +1644,29 @@ def _first_reads(d: ast.AST, inner: ScopeBindings) -> list[ast.Name]:
         if isinstance(st, ast.Return):
             break
     return out
+
+
+def _nonempty_when(node: ast.expr) -> Optional[tuple[list[str], bool]]:
+    """For `any(<generator>)` / `all(<generator>)` whose generator binds names by walrus: those
+    names, and the truth of the call that proves the generator ran at least once."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all")
+            and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp, ast.SetComp))):
+        return None
+    comp = node.args[0]
+    # a walrus that some element may skip (a later `or` operand, an arm of a conditional
+    # expression) proves nothing
+    skippable: set[int] = set()
+    for sub in ast.walk(comp):
+        if isinstance(sub, ast.BoolOp) and isinstance(sub.op, ast.Or):
+            skippable.update(id(n) for v in sub.values[1:] for n in ast.walk(v))
+        elif isinstance(sub, ast.IfExp):
+            skippable.update(id(n) for v in (sub.body, sub.orelse) for n in ast.walk(v))
+    names = [n.target.id for n in ast.walk(comp) if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)
+             and id(n) not in skippable]
+    if not names:
+        return None
+    return names, node.func.id == "any"
 
 
 def node_in(node: ast.AST, body: list[ast.stmt]) -> bool:
