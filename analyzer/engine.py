@@ -77,9 +77,30 @@ def noqa_silences(codes: Optional[set[str]], code: str) -> bool:
 
 
 def alias_silenced(line: str, code: str) -> bool:
-    """Silenced by one of `code`'s aliases only (for front-ends that apply their own noqa)."""
+    """Silenced by one of `code`'s aliases or type-checker codes only (for front-ends that apply
+    their own noqa)."""
     codes = _noqa_codes(line)
-    return bool(codes) and any(a.startswith(c) for c in codes for a in _aliases(code))
+    if codes and any(a.startswith(c) for c in codes for a in _aliases(code)):
+        return True
+    return checker_ignored(line, code)
+
+
+_CHECKER_IGNORE = re.compile(r"#\s*(?:type|pyright)\s*:\s*ignore\[(?P<codes>[^\]]*)\]")
+
+
+def checker_ignored(line: str, code: str) -> bool:
+    """A type checker's ignore for the same defect on the line (`# type: ignore[possibly-undefined]`,
+    `# pyright: ignore[reportPossiblyUnbound]`): the author already looked at this read. A bare
+    `# type: ignore` is about types and silences nothing here."""
+    if "ignore[" not in line:
+        return False
+    wanted = next((r.checker_ignores for r in ALL_RULES if r.code == code), ())
+    if not wanted:
+        return False
+    for m in _CHECKER_IGNORE.finditer(line):
+        if any(c.strip() in wanted for c in m.group("codes").split(",")):
+            return True
+    return False
 
 
 def _aliases(code: str) -> tuple[str, ...]:
@@ -87,7 +108,8 @@ def _aliases(code: str) -> tuple[str, ...]:
 
 
 def _suppressed(source: SourceText, d: Diagnostic) -> bool:
-    return noqa_silences(_noqa_codes(source.line(d.line)), d.code)
+    line = source.line(d.line)
+    return noqa_silences(_noqa_codes(line), d.code) or checker_ignored(line, d.code)
 
 
 @dataclass

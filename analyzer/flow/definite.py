@@ -384,10 +384,13 @@ class _Runner:
             return
         body = self.info.node.body
         defs: dict[str, ast.AST] = {}
+        redefined: set[str] = set()
         stack: list[ast.AST] = list(body)
         while stack:
             node = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if node.name in defs:
+                    redefined.add(node.name)
                 defs.setdefault(node.name, node)
                 continue
             if isinstance(node, (ast.ClassDef, ast.Lambda)):
@@ -411,7 +414,8 @@ class _Runner:
             nl = self.module.bindings_of(d.body).nonlocals
             if name in escaping:
                 self.escaping_nonlocals |= nl
-                if name not in self.b.nondef_bound:
+                # one def per name: with several (one per branch), which one escaped is unknown
+                if name not in self.b.nondef_bound and name not in redefined:
                     self.escaping_defs[name] = (d, [n for n in loads if n.id == name and id(n) not in callee_ids])
             else:
                 self.local_defs[name] = d
@@ -1143,11 +1147,23 @@ class _Runner:
                 unbound = [p for p in paths if not p.bound & xmask]
                 if not unbound or any(p.imprecise or p.carried & xmask for p in unbound):
                     continue
+                if self._bound_in_loop(x):
+                    # a loop binds it alongside what decides the exit (`futures.append(...)`
+                    # then `if not futures: return`): correlations the analysis cannot see
+                    continue
                 certain = not any(p.maybe & xmask for p in paths)
                 if not certain and (self._argument_contract(tuple(paths), unbound, xmask) or self._correlated_with(
                         tuple(paths), unbound, xmask, lambda k: "available" in k[1].lower())):
                     continue
                 self.report(load, x, "closure_exit", certain=certain, detail=name)
+
+    def _bound_in_loop(self, name: str) -> bool:
+        lines = binding_lines(self.info.node, name)
+        for node in _walk_body(self.info.node.body):
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                if any(node.lineno <= ln <= (node.end_lineno or node.lineno) for ln in lines):
+                    return True
+        return False
 
     def _in_return(self, node: ast.AST) -> bool:
         parents = self._parent_map()

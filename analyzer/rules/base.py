@@ -73,6 +73,8 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     # other tools' codes for the same defect; `# noqa: <alias>` on the line silences this rule too
     noqa_aliases: ClassVar[tuple[str, ...]] = ()
+    # type checkers' codes for the same defect; `# type: ignore[<code>]` on the line silences it
+    checker_ignores: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

@@ -43,6 +43,7 @@ class UndefinedName(Rule):
     code = "LL201"
     name = "undefined-name"
     noqa_aliases = ("F821",)  # pyflakes' undefined name
+    checker_ignores = ("name-defined", "reportUndefinedVariable")  # mypy, pyright
     summary = "name loaded where nothing binds it"
 
     VALID = [

@@ -62,6 +62,7 @@ class PossiblyUnbound(Rule):
     code = "LL202"
     name = "possibly-unbound"
     noqa_aliases = ("F821", "F823")  # pyflakes' undefined name, local referenced before assignment
+    checker_ignores = ("possibly-undefined", "reportPossiblyUnbound")  # mypy, pyright
     summary = "local name not bound on every path to its use"
 
     VALID = [
