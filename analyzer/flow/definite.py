@@ -30,7 +30,7 @@ from typing import Iterable, Optional
 from analyzer.flow.conditions import assume, atom, literal_truth, literal_value
 from analyzer.flow.names import (
     BUILTIN_NAMES,
-    binding_lines,
+    all_binding_lines,
     co_bound_groups,
     ScopeBindings,
     collect_bindings,
@@ -161,7 +161,7 @@ _NORETURN_CALLS = {
 _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
 # finding kinds reported once per name and scope (see _Runner.report)
 _ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
-                           "closure_exit"})
+                           "closure_exit", "maybe_global"})
 _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                     "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
 
@@ -214,6 +214,8 @@ class _ModuleContext:
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
         self.noreturn: set[str] = set()
+        # name -> how many `global name` statements the module has
+        self.global_decls: dict[str, int] = {}
         self.suppressing_classes: set[str] = set()
         self.by_type: dict[type, list[ast.AST]] = {}
         self._bindings_memo: dict[tuple[int, int], ScopeBindings] = {}
@@ -251,6 +253,8 @@ class _ModuleContext:
                                 self.noreturn.add(alias.asname + full[len(alias.name):])
             if isinstance(node, ast.Global):
                 self.global_names.update(node.names)
+                for n in node.names:
+                    self.global_decls[n] = self.global_decls.get(n, 0) + 1
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
                     self.noreturn.add(node.name)
@@ -345,6 +349,15 @@ class _Runner:
         self.index: dict[str, int] = {}
         for i, name in enumerate(sorted(info.locals)):
             self.index[name] = 1 << i
+        # module globals that only this function creates (`global K` here, bound nowhere else):
+        # tracked like locals, since a read may come before any call has assigned them
+        self.private_globals: set[str] = set()
+        if info.kind == "function":
+            for name in sorted(bindings.globals & bindings.bound):
+                if (module.global_decls.get(name) == 1 and name not in module.bindings.bound
+                        and name not in BUILTIN_NAMES and not module.dynamic):
+                    self.private_globals.add(name)
+                    self.index[name] = 1 << len(self.index)
         self.param_mask = 0
         for p in params:
             if p in self.index:
@@ -358,6 +371,7 @@ class _Runner:
         self.reported: set[int] = set()
         self.gaps: set[tuple[str, str]] = set()
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
+        self._lines_memo: Optional[dict[str, list[int]]] = None
         self.local_defs: dict[str, ast.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         # nested functions that outlive the call (returned, registered as hooks, decorated), with
@@ -384,6 +398,8 @@ class _Runner:
             return
         body = self.info.node.body
         defs: dict[str, ast.AST] = {}
+        lambdas: dict[str, list[ast.Lambda]] = {}
+        lambda_names: set[str] = set()
         redefined: set[str] = set()
         stack: list[ast.AST] = list(body)
         while stack:
@@ -393,9 +409,17 @@ class _Runner:
                     redefined.add(node.name)
                 defs.setdefault(node.name, node)
                 continue
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Lambda)):
+                # `scale = lambda: alpha / denom`, called later like a nested function
+                lambdas.setdefault(node.targets[0].id, []).append(node.value)
             if isinstance(node, (ast.ClassDef, ast.Lambda)):
                 continue
             stack.extend(ast.iter_child_nodes(node))
+        for lname, found in lambdas.items():
+            if len(found) == 1 and lname not in defs and len(self.binding_lines(lname)) == 1:
+                defs[lname] = found[0]
+                lambda_names.add(lname)
         if not defs:
             return
         escaping: set[str] = set()
@@ -408,9 +432,15 @@ class _Runner:
                 loads.append(node)
         escaping.update(n.id for n in loads if id(n) not in callee_ids)
         for name, d in defs.items():
+            if name in lambda_names:
+                continue
             if d.decorator_list or name in self.b.nondef_bound:
                 escaping.add(name)
         for name, d in defs.items():
+            if name in lambda_names:
+                if name not in escaping:
+                    self.local_defs[name] = d
+                continue
             nl = self.module.bindings_of(d.body).nonlocals
             if name in escaping:
                 self.escaping_nonlocals |= nl
@@ -485,7 +515,9 @@ class _Runner:
             if name in shadowed:
                 return
         if name in self.b.globals:
-            if not self.module.is_global(name) and not self.module.dynamic:
+            if name in self.private_globals:
+                self._check_private_global(state, node, name)
+            elif not self.module.is_global(name) and not self.module.dynamic:
                 self.report(node, name, "undefined")
             return
         mask = self.index.get(name, 0)
@@ -493,6 +525,16 @@ class _Runner:
             self._check_local(state, node, name, mask)
             return
         self.resolve_free(node, name)
+
+    def _check_private_global(self, state: tuple, node: ast.AST, name: str) -> None:
+        mask = self.index[name]
+        if not state or self.info.dynamic or self.suppress_nameerror:
+            return
+        unbound = [p for p in state if not p.bound & mask]
+        if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
+            return
+        # an earlier call may have assigned it, so never "certain"
+        self.report(node, name, "maybe_global")
 
     def _survived_load(self, state: tuple, name: str) -> tuple:
         """Execution that got past a load of a function local has the local bound: a path that
@@ -545,8 +587,7 @@ class _Runner:
             # "unbound on the first pass" only if no execution enters the loop with it bound;
             # when some do (`if cond: h = x` before `for layer in layers: h = layer(h)`), the
             # first pass reads it unbound on the others: a plain "may be unbound", below
-            entered_bound = (any(p.bound & mask for p in state)
-                             or any(ln < frame.line for ln in binding_lines(self.info.node, name)))
+            entered_bound = any(ln < frame.line for ln in self.binding_lines(name))
             if not entered_bound:
                 if not any(p.maybe & mask and not p.carried & mask for p in state):
                     self.report(node, name, "first_iteration", other_line=frame.line)
@@ -573,6 +614,11 @@ class _Runner:
             self.report(node, name, "maybe_argument")
             return
         self.report(node, name, "maybe")
+
+    def binding_lines(self, name: str) -> list[int]:
+        if self._lines_memo is None:
+            self._lines_memo = all_binding_lines(self.info.node)
+        return self._lines_memo.get(name, [])
 
     def _try_import(self, name: str) -> bool:
         """In a function, `name` is imported only in `try` bodies (`try: from .kernels import f`
@@ -605,7 +651,7 @@ class _Runner:
         the code tested something else after the binding was skipped, and that test may imply
         the binding in ways the analysis cannot see. (A test of the same values is one whose
         correlation the analysis followed, so what it still finds there is reported.)"""
-        lines = binding_lines(self.info.node, name)
+        lines = self.binding_lines(name)
         binding_reads: Optional[set[str]] = None
         for branch, tests in self._enclosing_tests(node):
             if any(branch.lineno <= ln <= branch.end_lineno for ln in lines):
@@ -755,14 +801,14 @@ class _Runner:
             return self.bind(state, node.target.id, self.shape_of(state, node.value))
         if isinstance(node, ast.BoolOp):
             t, f = self.cond(state, node)
-            return join(t, f)
+            return _forget_new_facts(join(t, f), state, node)
         if isinstance(node, ast.IfExp):
             t, f = self.cond(state, node.test)
             self.branch_depth += 1
             t = self.expr(t, node.body)
             f = self.expr(f, node.orelse)
             self.branch_depth -= 1
-            return join(t, f)
+            return _forget_new_facts(join(t, f), state, node)
         if isinstance(node, ast.Lambda):
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 state = self.expr(state, d)
@@ -825,20 +871,35 @@ class _Runner:
         d = self.local_defs.get(name)
         if d is None or not state:
             return state
-        inner = self.module.bindings_of(d.body)
+        if isinstance(d, ast.Lambda):
+            body = [ast.Expr(value=d.body)]
+            inner = collect_bindings(body)
+            first: set[int] = set()
+        else:
+            body = d.body
+            inner = self.module.bindings_of(body)
+            # a nonlocal the function assigns is read before that only in these (`n += 1`)
+            first = {id(n) for n in _first_reads(d, inner) if n.id in inner.nonlocals}
         inner_locals = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
-        nodes = list(_walk_body(d.body))
+        nodes = list(_walk_body(body))
+        nodes += [n for n in _first_reads(d, inner) if id(n) in first and not isinstance(n.ctx, ast.Load)] \
+            if first else []
         for sub in nodes:
             if isinstance(sub, ast.comprehension):
                 inner_locals = inner_locals | {n.id for n in target_names(sub.target)}
             elif isinstance(sub, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner_locals = inner_locals | _param_names(sub.args)
+                if not isinstance(sub, ast.Lambda):
+                    # a function nested deeper has its own locals (checked when it runs)
+                    deeper = self.module.bindings_of(sub.body)
+                    inner_locals = inner_locals | (deeper.bound - deeper.nonlocals - deeper.globals)
         for sub in nodes:
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in inner_locals:
+            if isinstance(sub, ast.Name) and (isinstance(sub.ctx, ast.Load) or id(sub) in first) \
+                    and sub.id not in inner_locals:
                 mask = self.index.get(sub.id, 0)
                 if not mask or sub.id in self.b.nonlocals or sub.id in self.b.globals:
                     continue
-                if sub.id in inner.nonlocals and sub.id in inner.bound:
+                if sub.id in inner.nonlocals and sub.id in inner.bound and id(sub) not in first:
                     continue
                 if all(p.bound & mask for p in state) or self.info.dynamic:
                     continue
@@ -1158,7 +1219,7 @@ class _Runner:
                 self.report(load, x, "closure_exit", certain=certain, detail=name)
 
     def _bound_in_loop(self, name: str) -> bool:
-        lines = binding_lines(self.info.node, name)
+        lines = self.binding_lines(name)
         for node in _walk_body(self.info.node.body):
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 if any(node.lineno <= ln <= (node.end_lineno or node.lineno) for ln in lines):
@@ -1267,7 +1328,39 @@ class _Runner:
         else:
             cur = self.block(cur, last.orelse)
         self.branch_depth -= 1
-        return join(cur, *outs)
+        return join(*self._skipped_is_not_carried([cur, *outs], chain))
+
+    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[ast.If]) -> list[tuple]:
+        """Branches that rejoin inside a loop: a name one of them binds and another skips was
+        skipped in this very pass. On the skipping side it is no longer "unbound on the first
+        pass only" (a binding later in the body that the next pass will have run): on the first
+        pass it reaches the code after the branch unbound. Not so when the name was bound before
+        the loop on some path (the earlier value may be what the pass reads), when the test is a
+        first-pass test (`if i == 0:`), or for branches that leave the pass (`continue`): they do
+        not rejoin, so `if i == 0: prev = x; continue` keeps its excuse."""
+        live = [o for o in outs if o]
+        if not self.loops or len(live) < 2 or not any(p.carried for o in live for p in o):
+            return outs
+        if any(_first_pass_test(link.test) for link in chain):
+            return outs
+        # only what these branches themselves bind
+        arms = self.mask_of(set().union(*(self.module.bindings_of(link.body).bound for link in chain),
+                                        self.module.bindings_of(chain[-1].orelse).bound))
+        bound_somewhere = 0
+        for o in live:
+            every = ~0
+            for p in o:
+                every &= p.bound
+            bound_somewhere |= every
+        bound_somewhere &= arms
+        if not bound_somewhere:
+            return outs
+        frame_line = self.loops[-1].line
+        for name, bit in self.index.items():
+            if bound_somewhere & bit and any(ln < frame_line for ln in self.binding_lines(name)):
+                bound_somewhere &= ~bit
+        return [join([replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound)) for p in o])
+                if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
     def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
                     extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
@@ -1294,13 +1387,13 @@ class _Runner:
         reassigns. With `del` at the end of a pass (`del outputs` to free memory) that loses the
         flag that says the next pass rebinds the name (`if consumed: outputs = step()`), so such
         loops get a few dry passes (nothing reported) until the head stops changing. If it does
-        not settle quickly, the approximation stands."""
+        not settle within six passes, the approximation stands."""
         inner = self.module.bindings_of(body)
         if not inner.deleted or self.dry >= 2:
             return approx
         assigned = inner.bound | inner.deleted
         head = state
-        for _ in range(4):
+        for _ in range(6):
             trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth)
             self.dry += 1
             try:
@@ -1719,6 +1812,31 @@ def _loaded_names(expr: ast.expr) -> set[str]:
 
 _ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
 _NONE_LITERAL = ("const", "NoneType", None)
+
+
+def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
+    """After `a or b` / `x if c else y` used as a value: the paths split on its operands rejoin.
+    What they assumed there decides nothing later (no statement branched on it), and keeping it
+    only multiplies paths until they are widened and the analysis goes quiet. A walrus inside
+    is the exception: what it bound depends on those facts."""
+    if len(after) < 2 or any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+        return after
+    known: set = set()
+    for p in before:
+        known |= p.facts
+    if all(p.facts <= known for p in after):
+        return after
+    return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
+
+
+def _first_pass_test(test: ast.expr) -> bool:
+    """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop."""
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq):
+            for side in (n.left, n.comparators[0]):
+                if isinstance(side, ast.Constant) and side.value == 0 and not isinstance(side.value, bool):
+                    return True
+    return False
 
 
 def _uncarry(state: tuple) -> tuple:

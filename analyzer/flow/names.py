@@ -219,32 +219,39 @@ def _note_dynamic_call(call: ast.Call, out: ScopeBindings) -> None:
 
 def binding_lines(scope: ast.AST, name: str) -> list[int]:
     """Lines where `name` is bound in `scope`'s own body (nested scopes excluded), in order."""
+    return all_binding_lines(scope).get(name, [])
+
+
+def all_binding_lines(scope: ast.AST) -> dict[str, list[int]]:
+    """`binding_lines` for every name bound in `scope`'s own body, in one walk."""
     body = getattr(scope, "body", None)
     if not isinstance(body, list):
-        return []
-    lines: set[int] = set()
+        return {}
+    lines: dict[str, set[int]] = {}
+
+    def add(name: str, line: int) -> None:
+        lines.setdefault(name, set()).add(line)
+
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name == name:
-                lines.add(node.lineno)
+            add(node.name, node.lineno)
             stack.extend(node.decorator_list)
             continue
         if isinstance(node, ast.Lambda):
             continue
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
-            lines.add(node.lineno)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            add(node.id, node.lineno)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
-                if (alias.asname or alias.name.split(".")[0]) == name:
-                    lines.add(node.lineno)
-        elif isinstance(node, ast.ExceptHandler) and node.name == name:
-            lines.add(node.lineno)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name:
-            lines.add(node.lineno)
+                add(alias.asname or alias.name.split(".")[0], node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            add(node.name, node.lineno)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            add(node.name, node.lineno)
         stack.extend(ast.iter_child_nodes(node))
-    return sorted(lines)
+    return {name: sorted(found) for name, found in lines.items()}
 
 
 def co_bound_groups(scope: ast.AST) -> dict[str, frozenset[str]]:

@@ -142,6 +142,10 @@ class PossiblyUnbound(Rule):
                 else:
                     msg = (f"`{use.name}` may be unbound when `{callee}` is called at line {use.other_line}: "
                            f"it is bound at {_lines_text(lines)}, but not on every path to that call")
+            elif use.kind == "maybe_global":
+                lines = binding_lines(use.scope_node, use.name)
+                msg = (f"`{use.name}` may be undefined here: it is a module global that only this function creates, "
+                       f"at {_lines_text(lines)}, and not on every path to this line")
             elif use.kind == "closure_exit":
                 lines = binding_lines(use.scope_node, use.name)
                 outer = getattr(use.scope_node, "name", "the enclosing function")
