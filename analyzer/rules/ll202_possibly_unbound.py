@@ -107,6 +107,18 @@ class PossiblyUnbound(Rule):
                    "on which `hook` outlives it",
         ),
         Invalid(
+            "def replace(model):\n    for key, target in model.named_modules():\n        if key.endswith('q'):\n"
+            "            if target.is_linear:\n                new = 1\n            elif model.merged:\n"
+            "                new = 2\n            model.swap(key, new)\n",
+            8, 29, "`new` may be unbound here: it is bound at lines 5 and 7, but not on every path to this line",
+        ),
+        Invalid(
+            "def get_kernel(dtype):\n    global _KERNEL\n    if dtype == 'fp16':\n        _KERNEL = build(dtype)\n"
+            "    return _KERNEL\n",
+            5, 12, "`_KERNEL` may be undefined here: it is a module global that only this function creates, at "
+                   "line 4, and not on every path to this line",
+        ),
+        Invalid(
             "def f(x, W, offload=False):\n    W_full = W.float()\n    if offload:\n        del W_full\n"
             "    return x @ W_full\n",
             5, 16, "`W_full` may be unbound here: it is bound at line 2, but not on every path to this line",
