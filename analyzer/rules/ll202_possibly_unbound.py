@@ -127,47 +127,41 @@ class PossiblyUnbound(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
-            lines = None
-            if use.kind == "unbound":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = f"`{use.name}` is unbound here on every path (UnboundLocalError)"
-                if lines:
-                    msg += f"; it is bound only at {_lines_text(lines)}"
-            elif use.kind == "maybe":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
-                       "but not on every path to this line")
-            elif use.kind == "maybe_loop":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = (f"`{use.name}` may be unbound here: it is bound at {_lines_text(lines)}, "
-                       "inside a loop over the caller's data that may run zero times")
-            elif use.kind == "first_iteration":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = (f"`{use.name}` is unbound on the first pass of the loop at line {use.other_line}; "
-                       f"it is bound later in the loop, at {_lines_text(lines)}")
-            elif use.kind == "closure":
-                lines = binding_lines(use.scope_node, use.name)
-                callee = use.detail
-                if use.certain:
-                    msg = (f"`{use.name}` is unbound when `{callee}` is called at line {use.other_line}"
-                           f" (NameError); it is bound at {_lines_text(lines)}")
-                else:
-                    msg = (f"`{use.name}` may be unbound when `{callee}` is called at line {use.other_line}: "
-                           f"it is bound at {_lines_text(lines)}, but not on every path to that call")
-            elif use.kind == "maybe_global":
-                lines = binding_lines(use.scope_node, use.name)
-                msg = (f"`{use.name}` may be undefined here: it is a module global that only this function creates, "
-                       f"at {_lines_text(lines)}, and not on every path to this line")
-            elif use.kind == "closure_exit":
-                lines = binding_lines(use.scope_node, use.name)
-                outer = getattr(use.scope_node, "name", "the enclosing function")
-                if use.certain:
-                    msg = (f"`{use.name}` is unbound when `{use.detail}` runs (NameError): `{outer}` binds it only "
-                           f"at {_lines_text(lines)}, on no path on which `{use.detail}` outlives it")
-                else:
-                    msg = (f"`{use.name}` may be unbound when `{use.detail}` runs: `{outer}` binds it at "
-                           f"{_lines_text(lines)}, but not on every path on which `{use.detail}` outlives it")
-            else:
-                continue
-            yield with_slot_fix(ctx, use, msg)
+            if use.kind in _KINDS:
+                msg = _message(use, _lines_text(binding_lines(use.scope_node, use.name)))
+                yield with_slot_fix(ctx, use, msg)
+
+
+_KINDS = frozenset({"unbound", "maybe", "maybe_loop", "first_iteration", "closure", "maybe_global", "closure_exit"})
+
+
+def _message(use, where: str) -> str:
+    """What happened to `use.name`, for each kind of finding LL202 reports (`where`: its binding lines)."""
+    name, kind, other = use.name, use.kind, use.detail
+    if kind == "unbound":
+        msg = f"`{name}` is unbound here on every path (UnboundLocalError)"
+        return msg + f"; it is bound only at {where}" if where else msg
+    if kind == "maybe":
+        return f"`{name}` may be unbound here: it is bound at {where}, but not on every path to this line"
+    if kind == "maybe_loop":
+        return (f"`{name}` may be unbound here: it is bound at {where}, "
+                "inside a loop over the caller's data that may run zero times")
+    if kind == "first_iteration":
+        return (f"`{name}` is unbound on the first pass of the loop at line {use.other_line}; "
+                f"it is bound later in the loop, at {where}")
+    if kind == "maybe_global":
+        return (f"`{name}` may be undefined here: it is a module global that only this function creates, "
+                f"at {where}, and not on every path to this line")
+    if kind == "closure":
+        if use.certain:
+            return (f"`{name}` is unbound when `{other}` is called at line {use.other_line} (NameError); "
+                    f"it is bound at {where}")
+        return (f"`{name}` may be unbound when `{other}` is called at line {use.other_line}: "
+                f"it is bound at {where}, but not on every path to that call")
+    outer = getattr(use.scope_node, "name", "the enclosing function")  # closure_exit
+    if use.certain:
+        return (f"`{name}` is unbound when `{other}` runs (NameError): `{outer}` binds it only "
+                f"at {where}, on no path on which `{other}` outlives it")
+    return (f"`{name}` may be unbound when `{other}` runs: `{outer}` binds it at "
+            f"{where}, but not on every path on which `{other}` outlives it")
 
