@@ -1317,10 +1317,12 @@ class _Runner:
             self.branch_depth += 1
             outs.append(self.block(t, link.body))
         last = chain[-1]
-        if len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None:
-            # `if x == "a": v = ... elif x == "b": v = ...` with no else is a dispatch over values
-            # the code means to be exhaustive: the fall-through counts as binding what every arm binds
-            # (arms that raise or return do not count: they never reach the use)
+        if (len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None
+                and not _value_dispatch_on_local(chain)):
+            # `if self.kind == "a": v = ... elif self.kind == "b": v = ...` (or over isinstance) with
+            # no else is a dispatch the code means to be exhaustive: the fall-through counts as
+            # binding what every arm binds (arms that raise or return do not count: they never
+            # reach the use)
             arms = [self.module.bindings_of(link.body).bound for link, out in zip(chain, outs) if out]
             common = set.intersection(*arms) if arms else set()
             for name in sorted(common):
@@ -1670,6 +1672,23 @@ def _test_subject(test: ast.expr) -> Optional[str]:
             and test.func.id in ("isinstance", "issubclass", "hasattr") and test.args):
         return ast.dump(test.args[0])
     return None
+
+
+def _value_dispatch_on_local(chain: list[ast.If]) -> bool:
+    """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
+    one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
+    object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
+    be checked where the object was built."""
+    for link in chain:
+        t = link.test
+        if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Eq, ast.In))):
+            return False
+        root = t.left
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+            return False
+    return True
 
 
 def _test_subjects(test: ast.expr) -> set[str]:
