@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer.flow.definite import FunctionFlow, ModuleFlow, optional_params
+from analyzer.flow.shapes import annotation_allows_variants
 
 __all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
 
@@ -87,6 +88,8 @@ def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
         return None
     if isinstance(node, ast.AsyncFunctionDef):
         return None  # a coroutine: callers unpack what they await
+    if node.returns is not None and annotation_allows_variants(node.returns):
+        return None  # `-> tuple[Tensor, ...]`: the author says the length varies
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
         text = ast.unparse(target)
@@ -154,6 +157,19 @@ def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
                 _note_imports(child, summary)
 
 
+_OUTPUT_FLAG_WORDS = ("return", "output", "with", "need", "include", "keep", "want", "emit", "retain",
+                      "cache", "loss", "attention", "hidden", "all", "full", "extra", "debug", "verbose",
+                      "get", "compute", "collect", "details", "info", "stats", "aux", "logits", "scores")
+
+
+def _selects_output(flag: str) -> bool:
+    """A flag named for what the caller wants back (`return_dict`, `output_attentions`,
+    `need_weights`, `use_cache`), as opposed to one that changes how the work is done
+    (`fan_in_fan_out`, `inplace`): only the former makes a different arity a deliberate API."""
+    words = flag.lower().split("_")
+    return any(w in _OUTPUT_FLAG_WORDS for w in words)
+
+
 def flag_guarded_returns(func: ast.AST) -> set[int]:
     """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
     `if value is not None:` with a default): the caller chose the arity, as in `return_dict`-style
@@ -165,7 +181,7 @@ def flag_guarded_returns(func: ast.AST) -> set[int]:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             return is_flag(test.operand)
         if isinstance(test, ast.Name):
-            return test.id in params
+            return test.id in params and _selects_output(test.id)
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
             return isinstance(test.left, ast.Name) and test.left.id in params
         return False

@@ -3,9 +3,10 @@ tuple literal (or not known to be one)."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional, Union
 
-__all__ = ["Shape", "shape_text", "describe_shape"]
+__all__ = ["Shape", "shape_text", "describe_shape", "annotation_allows_variants"]
 
 Shape = tuple  # tuple[Optional[Shape], ...]
 
@@ -35,3 +36,24 @@ def short_shape(shape: Shape) -> str:
     if all(s is None for s in shape):
         return str(len(shape))
     return shape_text(shape)
+
+
+def annotation_allows_variants(ann: Optional[ast.expr]) -> bool:
+    """True unless the return annotation is absent or one fixed-size tuple type."""
+    if ann is None:
+        return False
+    node = ann
+    if isinstance(node, ast.Subscript):
+        base = node.value
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name == "Optional":
+            node = node.slice
+            if isinstance(node, ast.Subscript):
+                base = node.value
+                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            else:
+                return True
+        if name in ("tuple", "Tuple"):
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
+    return True

@@ -8,31 +8,10 @@ from typing import Iterable, Optional
 
 from analyzer.flow.definite import FunctionFlow, ReturnRecord
 from analyzer.flow.project import flag_guarded_returns
-from analyzer.flow.shapes import describe_shape, short_shape
+from analyzer.flow.shapes import annotation_allows_variants, describe_shape, short_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 
 __all__ = ["ReturnShapeMismatch", "shape_checked_returns"]
-
-
-def _annotation_allows_variants(ann: Optional[ast.expr]) -> bool:
-    """True unless the return annotation is absent or one fixed-size tuple type."""
-    if ann is None:
-        return False
-    node = ann
-    if isinstance(node, ast.Subscript):
-        base = node.value
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name == "Optional":
-            node = node.slice
-            if isinstance(node, ast.Subscript):
-                base = node.value
-                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-            else:
-                return True
-        if name in ("tuple", "Tuple"):
-            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
-    return True
 
 
 def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
@@ -40,11 +19,36 @@ def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
     node = func.node
     if func.is_generator or func.dynamic or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    if _annotation_allows_variants(node.returns):
+    if annotation_allows_variants(node.returns):
         return None
     # `return ()` is the usual "nothing" sentinel, not a tuple of the wrong size
     return [r for r in func.returns
             if (r.shape is not None and len(r.shape) > 0) or r.starred_head is not None]
+
+
+def _nesting_conflict(a, b, func_name: str) -> bool:
+    """Two same-arity shapes that cannot both be right: the same values grouped differently
+    (`((a, b), c)` vs `(a, (b, c))`), or a nested tuple whose size differs (`(W, (A, B), s)` vs
+    `(W, (A, B, m), s)`). A slot that holds `()` on one path and some value on another is how an
+    empty result looks, and pickle's `__reduce__` protocol returns argument tuples whose length
+    varies by design."""
+    if "reduce" in func_name or func_name in ("__getstate__", "__getnewargs__", "__getnewargs_ex__"):
+        return False
+    return _leaves(a) == _leaves(b) or _inner_sizes_differ(a, b)
+
+
+def _inner_sizes_differ(a, b) -> bool:
+    for x, y in zip(a, b):
+        if x is None or y is None or not x or not y:
+            continue
+        if len(x) != len(y) or _inner_sizes_differ(x, y):
+            return True
+    return False
+
+
+def _leaves(shape) -> int:
+    """How many values a shape holds once flattened (`((a, b), c)`: 3; `(x, ())`: 1)."""
+    return sum(1 if item is None else _leaves(item) for item in shape)
 
 
 def _majority(records: list[ReturnRecord], key):
@@ -99,6 +103,9 @@ class ReturnShapeMismatch(Rule):
 
     VALID = [
         "def f(a):\n    if a:\n        return 1, 2\n    return 3, 4\n",
+        "def shard(shape, skip):\n    if skip:\n        return tuple(shape), ()\n    return tuple(shape), offsets(shape)\n",
+        "def __reduce__(self):\n    if self.sparse:\n        return rebuild_sparse, (self.a, self.b)\n"
+        "    return rebuild, (self.a, self.b, self.c)\n",
         "def f(x, output_attentions=False):\n    if output_attentions:\n        return x, x\n    return (x,)\n",
         "def f(x, mask=None):\n    if mask is not None:\n        return x, mask, x\n    if x:\n        return x, x\n    return x, None\n",
         "def f(path):\n    if not path:\n        return ()\n    return (path,)\n",
@@ -121,6 +128,11 @@ class ReturnShapeMismatch(Rule):
             "def f(a, adapter=None):\n    if adapter is None:\n        return a, a, a\n    if a.use_dora:\n"
             "        return a, None\n    return a, a, a\n",
             5, 9, "`f` returns 2 values here but 3 at line 3",
+        ),
+        Invalid(
+            "def split(m, a):\n    if m.merged:\n        return m.W, (None, None), 0.0\n    if m.use_dora[a]:\n"
+            "        return m.W, (m.A, m.B, m.mag), m.s\n    return m.W, (m.A, m.B), m.s\n",
+            5, 9, "`split` returns a tuple shaped (_, (_, _, _), _) here but (_, (_, _), _) at line 3",
         ),
         Invalid(
             "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, 2, 3\n",
@@ -187,7 +199,7 @@ class ReturnShapeMismatch(Rule):
         if len(set(norm.values())) > 1:
             shape_major, shape_witness = _majority(same, lambda r: norm[id(r)])
             for r in same:
-                if norm[id(r)] != shape_major:
+                if norm[id(r)] != shape_major and _nesting_conflict(norm[id(r)], shape_major, func.name):
                     reported.add(id(r))
                     yield self._report(func, r, describe_shape(r.shape), short_shape(shape_witness.shape),
                                        shape_witness.line)
