@@ -171,7 +171,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     ctx = RuleContext(path=path, source=source, tree=tree, flow=flow, is_stub=path.endswith(".pyi"))
     out: list[Diagnostic] = []
     for rule in rules:
-        if isinstance(rule, ProjectRule):
+        if isinstance(rule, ProjectRule) or (ctx.is_stub and not rule.checks_stubs):
             continue
         try:
             found = [_to_diagnostic(path, rule.code, rep, source) for rep in rule.check(ctx)]

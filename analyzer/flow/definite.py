@@ -855,7 +855,8 @@ class _Runner:
             if i:
                 inner = self.expr(inner, g.iter)
             for cond in g.ifs:
-                inner = self.expr(inner, cond)
+                # the element is built only for items that pass: `[r for p in ps if (r := f(p))]`
+                inner = self.cond(inner, cond)[0]
         if isinstance(node, ast.DictComp):
             inner = self.expr(inner, node.key)
             inner = self.expr(inner, node.value)

@@ -177,23 +177,32 @@ def flag_guarded_returns(func: ast.AST) -> set[int]:
     params = optional_params(func)
     out: set[int] = set()
 
-    def is_flag(test: ast.expr) -> bool:
+    def flag_kind(test: ast.expr) -> str:
+        """"output": a flag named for what comes back, or an optional value tested for None;
+        "other": any other optional flag; "": no flag."""
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            return is_flag(test.operand)
-        if isinstance(test, ast.Name):
-            return test.id in params and _selects_output(test.id)
+            return flag_kind(test.operand)
+        if isinstance(test, ast.Name) and test.id in params:
+            return "output" if _selects_output(test.id) else "other"
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
-            return isinstance(test.left, ast.Name) and test.left.id in params
-        return False
+            return "output" if isinstance(test.left, ast.Name) and test.left.id in params else ""
+        return ""
 
     def walk(stmts: list[ast.stmt], guarded: bool) -> None:
         for st in stmts:
             if isinstance(st, ast.Return) and guarded:
                 out.add(id(st))
             elif isinstance(st, ast.If):
-                flag = is_flag(st.test)
-                walk(st.body, guarded or flag)
-                walk(st.orelse, guarded or flag)
+                kind = flag_kind(st.test)
+                if kind == "other":
+                    # `if sched: return model, opt, sched, ...`: a branch that only picks what to
+                    # return; one that first does other work under a flag about how to do it
+                    # (`if fan_in_fan_out: W = W.t(); ...; return ...`) chose no API
+                    for block in (st.body, st.orelse):
+                        if block and isinstance(block[0], ast.Return):
+                            out.add(id(block[0]))
+                walk(st.body, guarded or kind == "output")
+                walk(st.orelse, guarded or kind == "output")
             elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             else:

@@ -75,6 +75,9 @@ class Rule:
     noqa_aliases: ClassVar[tuple[str, ...]] = ()
     # type checkers' codes for the same defect; `# type: ignore[<code>]` on the line silences it
     checker_ignores: ClassVar[tuple[str, ...]] = ()
+    # False for rules about what happens when code runs: a stub (.pyi) never runs, and its bare
+    # annotations (`x: int`) declare names that no statement binds
+    checks_stubs: ClassVar[bool] = True
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

@@ -41,6 +41,7 @@ class UndefinedName(Rule):
     """
 
     code = "LL201"
+    checks_stubs = False
     name = "undefined-name"
     noqa_aliases = ("F821",)  # pyflakes' undefined name
     checker_ignores = ("name-defined", "reportUndefinedVariable")  # mypy, pyright

@@ -60,6 +60,7 @@ class PossiblyUnbound(Rule):
     """
 
     code = "LL202"
+    checks_stubs = False
     name = "possibly-unbound"
     noqa_aliases = ("F821", "F823")  # pyflakes' undefined name, local referenced before assignment
     checker_ignores = ("possibly-undefined", "reportPossiblyUnbound")  # mypy, pyright

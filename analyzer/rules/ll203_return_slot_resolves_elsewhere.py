@@ -46,6 +46,7 @@ class ReturnSlotResolvesElsewhere(Rule):
     """
 
     code = "LL203"
+    checks_stubs = False
     name = "return-slot-resolves-elsewhere"
     summary = "a return slot reads a global where sibling returns compute it locally"
 

@@ -46,6 +46,7 @@ class PossiblyUnboundByContract(Rule):
     """
 
     code = "LL204"
+    checks_stubs = False
     name = "possibly-unbound-by-contract"
     summary = "local name unbound unless a caller, test or loop contract holds (opt-in)"
     default_enabled = False

@@ -120,3 +120,15 @@ def test_noqa_codes_prefixes_and_pyflakes_twins(data_copy: Path):
     proc = lora_lint("--format", "json", "noqa.py", cwd=data_copy)
     # mypy's and pyright's ignore for the same defect count too; an unrelated type-ignore does not
     assert [(d["line"], d["code"]) for d in json.loads(proc.stdout)] == [(9, "LL201"), (46, "LL202")]
+
+
+def test_stubs_get_no_runtime_name_findings(tmp_path: Path):
+    """A .pyi never runs: its bare annotations declare names, and type checkers' `reveal_type`
+    is no call. The same lines in a .py file do fail at run time."""
+    source = "from typing import Any\n\nW: Any\nscaled = W * 2\nreveal_type(scaled)\n"
+    (tmp_path / "lora_types.pyi").write_text(source)
+    (tmp_path / "lora_types.py").write_text(source)
+    rc, text = _run(str(tmp_path))
+    codes = {(line.split(":")[0].rsplit(".", 1)[1], line.split(": ")[1].split()[0]) for line in text.splitlines()}
+    assert codes == {("py", "LL202"), ("py", "LL201")}, text
+    assert rc == 1
