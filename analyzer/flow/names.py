@@ -176,6 +176,9 @@ def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str
             _walk_stmt(child, out, in_tc, tc_bound)
         elif isinstance(child, ast.expr):
             _walk_expr(child, out, in_tc, tc_bound)
+        elif isinstance(child, ast.withitem):
+            # `with timed(name := "step"):` binds `name` in this scope
+            _walk_expr(child.context_expr, out, in_tc, tc_bound)
 
 
 def _walk_expr(node: ast.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
