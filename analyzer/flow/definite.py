@@ -24,6 +24,7 @@ Limits, by design (each errs towards silence):
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
@@ -156,6 +157,7 @@ _NORETURN_CALLS = {
     "_pytest.outcomes.xfail", "typing.assert_never", "assert_never", "typing_extensions.assert_never",
     "self.fail", "self.skipTest",
 }
+_RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
 # unittest.TestCase methods that always raise, also called on a test case passed around by name
 # (`def check(test_case): ... test_case.fail(msg)`)
 _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
@@ -214,6 +216,7 @@ class _ModuleContext:
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
         self.noreturn: set[str] = set()
+        self.defined_functions: set[str] = set()
         # name -> how many `global name` statements the module has
         self.global_decls: dict[str, int] = {}
         self.suppressing_classes: set[str] = set()
@@ -256,6 +259,7 @@ class _ModuleContext:
                 for n in node.names:
                     self.global_decls[n] = self.global_decls.get(n, 0) + 1
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.defined_functions.add(node.name)
                 if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
                     self.noreturn.add(node.name)
                     self.noreturn.add(f"self.{node.name}")
@@ -1066,9 +1070,21 @@ class _Runner:
         if isinstance(node.value, ast.Call):
             name = _dotted(node.value.func)
             if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn
-                                     or _testcase_noreturn(name)):
+                                     or _testcase_noreturn(name) or self._raise_helper(name)):
                 return EMPTY
         return state
+
+    def _raise_helper(self, name: str) -> bool:
+        """`raise_type_error(...)`, `unimplemented(...)` imported from elsewhere: helpers named for
+        raising are taken never to return (a same-module one is judged by its body instead);
+        `raise_if_...` / `maybe_raise...` are conditional and do return."""
+        last = name.rsplit(".", 1)[-1]
+        if last in self.module.defined_functions:
+            return False
+        if last in ("unimplemented", "unreachable"):
+            return True
+        return (_RAISE_HELPER.match(last) is not None
+                and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
 
     def s_Assign(self, state, node):
         state = self.expr(state, node.value)
