@@ -38,6 +38,16 @@ class Run:
     def assert_no_traceback(self) -> None:
         assert "Traceback" not in self.stderr and "Error:" not in self.stderr, self.stderr
 
+    def assert_unreadable(self, name: str, why: str) -> None:
+        """`name` got one LL003 saying `why`, the run exited 2, and it went on: the seed file was
+        still linted and nothing crashed."""
+        found = self.at(name)
+        assert [f[:3] for f in found] == [(1, 1, "LL003")], self.findings
+        assert why in found[0][3]
+        assert self.code == 2
+        self.assert_seed_reported()
+        self.assert_no_traceback()
+
 
 def lint(capsys, *paths: Path | str) -> Run:
     """The CLI in this process: `lora-lint --format json PATH...`."""

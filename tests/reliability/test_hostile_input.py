@@ -369,11 +369,7 @@ def test_fifo_among_the_inputs_does_not_hang(project):
     os.mkfifo(fifo)
     for args in ((project,), (fifo, project / "seed.py")):  # found by the walk, and named explicitly
         run = lint_subprocess(*args)
-        assert [f[:3] for f in run.at("pipe.py")] == [(1, 1, "LL003")]
-        assert "not a regular file" in run.at("pipe.py")[0][3]
-        assert run.code == 2
-        run.assert_seed_reported()
-        run.assert_no_traceback()
+        run.assert_unreadable("pipe.py", "not a regular file")
 
 
 def test_symlink_loops(project, capsys):
@@ -396,11 +392,7 @@ def test_broken_symlink_is_unreadable(project, capsys):
     (project / "dangling.py").symlink_to("does_not_exist.py")
     for target in (project, project / "dangling.py"):
         run = lint(capsys, target, *(() if target == project else (project / "seed.py",)))
-        assert [f[:3] for f in run.at("dangling.py")] == [(1, 1, "LL003")]
-        assert "No such file" in run.at("dangling.py")[0][3]
-        assert run.code == 2
-        run.assert_seed_reported()
-        run.assert_no_traceback()
+        run.assert_unreadable("dangling.py", "No such file")
 
 
 def test_chmod_000_file(project, capsys):
@@ -433,11 +425,7 @@ def test_permission_denied_on_open(project, capsys, monkeypatch):
 
     monkeypatch.setattr(discovery.os, "open", denying_open)
     run = lint(capsys, project)
-    assert [f[:3] for f in run.at("secret.py")] == [(1, 1, "LL003")]
-    assert "Permission denied" in run.at("secret.py")[0][3]
-    assert run.code == 2
-    run.assert_seed_reported()
-    run.assert_no_traceback()
+    run.assert_unreadable("secret.py", "Permission denied")
 
 
 def test_file_deleted_between_discovery_and_reading(project, capsys, monkeypatch):
@@ -454,11 +442,7 @@ def test_file_deleted_between_discovery_and_reading(project, capsys, monkeypatch
     monkeypatch.setattr(cli, "discover", racing_discover)
     run = lint(capsys, project)
     assert not victim.exists()
-    assert [f[:3] for f in run.at("victim.py")] == [(1, 1, "LL003")]
-    assert "No such file" in run.at("victim.py")[0][3]
-    assert run.code == 2
-    run.assert_seed_reported()
-    run.assert_no_traceback()
+    run.assert_unreadable("victim.py", "No such file")
 
 
 def test_file_deleted_between_stat_and_open(project, monkeypatch):
