@@ -92,6 +92,14 @@ def _guarded(res: SweepResult, label: str, fn):
         return None
 
 
+def _timed(res: SweepResult, label: str, fn, timing_label: str = ""):
+    """`_guarded(res, label, fn)`, its wall time recorded under `timing_label` (default: label)."""
+    t0 = time.perf_counter()
+    result = _guarded(res, label, fn)
+    res.timings.append((time.perf_counter() - t0, timing_label or label))
+    return result
+
+
 def sweep(paths: list[str], progress: bool = False) -> SweepResult:
     """Each file its own project, through `lint_source`."""
     res = SweepResult()
@@ -100,9 +108,7 @@ def sweep(paths: list[str], progress: bool = False) -> SweepResult:
         raw = _read(res, path)
         if raw is None:
             continue
-        t0 = time.perf_counter()
-        diagnostics = _guarded(res, path, lambda: lint_source(raw, path))
-        res.timings.append((time.perf_counter() - t0, path))
+        diagnostics = _timed(res, path, lambda: lint_source(raw, path))
         _count(res, diagnostics or [])
         if progress and i % 500 == 0:
             print(f"  ... {i}/{len(paths)} files, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
@@ -123,15 +129,12 @@ def sweep_projects(folder: Path, paths: list[str], progress: bool = False) -> Sw
             raw = _read(res, path)
             if raw is None:
                 continue
-            t0 = time.perf_counter()
-            analysis = _guarded(res, path, lambda: analyze_source(raw, path))
-            res.timings.append((time.perf_counter() - t0, path))
+            analysis = _timed(res, path, lambda: analyze_source(raw, path))
             if analysis is not None:
                 analyses.append(analysis)
                 _count(res, analysis.diagnostics)
-        t0 = time.perf_counter()
-        _count(res, _guarded(res, f"{name} (project index)", lambda: project_diagnostics(analyses)) or [])
-        res.timings.append((time.perf_counter() - t0, f"{name} (cross-file rules)"))
+        _count(res, _timed(res, f"{name} (project index)", lambda: project_diagnostics(analyses),
+                           f"{name} (cross-file rules)") or [])
         if progress:
             print(f"  ... {i}/{len(groups)} packages, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     res.seconds = time.perf_counter() - start
