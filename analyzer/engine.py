@@ -94,7 +94,7 @@ def checker_ignored(line: str, code: str) -> bool:
     `# type: ignore` is about types and silences nothing here."""
     if "ignore[" not in line:
         return False
-    wanted = next((r.checker_ignores for r in ALL_RULES if r.code == code), ())
+    wanted = _rule_attr(code, "checker_ignores")
     if not wanted:
         return False
     for m in _CHECKER_IGNORE.finditer(line):
@@ -104,7 +104,12 @@ def checker_ignored(line: str, code: str) -> bool:
 
 
 def _aliases(code: str) -> tuple[str, ...]:
-    return next((tuple(r.noqa_aliases) for r in ALL_RULES if r.code == code), ())
+    return _rule_attr(code, "noqa_aliases")
+
+
+def _rule_attr(code: str, attr: str) -> tuple[str, ...]:
+    """A rule's tuple-valued class attribute, by code (empty for engine codes)."""
+    return next((tuple(getattr(r, attr)) for r in ALL_RULES if r.code == code), ())
 
 
 def _suppressed(source: SourceText, d: Diagnostic) -> bool:

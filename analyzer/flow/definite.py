@@ -576,9 +576,7 @@ class _Runner:
         if self.info.kind == "class" and not certain:
             # class bodies fall back to globals and builtins; only a certain miss is reported
             return
-        if not certain and self._correlated_with(state, unbound, mask, lambda k: "available" in k[1].lower()):
-            # optional-dependency guards (`if is_vision_available(): ...`) are correlated in ways
-            # the analysis cannot see (torchvision implies vision); stay quiet
+        if not certain and self._availability_guard(state, unbound, mask):
             return
         if certain:
             self.report(node, name, "unbound", certain=True)
@@ -697,6 +695,12 @@ class _Runner:
                     for t in tests:
                         out |= _reads(t)
         return out
+
+    def _availability_guard(self, state: tuple, unbound: list, mask: int) -> bool:
+        """Missing exactly when an optional-dependency check (`if is_vision_available(): ...`)
+        went the other way: such checks are correlated in ways the analysis cannot see
+        (torchvision implies vision), so the read stays quiet."""
+        return self._correlated_with(state, unbound, mask, lambda k: "available" in k[1].lower())
 
     def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
         """True when the name is unbound only for some values of optional arguments: every
@@ -879,16 +883,19 @@ class _Runner:
         if isinstance(d, ast.Lambda):
             body = [ast.Expr(value=d.body)]
             inner = collect_bindings(body)
+            first_reads: list[ast.Name] = []
             first: set[int] = set()
         else:
             body = d.body
             inner = self.module.bindings_of(body)
             # a nonlocal the function assigns is read before that only in these (`n += 1`)
-            first = {id(n) for n in _first_reads(d, inner) if n.id in inner.nonlocals}
+            first_reads = [n for n in _first_reads(d, inner) if n.id in inner.nonlocals]
+            first = {id(n) for n in first_reads}
         inner_locals = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
         nodes = list(_walk_body(body))
-        nodes += [n for n in _first_reads(d, inner) if id(n) in first and not isinstance(n.ctx, ast.Load)] \
-            if first else []
+        if first:
+            # augmented targets (`n += 1`) are Store nodes the walk below skips
+            nodes += [n for n in first_reads if not isinstance(n.ctx, ast.Load)]
         for sub in nodes:
             if isinstance(sub, ast.comprehension):
                 inner_locals = inner_locals | {n.id for n in target_names(sub.target)}
@@ -1203,24 +1210,25 @@ class _Runner:
             return
         last = self.info.node.body[-1]
         exits = self.exits + ([(last, end)] if end else [])
+        # names some escaping function rebinds through `nonlocal`: which one runs first is unknown
+        rebound = {name: self.module.bindings_of(d.body).nonlocals for name, (d, _) in self.escaping_defs.items()}
         for name, (d, escapes) in self.escaping_defs.items():
             returned = [st for node, st in exits if isinstance(node, ast.Return) and node.value is not None
                         and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))]
-            handed = [n for n in escapes if not self._in_return(n) and self._top_level_line(n) is not None]
+            handed = [line for line in (self._top_level_line(n) for n in escapes if not self._in_return(n))
+                      if line is not None]
             states = list(returned)
             if handed:
-                after = min(self._top_level_line(n) for n in handed)
-                states += [st for node, st in exits if node.lineno > after and st not in returned]
+                states += [st for node, st in exits if node.lineno > min(handed) and st not in returned]
             if not states:
                 continue
             nmask = self.index.get(name, 0)
             paths = [p for p in join(*states) if p.bound & nmask]
+            elsewhere = set().union(*(nl for other, nl in rebound.items() if other != name))
             for load in _first_reads(d, self.module.bindings_of(d.body)):
                 x = load.id
                 xmask = self.index.get(x, 0)
-                if not xmask or x in self.b.nonlocals or x in self.b.globals or any(
-                        x in self.module.bindings_of(o.body).nonlocals for o, _ in
-                        (v for k, v in self.escaping_defs.items() if k != name)):
+                if not xmask or x in self.b.nonlocals or x in self.b.globals or x in elsewhere:
                     continue
                 unbound = [p for p in paths if not p.bound & xmask]
                 if not unbound or any(p.imprecise or p.carried & xmask for p in unbound):
@@ -1230,8 +1238,8 @@ class _Runner:
                     # then `if not futures: return`): correlations the analysis cannot see
                     continue
                 certain = not any(p.maybe & xmask for p in paths)
-                if not certain and (self._argument_contract(tuple(paths), unbound, xmask) or self._correlated_with(
-                        tuple(paths), unbound, xmask, lambda k: "available" in k[1].lower())):
+                if not certain and (self._argument_contract(tuple(paths), unbound, xmask)
+                                    or self._availability_guard(tuple(paths), unbound, xmask)):
                     continue
                 self.report(load, x, "closure_exit", certain=certain, detail=name)
 
