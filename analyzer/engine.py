@@ -76,23 +76,24 @@ def noqa_silences(codes: Optional[set[str]], code: str) -> bool:
     return any(n.startswith(c) for c in codes for n in names)
 
 
-def alias_silenced(line: str, code: str) -> bool:
+def alias_silenced(line: str, code: str, above: str = "") -> bool:
     """Silenced by one of `code`'s aliases or type-checker codes only (for front-ends that apply
-    their own noqa)."""
+    their own noqa); `above` is the line before, where pyrefly may put its ignore."""
     codes = _noqa_codes(line)
     if codes and any(a.startswith(c) for c in codes for a in _aliases(code)):
         return True
-    return checker_ignored(line, code)
+    return checker_ignored_at(line, above, code)
 
 
-_CHECKER_IGNORE = re.compile(r"#\s*(?:type|pyright)\s*:\s*ignore\[(?P<codes>[^\]]*)\]")
+_CHECKER_IGNORE = re.compile(r"#\s*(?:type|pyright|pyrefly)\s*:\s*ignore\s*\[(?P<codes>[^\]]*)\]")
 
 
 def checker_ignored(line: str, code: str) -> bool:
     """A type checker's ignore for the same defect on the line (`# type: ignore[possibly-undefined]`,
-    `# pyright: ignore[reportPossiblyUnbound]`): the author already looked at this read. A bare
+    `# pyright: ignore[reportPossiblyUnbound]`, `# pyrefly: ignore [unbound-name]`): the author
+    already looked at this read. A bare
     `# type: ignore` is about types and silences nothing here."""
-    if "ignore[" not in line:
+    if "ignore" not in line:
         return False
     wanted = _rule_attr(code, "checker_ignores")
     if not wanted:
@@ -101,6 +102,14 @@ def checker_ignored(line: str, code: str) -> bool:
         if any(c.strip() in wanted for c in m.group("codes").split(",")):
             return True
     return False
+
+
+def checker_ignored_at(line: str, above: str, code: str) -> bool:
+    """`checker_ignored` on the line, or on a comment line of its own just above it, where pyrefly
+    takes its ignores from."""
+    if checker_ignored(line, code):
+        return True
+    return above.lstrip().startswith("#") and "pyrefly" in above and checker_ignored(above, code)
 
 
 def _aliases(code: str) -> tuple[str, ...]:
@@ -114,7 +123,7 @@ def _rule_attr(code: str, attr: str) -> tuple[str, ...]:
 
 def _suppressed(source: SourceText, d: Diagnostic) -> bool:
     line = source.line(d.line)
-    return noqa_silences(_noqa_codes(line), d.code) or checker_ignored(line, d.code)
+    return noqa_silences(_noqa_codes(line), d.code) or checker_ignored_at(line, source.line(d.line - 1), d.code)
 
 
 @dataclass

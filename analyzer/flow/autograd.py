@@ -146,16 +146,35 @@ def _collect_saved(cls: AutogradClass) -> None:
     ctx = cls.ctx_name(cls.backward)
     if cls.backward is None or ctx is None:
         return
+    aliases = _saved_aliases(cls.backward.node, ctx)
+
+    def saved(node: ast.expr) -> bool:
+        return _is_saved(node, ctx) or (isinstance(node, ast.Name) and node.id in aliases)
+
     for node in ast.walk(cls.backward.node):
-        if isinstance(node, ast.Assign) and _is_saved(node.value, ctx):
+        if isinstance(node, ast.Assign) and saved(node.value):
             for t in node.targets:
                 if isinstance(t, (ast.Tuple, ast.List)):
                     stars = sum(isinstance(e, ast.Starred) for e in t.elts)
                     cls.saved_uses.append(SavedUse(t, len(t.elts) - stars, bool(stars)))
-        elif isinstance(node, ast.Subscript) and _is_saved(node.value, ctx):
+        elif isinstance(node, ast.Subscript) and saved(node.value):
             idx = node.slice
             if isinstance(idx, ast.Constant) and isinstance(idx.value, int) and not isinstance(idx.value, bool):
                 cls.saved_uses.append(SavedUse(node, None, index=idx.value))
+
+
+def _saved_aliases(fn: ast.AST, ctx: str) -> set[str]:
+    """Locals that hold `ctx.saved_tensors` itself (`saved = ctx.saved_tensors`): bound by that one
+    assignment and nothing else, so their unpackings and indexes count as the saved tensors'."""
+    stores: dict[str, int] = {}
+    from_saved: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and _is_saved(node.value, ctx):
+            from_saved.add(node.targets[0].id)
+    return {n for n in from_saved if stores.get(n) == 1}
 
 
 def _is_saved(node: ast.expr, ctx: str) -> bool:
@@ -169,6 +188,17 @@ def return_arity(r: ReturnRecord) -> Optional[int]:
     if r.shape is not None and r.starred_head is None:
         return len(r.shape)
     v = r.value
-    if v is None or isinstance(v, (ast.Constant, ast.BinOp, ast.UnaryOp)):
+    if v is None or isinstance(v, (ast.Constant, ast.UnaryOp)):
         return 1
+    if isinstance(v, ast.BinOp) and not _may_build_tuple(v):
+        return 1  # `g * 2`: arithmetic on tensors
     return None
+
+
+def _may_build_tuple(node: ast.expr) -> bool:
+    """`grads + (None,)`, `(g,) * n`: `+` and `*` build tuples when any operand may be one."""
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Mult)):
+        return False
+    return any(isinstance(side, (ast.Tuple, ast.List)) or _may_build_tuple(side)
+               or (isinstance(side, ast.Call) and isinstance(side.func, ast.Name) and side.func.id in ("tuple", "list"))
+               for side in (node.left, node.right))

@@ -126,6 +126,12 @@ def atom(expr: ast.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
                 text = subject_text(subj)
                 if text is not None:
                     return (("eq", text, lit), _names(subj), isinstance(op, (ast.Eq, ast.Is)))
+            if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(right, ast.Name):
+                # `out is not _MISSING`: identity with a sentinel object held in a name; no
+                # "distinct names are distinct values" deduction, only the same test agreeing
+                text = subject_text(left)
+                if text is not None:
+                    return (("same", text, right.id), _names(left) | {right.id}, isinstance(op, ast.Is))
     len_subj = _len_subject(expr)
     if len_subj is not None:
         return _truthy(len_subj, True)

@@ -164,8 +164,9 @@ _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
 # finding kinds reported once per name and scope (see _Runner.report)
 _ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
                            "closure_exit", "maybe_global"})
+# (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
 _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
-                    "self.assertRaisesRegex", "self.assertWarns", "self.assertWarnsRegex", "pytest.warns"}
+                    "self.assertRaisesRegex"}
 
 
 def dotted_name(node: ast.expr) -> Optional[str]:
@@ -183,8 +184,12 @@ def _dotted(node: ast.expr) -> Optional[str]:
 
 
 def _testcase_noreturn(name: str) -> bool:
+    """`self.fail(...)` on a test case, `parser.error(...)` on an argparse parser (it exits)."""
     receiver, _, method = name.rpartition(".")
-    return method in _TESTCASE_NORETURN and "test" in receiver.rsplit(".", 1)[-1].lower()
+    owner = receiver.rsplit(".", 1)[-1].lower()
+    if method == "error" and owner.endswith("parser"):
+        return True
+    return method in _TESTCASE_NORETURN and "test" in owner
 
 
 def _is_noreturn_annotation(ann: Optional[ast.expr]) -> bool:
@@ -302,6 +307,7 @@ class _LoopFrame:
     body_mask: int
     line: int
     depth: int  # branch depth at body entry
+    end: int = 0  # last line of the body
     unconditional: bool = True  # no earlier top-level statement of the body may leave it
     breaks: list = field(default_factory=list)
     continues: list = field(default_factory=list)
@@ -384,6 +390,7 @@ class _Runner:
         self.exits: list[tuple[ast.Return, tuple]] = []
         self.nested: list[tuple[ast.AST, str]] = []
         self.optional_params = optional_params(info.node)
+        self.closed_params = closed_params(info.node)
         self.param_defaults = param_literal_defaults(info.node)
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
@@ -392,7 +399,31 @@ class _Runner:
         # name -> whether the last loop that may skip binding it iterates the caller's data
         self.zero_loop_caller: dict[str, bool] = {}
         self._parents: Optional[dict] = None
+        self._tested: Optional[dict[str, list[int]]] = None
+        self.line = getattr(info.node, "lineno", 0)  # the statement being run
         self._prepare_nested_defs()
+
+    def _join(self, *states) -> tuple:
+        return join(*states, next_test=self._next_test)
+
+    def _next_test(self, subject: str) -> float:
+        """Where the scope next tests `subject` after the statement being run (a test earlier in
+        an enclosing loop comes round on the next pass); infinity when never. Too many paths are
+        merged by forgetting the facts needed furthest ahead first."""
+        lines = self._test_subjects().get(subject, ())
+        for ln in lines:
+            if ln >= self.line:
+                return ln
+        for frame in reversed(self.loops):
+            for ln in lines:
+                if frame.line <= ln < self.line:
+                    return frame.end + 1 + (ln - frame.line)
+        return float("inf")
+
+    def _test_subjects(self) -> dict[str, list[int]]:
+        if self._tested is None:
+            self._tested = test_lines(self.info.node)
+        return self._tested
 
     # ---- setup
 
@@ -474,13 +505,13 @@ class _Runner:
                 p = p.bind(mask)
                 p = self._set_shape(p, mask, shape)
             out.append(p)
-        return join(out)
+        return self._join(out)
 
     def unbind(self, state: tuple, name: str) -> tuple:
         mask = self.index.get(name, 0)
         if not mask:
             return state
-        return join([self._invalidate(p, name).unbind(mask) for p in state])
+        return self._join([self._invalidate(p, name).unbind(mask) for p in state])
 
     def _set_shape(self, p: Path, mask: int, shape: Optional[Shape]) -> Path:
         if not p.shapes and shape is None:
@@ -509,7 +540,7 @@ class _Runner:
             for n in names:
                 p = self._invalidate(p, n)
             out.append(p)
-        return join(out)
+        return self._join(out)
 
     # ---- loads
 
@@ -559,8 +590,8 @@ class _Runner:
         group = mask | self.mask_of(self._co_bound.get(name, ()))
         alive = [p if p.bound & mask else p.bind(mask | (group & p.maybe)) for p in state if p.maybe & mask]
         if not alive:
-            return join([p.bind(mask) for p in state])
-        return join(alive)
+            return self._join([p.bind(mask) for p in state])
+        return self._join(alive)
 
     def _check_local(self, state: tuple, node: ast.AST, name: str, mask: int) -> None:
         if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
@@ -809,14 +840,14 @@ class _Runner:
             return self.bind(state, node.target.id, self.shape_of(state, node.value))
         if isinstance(node, ast.BoolOp):
             t, f = self.cond(state, node)
-            return _forget_new_facts(join(t, f), state, node)
+            return _forget_new_facts(self._join(t, f), state, node)
         if isinstance(node, ast.IfExp):
             t, f = self.cond(state, node.test)
             self.branch_depth += 1
             t = self.expr(t, node.body)
             f = self.expr(f, node.orelse)
             self.branch_depth -= 1
-            return _forget_new_facts(join(t, f), state, node)
+            return _forget_new_facts(self._join(t, f), state, node)
         if isinstance(node, ast.Lambda):
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 state = self.expr(state, d)
@@ -873,7 +904,7 @@ class _Runner:
         self.branch_depth -= 1
         self.shadow.pop()
         # walrus bindings inside the comprehension happen only if it runs at least once
-        return join(state, inner) if inner is not state else state
+        return self._join(state, inner) if inner is not state else state
 
     def direct_call(self, state: tuple, call: ast.Call) -> tuple:
         name = call.func.id
@@ -905,6 +936,7 @@ class _Runner:
                     # a function nested deeper has its own locals (checked when it runs)
                     deeper = self.module.bindings_of(sub.body)
                     inner_locals = inner_locals | (deeper.bound - deeper.nonlocals - deeper.globals)
+        guards = _if_guards(body, inner_locals)
         for sub in nodes:
             if isinstance(sub, ast.Name) and (isinstance(sub.ctx, ast.Load) or id(sub) in first) \
                     and sub.id not in inner_locals:
@@ -917,8 +949,9 @@ class _Runner:
                     continue
                 if id(sub) in self.reported or self.dry:
                     continue
-                unbound = [p for p in state if not p.bound & mask]
-                if any(p.imprecise or p.carried & mask for p in unbound):
+                reaching = self._under_guards(state, guards.get(id(sub), ()))
+                unbound = [p for p in reaching if not p.bound & mask]
+                if not unbound or any(p.imprecise or p.carried & mask for p in unbound):
                     continue
                 self.reported.add(id(sub))
                 certain = not any(p.maybe & mask for p in state)
@@ -930,7 +963,7 @@ class _Runner:
             if any(isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
                 state = self.bind(state, nl)
             else:
-                state = join([replace(p, maybe=p.maybe | mask) for p in state])
+                state = self._join([replace(p, maybe=p.maybe | mask) for p in state])
         return state
 
     # ---- conditions
@@ -955,7 +988,7 @@ class _Runner:
                 else:
                     others.append(t)
                     cur = f
-            rest = join(*others)
+            rest = self._join(*others)
             return (cur, rest) if is_and else (rest, cur)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             t, f = self.cond(state, node.operand)
@@ -997,15 +1030,30 @@ class _Runner:
                 t_paths.append(pt)
             if pf is not None:
                 f_paths.append(pf)
-        return join(t_paths), join(f_paths)
+        return self._join(t_paths), self._join(f_paths)
 
     # ---- shapes
 
     def shape_of(self, state: tuple, node: Optional[ast.AST]) -> Optional[Shape]:
         if isinstance(node, ast.Tuple):
-            if any(isinstance(e, ast.Starred) for e in node.elts):
-                return None
-            return tuple(self.shape_of(state, e) for e in node.elts)
+            out: list = []
+            for e in node.elts:
+                if isinstance(e, ast.Starred):
+                    # `*([None] * 3)` spreads a literal of known length; anything else is unknown
+                    spread = self._literal_items(state, e.value)
+                    if spread is None:
+                        return None
+                    out.extend(spread)
+                else:
+                    out.append(self.shape_of(state, e))
+            return tuple(out)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            # `(None,) * 8`: the gradient padding of autograd backwards
+            for seq, count in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
+                    inner = self.shape_of(state, seq)
+                    if inner is not None:
+                        return inner * count.value
         if isinstance(node, ast.Name) and node.id in self.index and state:
             shapes = self._path_shapes(state, self.index[node.id])
             if shapes is not None and len(shapes) == 1:
@@ -1016,6 +1064,24 @@ class _Runner:
             right = self.shape_of(state, node.right)
             if left is not None and right is not None:
                 return left + right
+        return None
+
+    def _literal_items(self, state: tuple, node: ast.AST) -> Optional[Shape]:
+        """Shapes of the items a starred literal spreads (`[None] * 3`, `(a, b)`), if known."""
+        if isinstance(node, ast.List) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return tuple(self.shape_of(state, e) for e in node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)):
+            if isinstance(node.op, ast.Add):
+                left, right = self._literal_items(state, node.left), self._literal_items(state, node.right)
+                return left + right if left is not None and right is not None else None
+            for seq, count in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
+                    inner = self._literal_items(state, seq)
+                    if inner is not None:
+                        return inner * count.value
+            return None
+        if isinstance(node, ast.Tuple):
+            return self.shape_of(state, node)
         return None
 
     # ---- statements
@@ -1037,6 +1103,7 @@ class _Runner:
         return state
 
     def stmt(self, state: tuple, node: ast.stmt) -> tuple:
+        self.line = node.lineno
         method = getattr(self, "s_" + type(node).__name__, None)
         if method is None:
             return self.expr_children(state, node)
@@ -1094,6 +1161,8 @@ class _Runner:
                 and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
 
     def s_Assign(self, state, node):
+        if self._derived_flag(node):
+            return self._assign_flag(state, node.targets[0].id, node.value)
         state = self.expr(state, node.value)
         if isinstance(node.value, ast.Call) and state:
             self.note_unpacks(node)
@@ -1103,6 +1172,32 @@ class _Runner:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             state = self.value_fact(state, node.targets[0].id, node.value)
         return state
+
+    def _derived_flag(self, node: ast.Assign) -> bool:
+        """`generate = return_audio and self.has_talker`, later tested (`if not generate: return`):
+        the flag carries what its condition assumed."""
+        value = node.value
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return False
+        if not (isinstance(value, (ast.BoolOp, ast.Compare))
+                or (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not))):
+            return False
+        name = node.targets[0].id
+        if name not in self._test_subjects():
+            return False
+        return not any(isinstance(n, (ast.NamedExpr, ast.Lambda)) or (isinstance(n, ast.Name) and n.id == name)
+                       for n in ast.walk(value))
+
+    def _assign_flag(self, state: tuple, name: str, value: ast.expr) -> tuple:
+        key = ("truthy", name, None)
+        self.fact_names[key] = frozenset({name})
+        out = []
+        for truth, branch in zip((True, False), self.cond(state, value)):
+            branch = self.assign_target(branch, ast.Name(id=name, ctx=ast.Store()), None)
+            for p in branch:
+                q = assume(p, key, truth)
+                out.append(q if q is not None else p)
+        return self._join(out)
 
     def note_unpacks(self, node: ast.Assign) -> None:
         if self.dry:
@@ -1123,19 +1218,23 @@ class _Runner:
     def value_fact(self, state: tuple, name: str, value: ast.expr) -> tuple:
         """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
         key = None
+        names = frozenset({name})
         if isinstance(value, ast.Constant):
             lit = literal_value(value)
             if lit is not None:
                 key, truth = ("eq", name, lit), True
+        elif isinstance(value, ast.Name) and value.id != name:
+            # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
+            key, truth, names = ("same", name, value.id), True, frozenset({name, value.id})
         # (empty containers are not recorded: `xs = []` is usually filled by `xs.append` later)
         if key is None:
             return state
-        self.fact_names[key] = frozenset({name})
+        self.fact_names[key] = names
         out = []
         for p in state:
             q = assume(p, key, truth)
             out.append(q if q is not None else p)
-        return join(out)
+        return self._join(out)
 
     def s_AugAssign(self, state, node):
         state = self.expr(state, node.value)
@@ -1202,6 +1301,19 @@ class _Runner:
 
     # ---- closures that outlive the call
 
+    def _under_guards(self, state: tuple, guards) -> tuple:
+        """The caller's paths on which a callee's `if` tests (on the caller's variables) hold."""
+        if not guards:
+            return state
+        self.dry += 1
+        try:
+            for test, truth in guards:
+                t, f = self.cond(state, test)
+                state = t if truth else f
+        finally:
+            self.dry -= 1
+        return state
+
     def check_escaping_closures(self, end: tuple) -> None:
         """A nested function that escapes (returned, or handed over as a hook) runs after this
         function has returned: its free variables are read in the state at the exits. One that
@@ -1223,7 +1335,7 @@ class _Runner:
             if not states:
                 continue
             nmask = self.index.get(name, 0)
-            paths = [p for p in join(*states) if p.bound & nmask]
+            paths = [p for p in self._join(*states) if p.bound & nmask]
             elsewhere = set().union(*(nl for other, nl in rebound.items() if other != name))
             for load in _first_reads(d, self.module.bindings_of(d.body)):
                 x = load.id
@@ -1275,10 +1387,10 @@ class _Runner:
             return
         value = node.value
         is_none = value is None or (isinstance(value, ast.Constant) and value.value is None)
-        head = None
-        if isinstance(value, ast.Tuple) and any(isinstance(e, ast.Starred) for e in value.elts):
-            head = sum(1 for e in value.elts if not isinstance(e, ast.Starred))
         shape = None if is_none else self.shape_of(state, value)
+        head = None
+        if shape is None and isinstance(value, ast.Tuple) and any(isinstance(e, ast.Starred) for e in value.elts):
+            head = sum(1 for e in value.elts if not isinstance(e, ast.Starred))
         common = -1
         for p in state:
             common &= p.bound
@@ -1343,7 +1455,7 @@ class _Runner:
             outs.append(self.block(t, link.body))
         last = chain[-1]
         if (len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None
-                and not _value_dispatch_on_local(chain)):
+                and not _value_dispatch_on_local(chain, self.closed_params)):
             # `if self.kind == "a": v = ... elif self.kind == "b": v = ...` (or over isinstance) with
             # no else is a dispatch the code means to be exhaustive: the fall-through counts as
             # binding what every arm binds (arms that raise or return do not count: they never
@@ -1355,7 +1467,7 @@ class _Runner:
         else:
             cur = self.block(cur, last.orelse)
         self.branch_depth -= 1
-        return join(*self._skipped_is_not_carried([cur, *outs], chain))
+        return self._join(*self._skipped_is_not_carried([cur, *outs], chain))
 
     def _skipped_is_not_carried(self, outs: list[tuple], chain: list[ast.If]) -> list[tuple]:
         """Branches that rejoin inside a loop: a name one of them binds and another skips was
@@ -1386,7 +1498,10 @@ class _Runner:
         for name, bit in self.index.items():
             if bound_somewhere & bit and any(ln < frame_line for ln in self.binding_lines(name)):
                 bound_somewhere &= ~bit
-        return [join([replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound)) for p in o])
+        # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
+        # skipped on a later pass only: it keeps its excuse
+        return [self._join([p if _after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
+                            for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
     def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
@@ -1404,8 +1519,9 @@ class _Runner:
             shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
             head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
                                 carried=(p.carried | new) & ~p.bound, shapes=shapes))
-        frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1)
-        return join(head), frame
+        frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1,
+                           end=max((getattr(st, "end_lineno", 0) or 0) for st in body) if body else line)
+        return self._join(head), frame
 
     def _exact_head(self, state: tuple, approx: tuple, body: list[ast.stmt], frame: _LoopFrame, entry_of) -> tuple:
         """The loop head as a fixpoint of real passes, for bodies that `del` a name.
@@ -1421,7 +1537,7 @@ class _Runner:
         assigned = inner.bound | inner.deleted
         head = state
         for _ in range(6):
-            trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth)
+            trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth, end=frame.end)
             self.dry += 1
             try:
                 end = self._run_loop(head, entry_of(head), body, trial)
@@ -1429,7 +1545,7 @@ class _Runner:
                 self.dry -= 1
             # the back edge keeps only facts about what the body assigns (the flags that say what
             # the next pass does); tests of loop-invariant values would multiply paths forever
-            new = join(head, [self._keep_facts(p, assigned) for p in join(end, *trial.continues)])
+            new = self._join(head, [self._keep_facts(p, assigned) for p in self._join(end, *trial.continues)])
             if set(new) == set(head):
                 return head
             head = new
@@ -1464,11 +1580,11 @@ class _Runner:
         zero = EMPTY if nonempty_known else _zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         if zero:
             self._note_zero_loop(node.body, self._reads_caller_data(node.iter))
-        exit_state = join(zero, _uncarry(end), _uncarry(join(*frame.continues)))
+        exit_state = self._join(zero, _uncarry(end), _uncarry(self._join(*frame.continues)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return join(exit_state, _uncarry(join(*frame.breaks)))
+        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
 
     s_AsyncFor = s_For
 
@@ -1513,7 +1629,7 @@ class _Runner:
                 else:
                     t_paths.append(p)
                     f_paths.append(p)
-            return (not f_paths and bool(t_paths)), join(t_paths), join(f_paths)
+            return (not f_paths and bool(t_paths)), self._join(t_paths), self._join(f_paths)
         subject = _iter_subject(it)
         if subject is None:
             return False, state, state
@@ -1527,17 +1643,18 @@ class _Runner:
         t, f = self.cond(head, node.test)
         end = self._run_loop(head, t, node.body, frame)
         # after the body, the test runs again; what it found before may have changed (the body
-        # mutates `proj` in `while proj.pending(): proj.pop()`), so its facts are forgotten first
-        again = self.invalidate_all(_uncarry(join(end, *frame.continues)), _loaded_names(node.test))
+        # mutates `proj` in `while proj.pending(): proj.pop()`), so its own facts are forgotten
+        # first (facts about other subjects stay: reassigned names were forgotten at the head)
+        again = _forget_subjects(_uncarry(self._join(end, *frame.continues)), _condition_subjects(node.test))
         _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
-        exit_state = join(_zero_pass(first_f, frame.body_mask), f_again)
+        exit_state = self._join(_zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
             self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in ast.walk(node.test)
                                                 if isinstance(n, ast.Name)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return join(exit_state, _uncarry(join(*frame.breaks)))
+        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
 
     def s_Break(self, state, node):
         if self.loops:
@@ -1563,7 +1680,7 @@ class _Runner:
         self.branch_depth += 1
         end = self.block(state, node.body)
         self.branch_depth -= 1
-        return join(end, self._widen_by_body(entry, node.body))
+        return self._join(end, self._widen_by_body(entry, node.body))
 
     s_AsyncWith = s_With
 
@@ -1580,7 +1697,7 @@ class _Runner:
         mask = self.mask_of(inner.bound)
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | _attr_targets(body))
-        return join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
+        return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
 
     def s_Try(self, state, node):
         catches_nameerror = any(_catches_nameerror(h) for h in node.handlers)
@@ -1602,7 +1719,7 @@ class _Runner:
                 hs = self.unbind(hs, h.name)
             outs.append(hs)
         self.branch_depth -= 1
-        after = join(*outs)
+        after = self._join(*outs)
         if node.finalbody and after:
             after = self.block(after, node.finalbody)
         return after
@@ -1630,7 +1747,7 @@ class _Runner:
                 rest = EMPTY
                 break
         self.branch_depth -= 1
-        return join(rest, *outs)
+        return self._join(rest, *outs)
 
     def s_FunctionDef(self, state, node):
         for d in node.decorator_list:
@@ -1676,6 +1793,47 @@ class _Runner:
                 self.report(sub, name, "undefined")
 
 
+def test_lines(scope: ast.AST) -> dict[str, list[int]]:
+    """Subjects (`flag`, `x.mode`, `len(xs)`) of the conditions a scope's statements test (`if`,
+    `while`, `assert`, and `a and b` as a whole statement or assigned value), with the sorted lines
+    that test them. Statements only: tests inside expressions are rarer, and this runs per scope."""
+    out: dict[str, set[int]] = {}
+
+    def test(expr: ast.expr) -> None:
+        if isinstance(expr, ast.BoolOp):
+            for v in expr.values:
+                test(v)
+            return
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            test(expr.operand)
+            return
+        a = atom(expr)
+        if a is not None:
+            out.setdefault(a[0][1], set()).add(expr.lineno)
+
+    stack = list(getattr(scope, "body", ()))
+    while stack:
+        st = stack.pop()
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(st, (ast.If, ast.While, ast.Assert)):
+            test(st.test)
+        elif isinstance(st, (ast.For, ast.AsyncFor)):
+            # entering a loop tests whether its data is empty (again on each pass of an outer loop)
+            subject = _iter_subject(st.iter)
+            if subject is not None:
+                test(subject)
+        elif isinstance(st, (ast.Assign, ast.Expr, ast.Return)) and isinstance(st.value, ast.BoolOp):
+            test(st.value)
+        for attr in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(st, attr, ()))
+        for h in getattr(st, "handlers", ()):
+            stack.extend(h.body)
+        for c in getattr(st, "cases", ()):
+            stack.extend(c.body)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def _elif_chain(node: ast.If) -> list[ast.If]:
     chain = [node]
     while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], ast.If):
@@ -1699,11 +1857,12 @@ def _test_subject(test: ast.expr) -> Optional[str]:
     return None
 
 
-def _value_dispatch_on_local(chain: list[ast.If]) -> bool:
+def _value_dispatch_on_local(chain: list[ast.If], closed: frozenset = frozenset()) -> bool:
     """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
     one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
-    object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
-    be checked where the object was built."""
+    object's own configuration (`self.summary_type == ...`), on types (`isinstance`) or on an
+    argument whose values are closed (`Literal[...]`, a pytest parametrize list) is taken to be
+    checked where the value comes from."""
     for link in chain:
         t = link.test
         if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Eq, ast.In))):
@@ -1711,9 +1870,30 @@ def _value_dispatch_on_local(chain: list[ast.If]) -> bool:
         root = t.left
         while isinstance(root, (ast.Attribute, ast.Subscript)):
             root = root.value
-        if not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+        if not isinstance(root, ast.Name) or root.id in ("self", "cls") or root.id in closed:
             return False
     return True
+
+
+def closed_params(func: ast.AST) -> frozenset[str]:
+    """Parameters whose values the function's own declaration closes: annotated `Literal[...]`,
+    or listed by a `parametrize("name", [...])` decorator (pytest, parameterized)."""
+    args = getattr(func, "args", None)
+    if not isinstance(args, ast.arguments):
+        return frozenset()
+    out: set[str] = set()
+    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+        ann = a.annotation
+        if isinstance(ann, ast.Subscript) and (_dotted(ann.value) or "").split(".")[-1] == "Literal":
+            out.add(a.arg)
+    for dec in getattr(func, "decorator_list", ()):
+        if isinstance(dec, ast.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and dec.args:
+            first = dec.args[0]
+            names = [first] if isinstance(first, ast.Constant) else getattr(first, "elts", [])
+            for n in names:
+                if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                    out.update(part.strip() for part in n.value.split(","))
+    return frozenset(out)
 
 
 def _test_subjects(test: ast.expr) -> set[str]:
@@ -1828,6 +2008,33 @@ def node_in(node: ast.AST, body: list[ast.stmt]) -> bool:
                for st in body)
 
 
+def _if_guards(body: list[ast.stmt], inner_locals: set[str]) -> dict[int, list[tuple[ast.expr, bool]]]:
+    """For each name read in a nested function's body, the `if` tests around it (with the arm it
+    sits in) that read only the enclosing function's variables: at a direct call, those tests
+    are decided by what the caller's paths assumed (`if real_out is not nil:` in the callee)."""
+    out: dict[int, list[tuple[ast.expr, bool]]] = {}
+
+    def visit(node: ast.AST, guards: list) -> None:
+        if isinstance(node, ast.Name):
+            if guards:
+                out[id(node)] = guards
+            return
+        if isinstance(node, ast.If):
+            visit(node.test, guards)
+            free = not any(isinstance(n, ast.Name) and n.id in inner_locals for n in ast.walk(node.test))
+            for arm, truth in ((node.body, True), (node.orelse, False)):
+                inner = guards + [(node.test, truth)] if free else guards
+                for st in arm:
+                    visit(st, inner)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, guards)
+
+    for st in body:
+        visit(st, [])
+    return out
+
+
 def _walk_body(body: list[ast.stmt]):
     stack: list[ast.AST] = list(body)
     while stack:
@@ -1850,8 +2057,20 @@ def _reads(expr: ast.expr) -> set[str]:
     return out
 
 
-def _loaded_names(expr: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+def _condition_subjects(expr: ast.expr) -> set[str]:
+    """Subjects of the facts a condition establishes (through `and`, `or`, `not`)."""
+    if isinstance(expr, ast.BoolOp):
+        return set().union(*(_condition_subjects(v) for v in expr.values))
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        return _condition_subjects(expr.operand)
+    a = atom(expr)
+    return {a[0][1]} if a is not None else set()
+
+
+def _forget_subjects(state: tuple, subjects: set[str]) -> tuple:
+    if not subjects or not any(f[0][1] in subjects for p in state for f in p.facts):
+        return state
+    return join([p.with_facts(frozenset(f for f in p.facts if f[0][1] not in subjects)) for p in state])
 
 
 _ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
@@ -1862,8 +2081,13 @@ def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
     """After `a or b` / `x if c else y` used as a value: the paths split on its operands rejoin.
     What they assumed there decides nothing later (no statement branched on it), and keeping it
     only multiplies paths until they are widened and the analysis goes quiet. A walrus inside
-    is the exception: what it bound depends on those facts."""
-    if len(after) < 2 or any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+    is the exception: what it bound depends on those facts. For the same reason a test in it of
+    a subject forgotten earlier (which makes a path imprecise) leaves no imprecision behind."""
+    if any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+        return after
+    if any(p.imprecise for p in after) and not any(p.imprecise for p in before):
+        after = join([replace(p, imprecise=False) for p in after])
+    if len(after) < 2:
         return after
     known: set = set()
     for p in before:
@@ -1873,13 +2097,26 @@ def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
     return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
 
 
+def _after_first_pass(p: Path) -> bool:
+    """The path assumed `x == 0` false (`x` counting passes): it is not on the first pass."""
+    return any(not truth and key[0] == "eq" and key[2] == ("const", "int", 0) for key, truth in p.facts)
+
+
 def _first_pass_test(test: ast.expr) -> bool:
-    """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop."""
+    """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop; or
+    `i < n - 1` (`i != n - 1`): code for every pass but the last, so the first pass too when the
+    loop runs more than once."""
     for n in ast.walk(test):
-        if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq):
-            for side in (n.left, n.comparators[0]):
+        if not (isinstance(n, ast.Compare) and len(n.ops) == 1):
+            continue
+        op, right = n.ops[0], n.comparators[0]
+        if isinstance(op, ast.Eq):
+            for side in (n.left, right):
                 if isinstance(side, ast.Constant) and side.value == 0 and not isinstance(side.value, bool):
                     return True
+        if (isinstance(op, (ast.Lt, ast.NotEq)) and isinstance(right, ast.BinOp) and isinstance(right.op, ast.Sub)
+                and isinstance(right.right, ast.Constant) and right.right.value == 1):
+            return True
     return False
 
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from analyzer.flow.definite import FunctionFlow, ModuleFlow, optional_params
+from analyzer.flow.definite import FunctionFlow, ModuleFlow, dotted_name, optional_params
 from analyzer.flow.shapes import annotation_allows_variants
 
 __all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
@@ -64,6 +64,9 @@ class ModuleSummary:
     # local name -> fully qualified target ("pkg.mod" for a module, "pkg.mod.name" for a member)
     imports: dict[str, str] = field(default_factory=dict)
     unpacks: list[UnpackRecord] = field(default_factory=list)
+    # top-level class -> its bases as written (dotted; "" for anything else) and its method names
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    methods: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -128,6 +131,10 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             summary.functions[f.qualname] = cs
     for node in flow.tree.body:
         _note_imports(node, summary)
+        if isinstance(node, ast.ClassDef):
+            summary.bases[node.name] = tuple(dotted_name(b) or "" for b in node.bases)
+            summary.methods[node.name] = frozenset(
+                st.name for st in node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)))
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
@@ -172,8 +179,8 @@ def _selects_output(flag: str) -> bool:
 
 def flag_guarded_returns(func: ast.AST) -> set[int]:
     """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
-    `if value is not None:` with a default): the caller chose the arity, as in `return_dict`-style
-    APIs."""
+    `if value is not None:` with a default) or the object's own output switch
+    (`if self.aux_loss_enabled:`): the caller chose the arity, as in `return_dict`-style APIs."""
     params = optional_params(func)
     out: set[int] = set()
 
@@ -184,6 +191,10 @@ def flag_guarded_returns(func: ast.AST) -> set[int]:
             return flag_kind(test.operand)
         if isinstance(test, ast.Name) and test.id in params:
             return "output" if _selects_output(test.id) else "other"
+        if isinstance(test, ast.Attribute) and (dotted_name(test) or "").startswith("self.") \
+                and _selects_output(test.attr):
+            # `if self.aux_loss_enabled: return ..., aux_loss`: the object's output switch
+            return "output"
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
             return "output" if isinstance(test.left, ast.Name) and test.left.id in params else ""
         return ""
@@ -231,7 +242,9 @@ class ProjectIndex:
     def resolve(self, summary: ModuleSummary, callee: str, cls: Optional[str]) -> Optional[CalleeSummary]:
         parts = callee.split(".")
         if parts[0] in ("self", "cls") and len(parts) == 2 and cls is not None:
-            return summary.functions.get(f"{cls}.{parts[1]}")
+            if cls not in summary.methods:  # a nested class: no bases recorded
+                return summary.functions.get(f"{cls}.{parts[1]}")
+            return self._method(summary, cls, parts[1], 0)[1]
         if len(parts) == 1:
             found = summary.functions.get(parts[0])
             if found is not None:
@@ -241,6 +254,32 @@ class ProjectIndex:
         if len(parts) == 2 and parts[0] in _class_names(summary):
             return summary.functions.get(callee)  # Cls.static_method()
         return None
+
+    def _method(self, summary: ModuleSummary, cls: str, name: str, depth: int) -> tuple[bool, Optional[CalleeSummary]]:
+        """(settled, summary) for `self.name()` in `cls`: the nearest definition along the bases,
+        in method-resolution order for plain hierarchies. A base the run did not analyse
+        (`nn.Module`, a dynamic expression) may define the method, so it settles with None."""
+        if depth > 8:
+            return True, None
+        if name in summary.methods.get(cls, ()):
+            return True, summary.functions.get(f"{cls}.{name}")
+        for base in summary.bases.get(cls, ()):
+            if base == "object":
+                continue
+            owner, base_cls = summary, base
+            if base not in summary.methods:
+                owner = None
+                head, _, rest = base.partition(".")
+                if head in summary.imports:
+                    target = ".".join(p for p in (summary.imports[head], rest) if p)
+                    mod_name, _, base_cls = target.rpartition(".")
+                    owner = self.by_module.get(mod_name)
+                if owner is None or base_cls not in owner.methods:
+                    return True, None
+            settled, found = self._method(owner, base_cls, name, depth + 1)
+            if settled:
+                return True, found
+        return False, None
 
     def resolve_qualified(self, dotted: str, depth: int = 0) -> Optional[CalleeSummary]:
         """`pkg.mod.func` or `pkg.mod.Cls.method`, following re-exports (`from .x import f`)."""

@@ -11,11 +11,11 @@ produces a "may be unbound" finding (we prefer a missed bug to a false alarm).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Optional
 
 __all__ = ["Path", "State", "MAX_PATHS", "join", "EMPTY"]
 
-MAX_PATHS = 24
+MAX_PATHS = 32
 
 # A fact is (atom key, truth). Atom keys are tuples built by `analyzer.flow.conditions`.
 Facts = frozenset
@@ -69,17 +69,39 @@ def _merge_two(a: Path, b: Path, facts: Facts) -> Path:
     return Path(bound, maybe, facts, carried, a.imprecise or b.imprecise, shapes, loopzero, a.dropped | b.dropped)
 
 
-def join(*states: Iterable[Path]) -> tuple:
-    """Union of states: paths with the same facts are merged; too many paths are widened."""
+def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = None) -> tuple:
+    """Union of states: paths with the same facts are merged; too many paths are widened.
+
+    With `next_test` (where the scope next tests a subject), the facts needed furthest ahead are
+    forgotten first, one subject at a time, as a cache evicts the entry used furthest in the
+    future; without it, or when that is not enough, every path is merged into one."""
     by_facts: dict[Facts, Path] = {}
     for st in states:
         for p in st:
             prev = by_facts.get(p.facts)
             by_facts[p.facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, p.facts))
     paths = tuple(by_facts.values())
+    if len(paths) > MAX_PATHS and next_test is not None:
+        subjects = sorted({f[0][1] for p in paths for f in p.facts}, key=lambda s: (-next_test(s), str(s)))
+        for subject in subjects:
+            if len(paths) <= MAX_PATHS:
+                break
+            paths = _forget(paths, subject)
     if len(paths) > MAX_PATHS:
         paths = (widen(paths),)
     return paths
+
+
+def _forget(paths: tuple, subject) -> tuple:
+    """Merge the paths that differ only in facts about `subject`, recorded as dropped: a later test
+    of it makes the path imprecise (quiet), since the correlation it would decide is lost."""
+    by_facts: dict[Facts, Path] = {}
+    for p in paths:
+        facts = frozenset(f for f in p.facts if f[0][1] != subject)
+        p = Path(p.bound, p.maybe, facts, p.carried, p.imprecise, p.shapes, p.loopzero, p.dropped | {subject})
+        prev = by_facts.get(facts)
+        by_facts[facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, facts))
+    return tuple(by_facts.values())
 
 
 def widen(paths: Iterable[Path]) -> Path:

@@ -53,12 +53,14 @@ class LoraLintChecker:
     def parse_options(cls, options) -> None:
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
 
+    def _line(self, lineno: int) -> str:
+        return self.lines[lineno - 1] if 1 <= lineno <= len(self.lines) else ""
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
         # flake8 applies `# noqa` itself (and honours --disable-noqa), so the engine must not
         for d in lint_source(text, self.filename, _ALL, honor_noqa=False):
             # ...but it knows nothing of our aliases: `# noqa: F821` silences LL201 here too
-            if not self.disable_noqa and alias_silenced(self.lines[d.line - 1] if d.line <= len(self.lines) else "",
-                                                        d.code):
+            if not self.disable_noqa and alias_silenced(self._line(d.line), d.code, self._line(d.line - 1)):
                 continue
             yield d.line, d.column - 1, f"{d.code} {d.message}", type(self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Iterable
 
 from analyzer.diagnostics import Fix
@@ -44,7 +45,7 @@ class UndefinedName(Rule):
     checks_stubs = False
     name = "undefined-name"
     noqa_aliases = ("F821",)  # pyflakes' undefined name
-    checker_ignores = ("name-defined", "reportUndefinedVariable")  # mypy, pyright
+    checker_ignores = ("name-defined", "reportUndefinedVariable", "unknown-name")  # mypy, pyright, pyrefly
     summary = "name loaded where nothing binds it"
 
     VALID = [
@@ -81,8 +82,12 @@ class UndefinedName(Rule):
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
+        templates = _source_templates(ctx.tree) if "getsource" in ctx.source.text else frozenset()
         for use in ctx.flow.uses:
             if use.kind not in _KINDS:
+                continue
+            if use.kind == "undefined" and templates and templates & set(use.scope.split(".")):
+                # its source is read with inspect.getsource and run in another module's globals
                 continue
             if use.kind == "type_checking":
                 msg = f"`{use.name}` is imported only under `if TYPE_CHECKING:` and is undefined at run time"
@@ -96,6 +101,20 @@ class UndefinedName(Rule):
                 else:
                     msg = f"undefined name `{use.name}`: nothing in {where}, the module or builtins binds it"
             yield with_slot_fix(ctx, use, msg)
+
+
+def _source_templates(tree: ast.Module) -> frozenset[str]:
+    """Functions whose source the module reads with `inspect.getsource(f)`: patching libraries
+    rewrite that text and `exec` it where the names it uses are defined."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], (ast.Name, ast.Attribute)):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "getsource":
+                arg = node.args[0]
+                out.add(arg.id if isinstance(arg, ast.Name) else arg.attr)
+    return frozenset(out)
 
 
 def with_slot_fix(ctx: RuleContext, use, msg: str) -> Report:

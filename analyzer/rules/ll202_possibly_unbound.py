@@ -63,7 +63,7 @@ class PossiblyUnbound(Rule):
     checks_stubs = False
     name = "possibly-unbound"
     noqa_aliases = ("F821", "F823")  # pyflakes' undefined name, local referenced before assignment
-    checker_ignores = ("possibly-undefined", "reportPossiblyUnbound")  # mypy, pyright
+    checker_ignores = ("possibly-undefined", "reportPossiblyUnbound", "unbound-name")  # mypy, pyright, pyrefly
     summary = "local name not bound on every path to its use"
 
     VALID = [

@@ -51,7 +51,7 @@ class PossiblyUnboundByContract(Rule):
     summary = "local name unbound unless a caller, test or loop contract holds (opt-in)"
     default_enabled = False
     noqa_aliases = ("F821", "F823")
-    checker_ignores = ("possibly-undefined", "reportPossiblyUnbound")  # mypy, pyright
+    checker_ignores = ("possibly-undefined", "reportPossiblyUnbound", "unbound-name")  # mypy, pyright, pyrefly
 
     VALID = [
         "def f(x=None):\n    if x is not None:\n        y = x\n    else:\n        y = 0\n    return y\n",
