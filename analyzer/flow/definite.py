@@ -165,6 +165,7 @@ _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
 _ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
                            "closure_exit", "maybe_global"})
 # (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                     "self.assertRaisesRegex"}
 
@@ -231,6 +232,21 @@ class _ModuleContext:
         self.classes = self.by_type.get(ast.ClassDef, [])
         self.imports = self.by_type.get(ast.Import, []) + self.by_type.get(ast.ImportFrom, [])
         self.dynamic = self.bindings.star_import or self.bindings.dynamic
+        self._string_words: Optional[frozenset[str]] = None
+
+    def may_come_from_exec(self, name: str) -> bool:
+        """In a module that runs `exec` into its own namespace (and has no star import), could the
+        executed code define `name`? Generated source is built from the module's strings, so only
+        if some string of the module mentions the name."""
+        if self.bindings.star_import:
+            return True
+        if self._string_words is None:
+            words: set[str] = set()
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    words.update(_IDENTIFIER.findall(node.value))
+            self._string_words = frozenset(words)
+        return name in self._string_words
 
     def bindings_of(self, body: list[ast.stmt]) -> ScopeBindings:
         """collect_bindings, once per block (nested loops and try blocks ask again and again)."""
@@ -631,13 +647,14 @@ class _Runner:
             caller = self.zero_loop_caller.get(name, False)
             self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
             return
-        if name not in self.b.nonimport_bound and not self._try_import(name):
+        if name not in self.b.nonimport_bound and not self._try_import(name) and not self._shadowing_import(name):
             # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
             # that imply availability; a path-insensitive report there would be noise
             return
-        if name in self.b.deleted:
+        if name in self.b.deleted or (name not in self.b.nonimport_bound and self._shadowing_import(name)):
             # `del` under a flag, then a read: no caller contract or later test makes the name
-            # come back, so the usual excuses below do not apply
+            # come back, so the usual excuses below do not apply; nor do they to an import that
+            # shadows the module's name (a guard like `"X" in globals()` tests the module's one)
             self.report(node, name, "maybe")
             return
         if self._guarded(node, name):
@@ -652,6 +669,13 @@ class _Runner:
         if self._lines_memo is None:
             self._lines_memo = all_binding_lines(self.info.node)
         return self._lines_memo.get(name, [])
+
+    def _shadowing_import(self, name: str) -> bool:
+        """A function imports a name the module already binds (`from transformers import Llama`
+        at the top, `if cfg.landmark: from .landmark import Llama` inside): the import makes the
+        name local to the whole function, so the reads that meant the module's name fail on the
+        other paths. That is a bug, not an optional-dependency guard."""
+        return self.info.kind == "function" and name in self.module.bindings.bound
 
     def _try_import(self, name: str) -> bool:
         """In a function, `name` is imported only in `try` bodies (`try: from .kernels import f`
@@ -801,7 +825,7 @@ class _Runner:
             if scope.dynamic and scope.kind == "function":
                 return
             scope = scope.parent
-        if self.module.is_global(name) or self.module.dynamic:
+        if self.module.is_global(name) or (self.module.dynamic and self.module.may_come_from_exec(name)):
             return
         if self.suppress_nameerror:
             return
@@ -1223,6 +1247,11 @@ class _Runner:
             lit = literal_value(value)
             if lit is not None:
                 key, truth = ("eq", name, lit), True
+        elif isinstance(value, ast.IfExp):
+            # `variant = "i2v" if image is not None else "t2v"`: one of two known values
+            lits = {literal_value(value.body), literal_value(value.orelse)}
+            if None not in lits:
+                key, truth = ("in", name, frozenset(lits)), True
         elif isinstance(value, ast.Name) and value.id != name:
             # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
             key, truth, names = ("same", name, value.id), True, frozenset({name, value.id})

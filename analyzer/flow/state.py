@@ -4,8 +4,10 @@ A `State` is a small set of `Path`s (disjuncts). Each path carries, as bitmasks 
 locals, which names are bound on every execution it stands for (`bound`) and on some (`maybe`),
 plus the branch conditions assumed on the way (`facts`). Keeping paths apart is what lets
 `if flag: x = 1` ... `if flag: use(x)` pass: the path where `flag` is false never reaches the use.
-When too many paths pile up they are merged and marked `imprecise`; an imprecise path never
-produces a "may be unbound" finding (we prefer a missed bug to a false alarm).
+When too many paths pile up, the facts about some subjects are forgotten (those the scope tests
+again furthest ahead first) and the paths that differed only in them are merged; a later test of
+a forgotten subject marks the path `imprecise`, and an imprecise path never produces a "may be
+unbound" finding (we prefer a missed bug to a false alarm).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Callable, Iterable, Optional
 
 __all__ = ["Path", "State", "MAX_PATHS", "join", "EMPTY"]
 
+# 24 was enough for most code but merged long training functions (accelerate's cluster config)
 MAX_PATHS = 32
 
 # A fact is (atom key, truth). Atom keys are tuples built by `analyzer.flow.conditions`.
