@@ -37,9 +37,13 @@ class AutogradClass:
     saved_counts: set = field(default_factory=set)  # arg counts of save_for_backward calls (None: starred)
     save_line: int = 0  # the first save_for_backward call
     saved_uses: list[SavedUse] = field(default_factory=list)
+    # argument counts of the module's `Cls.apply(...)` calls (None: starred or keyword arguments)
+    apply_counts: set = field(default_factory=set)
 
     def input_range(self) -> Optional[tuple[int, int]]:
-        """(required, all) positional inputs of forward, after ctx; None when *args makes it unknown."""
+        """(required, all) positional inputs of forward, after ctx; None when *args makes it unknown.
+        When every `Cls.apply(...)` call of the module passes the same count within that range,
+        that count is the number of inputs (defaults that no call leaves out do not excuse)."""
         if self.forward is None:
             return None
         args = self.forward.node.args
@@ -49,7 +53,17 @@ class AutogradClass:
         if self.setup_context is None:
             params = params[1:]  # ctx
         n_defaults = min(len(args.defaults), len(params))
-        return len(params) - n_defaults, len(params)
+        lo, hi = len(params) - n_defaults, len(params)
+        n = self.applied_count(lo, hi)
+        return (n, n) if n is not None else (lo, hi)
+
+    def applied_count(self, lo: int, hi: int) -> Optional[int]:
+        """The one argument count every `Cls.apply(...)` call passes, when it is within (lo, hi)
+        and the defaults left a choice."""
+        if lo == hi or len(self.apply_counts) != 1 or None in self.apply_counts:
+            return None
+        (n,) = self.apply_counts
+        return n if lo <= n <= hi else None
 
     def grad_params(self) -> Optional[int]:
         """Gradient parameters of backward after ctx; None with *grad_outputs."""
@@ -120,7 +134,17 @@ def _find(flow: ModuleFlow) -> list[AutogradClass]:
         cls.setup_context = by_qualname.get(f"{qual}.setup_context")
         _collect_saved(cls)
         found[node.name] = cls
+    if found:
+        _collect_apply_calls(flow.tree, found)
     return list(found.values())
+
+
+def _collect_apply_calls(tree: ast.Module, classes: dict[str, AutogradClass]) -> None:
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "apply"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in classes):
+            starred = node.keywords or any(isinstance(a, ast.Starred) for a in node.args)
+            classes[node.func.value.id].apply_counts.add(None if starred else len(node.args))
 
 
 def _qualname_of(flow: ModuleFlow, cls: ast.ClassDef) -> str:

@@ -105,7 +105,7 @@ def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
             returns.append((len(r.shape), r.line))
         else:
             unknown = True
-    guarded = flag_guarded_returns(node)
+    guarded = flag_guarded_returns(node, self_switches=False)
     dispatched = any(id(r.node) in guarded for r in flow.returns if r.node is not None)
     return CalleeSummary(flow.qualname, path, tuple(returns), unknown, dispatched)
 
@@ -177,10 +177,12 @@ def _selects_output(flag: str) -> bool:
     return any(w in _OUTPUT_FLAG_WORDS for w in words)
 
 
-def flag_guarded_returns(func: ast.AST) -> set[int]:
+def flag_guarded_returns(func: ast.AST, self_switches: bool = True) -> set[int]:
     """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
     `if value is not None:` with a default) or the object's own output switch
-    (`if self.aux_loss_enabled:`): the caller chose the arity, as in `return_dict`-style APIs."""
+    (`if self.aux_loss_enabled:`): the caller chose the arity, as in `return_dict`-style APIs.
+    The object's switch is not the caller's choice at a call site, so call-site checks
+    (`self_switches=False`) still hold every `a, b = obj.f()` to each arity."""
     params = optional_params(func)
     out: set[int] = set()
 
@@ -191,7 +193,7 @@ def flag_guarded_returns(func: ast.AST) -> set[int]:
             return flag_kind(test.operand)
         if isinstance(test, ast.Name) and test.id in params:
             return "output" if _selects_output(test.id) else "other"
-        if isinstance(test, ast.Attribute) and (dotted_name(test) or "").startswith("self.") \
+        if self_switches and isinstance(test, ast.Attribute) and (dotted_name(test) or "").startswith("self.") \
                 and _selects_output(test.attr):
             # `if self.aux_loss_enabled: return ..., aux_loss`: the object's output switch
             return "output"

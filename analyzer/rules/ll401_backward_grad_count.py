@@ -24,7 +24,8 @@ class BackwardGradCount(Rule):
     under any name, or of such a class in the same module), flags a `backward` return whose
     number of gradients differs from the number of `forward` inputs after `ctx` (with the
     `setup_context` style: forward's own parameters). Trailing extra `None`s are allowed, as
-    PyTorch allows them; a `*args` forward makes the count unknown.
+    PyTorch allows them; a `*args` forward makes the count unknown. When forward has defaults and
+    every `Cls.apply(...)` call of the module passes the same count, that count is the one.
 
     ## Why is this bad?
     PyTorch raises "function backward returned an incorrect number of gradients" only when the
@@ -55,6 +56,7 @@ class BackwardGradCount(Rule):
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(ctx, *args):\n        return args[0]\n\n    @staticmethod\n    def backward(ctx, g):\n        return g\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(x, w):\n        return x * w\n\n    @staticmethod\n    def setup_context(ctx, inputs, output):\n        pass\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, g\n",
+        "import torch\n\nclass MatMul8(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, A, B, out=None, bias=None):\n        return A @ B\n\n    @staticmethod\n    def backward(ctx, grad):\n        return grad, grad, None\n\n\ndef matmul(A, B):\n    return MatMul8.apply(A, B, None)\n",
     ]
     INVALID = [
         Invalid(
@@ -68,6 +70,14 @@ class BackwardGradCount(Rule):
             "    @staticmethod\n    def forward(ctx, x):\n        return x * 2\n\n"
             "    @staticmethod\n    def backward(ctx, g):\n        return g * 2, g\n",
             15, 9, "`Scale.backward` returns 2 gradients but `forward` takes 1 input after ctx (line 10)",
+        ),
+        Invalid(
+            "import torch\n\n\nclass MatMul8(torch.autograd.Function):\n"
+            "    @staticmethod\n    def forward(ctx, A, B, out=None, bias=None):\n        return A @ B\n\n"
+            "    @staticmethod\n    def backward(ctx, grad):\n        return grad, grad, None\n\n\n"
+            "def matmul(A, B, bias):\n    return MatMul8.apply(A, B, None, bias)\n",
+            11, 9, "`MatMul8.backward` returns 3 gradients but every `MatMul8.apply` call passes 4 inputs "
+                   "(forward at line 6)",
         ),
     ]
 
@@ -87,5 +97,11 @@ class BackwardGradCount(Rule):
                         isinstance(e, ast.Constant) and e.value is None for e in r.value.elts[hi:]):
                     continue  # extra trailing Nones are accepted by PyTorch
                 after = "after ctx" if cls.setup_context is None else "(setup_context style)"
+                if cls.apply_counts == {lo} and lo == hi and cls.forward.node.args.defaults:
+                    # the range was narrowed by the calls: say so, since forward's defaults allow fewer
+                    yield report_at(r.node, f"`{cls.node.name}.backward` returns {_grads(n)} but every "
+                                            f"`{cls.node.name}.apply` call passes {_inputs(lo, hi)} "
+                                            f"(forward at line {cls.forward.node.lineno})")
+                    continue
                 yield report_at(r.node, f"`{cls.node.name}.backward` returns {_grads(n)} but `forward` takes "
                                         f"{_inputs(lo, hi)} {after} (line {cls.forward.node.lineno})")
