@@ -604,7 +604,11 @@ class _Runner:
         if self._co_bound is None:
             self._co_bound = co_bound_groups(self.info.node)
         group = mask | self.mask_of(self._co_bound.get(name, ()))
-        alive = [p if p.bound & mask else p.bind(mask | (group & p.maybe)) for p in state if p.maybe & mask]
+        # a name missing only when a loop ran zero times proves, once read, that the loop ran: the
+        # other names such a loop binds are there too (`return seq, outputs, kind` after the loop)
+        alive = [p if p.bound & mask else
+                 p.bind(mask | (group & p.maybe) | (p.loopzero & p.maybe if p.loopzero & mask else 0))
+                 for p in state if p.maybe & mask]
         if not alive:
             return self._join([p.bind(mask) for p in state])
         return self._join(alive)
@@ -1854,6 +1858,8 @@ def test_lines(scope: ast.AST) -> dict[str, list[int]]:
                 test(subject)
         elif isinstance(st, (ast.Assign, ast.Expr, ast.Return)) and isinstance(st.value, ast.BoolOp):
             test(st.value)
+        elif isinstance(st, (ast.Assign, ast.Return)) and isinstance(st.value, ast.IfExp):
+            test(st.value.test)  # `unet = unet if train_unet else None`
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(getattr(st, attr, ()))
         for h in getattr(st, "handlers", ()):

@@ -85,23 +85,28 @@ def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = 
             by_facts[p.facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, p.facts))
     paths = tuple(by_facts.values())
     if len(paths) > MAX_PATHS and next_test is not None:
-        subjects = sorted({f[0][1] for p in paths for f in p.facts}, key=lambda s: (-next_test(s), str(s)))
-        for subject in subjects:
+        ranked = sorted(((next_test(s), str(s), s) for s in {f[0][1] for p in paths for f in p.facts}), reverse=True)
+        # subjects never tested again go together, in one pass; then one at a time
+        never = {s for rank, _, s in ranked if rank == float("inf")}
+        if never:
+            paths = _forget(paths, never)
+        for rank, _, subject in ranked:
             if len(paths) <= MAX_PATHS:
                 break
-            paths = _forget(paths, subject)
+            if subject not in never:
+                paths = _forget(paths, {subject})
     if len(paths) > MAX_PATHS:
         paths = (widen(paths),)
     return paths
 
 
-def _forget(paths: tuple, subject) -> tuple:
-    """Merge the paths that differ only in facts about `subject`, recorded as dropped: a later test
-    of it makes the path imprecise (quiet), since the correlation it would decide is lost."""
+def _forget(paths: tuple, subjects: set) -> tuple:
+    """Merge the paths that differ only in facts about `subjects`, recorded as dropped: a later test
+    of one makes the path imprecise (quiet), since the correlation it would decide is lost."""
     by_facts: dict[Facts, Path] = {}
     for p in paths:
-        facts = frozenset(f for f in p.facts if f[0][1] != subject)
-        p = Path(p.bound, p.maybe, facts, p.carried, p.imprecise, p.shapes, p.loopzero, p.dropped | {subject})
+        facts = frozenset(f for f in p.facts if f[0][1] not in subjects)
+        p = Path(p.bound, p.maybe, facts, p.carried, p.imprecise, p.shapes, p.loopzero, p.dropped | subjects)
         prev = by_facts.get(facts)
         by_facts[facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, facts))
     return tuple(by_facts.values())
