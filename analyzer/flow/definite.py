@@ -1075,13 +1075,12 @@ class _Runner:
                 else:
                     out.append(self.shape_of(state, e))
             return tuple(out)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        repeated = _repetition(node)
+        if repeated is not None:
             # `(None,) * 8`: the gradient padding of autograd backwards
-            for seq, count in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
-                    inner = self.shape_of(state, seq)
-                    if inner is not None:
-                        return inner * count.value
+            inner = self.shape_of(state, repeated[0])
+            if inner is not None:
+                return inner * repeated[1]
         if isinstance(node, ast.Name) and node.id in self.index and state:
             shapes = self._path_shapes(state, self.index[node.id])
             if shapes is not None and len(shapes) == 1:
@@ -1098,16 +1097,13 @@ class _Runner:
         """Shapes of the items a starred literal spreads (`[None] * 3`, `(a, b)`), if known."""
         if isinstance(node, ast.List) and not any(isinstance(e, ast.Starred) for e in node.elts):
             return tuple(self.shape_of(state, e) for e in node.elts)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)):
-            if isinstance(node.op, ast.Add):
-                left, right = self._literal_items(state, node.left), self._literal_items(state, node.right)
-                return left + right if left is not None and right is not None else None
-            for seq, count in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
-                    inner = self._literal_items(state, seq)
-                    if inner is not None:
-                        return inner * count.value
-            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal_items(state, node.left), self._literal_items(state, node.right)
+            return left + right if left is not None and right is not None else None
+        repeated = _repetition(node)
+        if repeated is not None:
+            inner = self._literal_items(state, repeated[0])
+            return inner * repeated[1] if inner is not None else None
         if isinstance(node, ast.Tuple):
             return self.shape_of(state, node)
         return None
@@ -2048,25 +2044,22 @@ def _if_guards(body: list[ast.stmt], inner_locals: set[str]) -> dict[int, list[t
     sits in) that read only the enclosing function's variables: at a direct call, those tests
     are decided by what the caller's paths assumed (`if real_out is not nil:` in the callee)."""
     out: dict[int, list[tuple[ast.expr, bool]]] = {}
-
-    def visit(node: ast.AST, guards: list) -> None:
+    # an explicit stack, not recursion: generated code nests deeper than Python's recursion limit
+    stack: list[tuple[ast.AST, list]] = [(st, []) for st in body]
+    while stack:
+        node, guards = stack.pop()
         if isinstance(node, ast.Name):
             if guards:
                 out[id(node)] = guards
-            return
+            continue
         if isinstance(node, ast.If):
-            visit(node.test, guards)
+            stack.append((node.test, guards))
             free = not any(isinstance(n, ast.Name) and n.id in inner_locals for n in ast.walk(node.test))
             for arm, truth in ((node.body, True), (node.orelse, False)):
                 inner = guards + [(node.test, truth)] if free else guards
-                for st in arm:
-                    visit(st, inner)
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child, guards)
-
-    for st in body:
-        visit(st, [])
+                stack.extend((st, inner) for st in arm)
+            continue
+        stack.extend((child, guards) for child in ast.iter_child_nodes(node))
     return out
 
 
@@ -2130,6 +2123,16 @@ def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
     if all(p.facts <= known for p in after):
         return after
     return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
+
+
+def _repetition(node: ast.AST) -> Optional[tuple[ast.expr, int]]:
+    """`seq * n` or `n * seq` with a small literal count: (seq, n)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return None
+    for seq, count in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
+            return seq, count.value
+    return None
 
 
 def _after_first_pass(p: Path) -> bool:
