@@ -2159,10 +2159,12 @@ def _first_pass_test(test: ast.expr) -> bool:
 
 
 def _uncarry(state: tuple) -> tuple:
-    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound"."""
+    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound", except on
+    a path known not to be on the first pass (`i == 0` was false): the first pass bound it there
+    (`for i, x in enumerate(xs): if i == 0: first = x` ... `return first`)."""
     if not any(p.carried for p in state):
         return state
-    return join([replace(p, carried=0) for p in state])
+    return join([p.bind(p.carried) if _after_first_pass(p) else replace(p, carried=0) for p in state])
 
 
 def _zero_pass(state: tuple, body_mask: int) -> tuple:
