@@ -67,6 +67,8 @@ class ModuleSummary:
     # top-level class -> its bases as written (dotted; "" for anything else) and its method names
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     methods: dict[str, frozenset[str]] = field(default_factory=dict)
+    # top-level class -> {attribute: class it holds}, from `self.attr = Cls(...)` assigned once
+    attr_classes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -135,11 +137,35 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             summary.bases[node.name] = tuple(dotted_name(b) or "" for b in node.bases)
             summary.methods[node.name] = frozenset(
                 st.name for st in node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)))
+            held = _attribute_classes(node)
+            if held:
+                summary.attr_classes[node.name] = held
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
                                             site.count, site.starred, site.callee, site.cls))
     return summary
+
+
+def _attribute_classes(cls: ast.ClassDef) -> dict[str, str]:
+    """`self.lora = LoraLinear(...)` in a method, and no other assignment to `self.lora` in the
+    class: calling `self.lora(x)` runs that class's `__call__` (for a torch module, `forward`)."""
+    made: dict[str, str] = {}
+    stores: dict[str, int] = {}
+    for node in ast.walk(cls):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        for t in targets:
+            for sub in ast.walk(t):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                    stores[sub.attr] = stores.get(sub.attr, 0) + 1
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"
+                and isinstance(node.value, ast.Call)):
+            callee = dotted_name(node.value.func)
+            if callee is not None and callee.split(".")[-1][:1].isupper():
+                made[node.targets[0].attr] = callee
+    return {attr: callee for attr, callee in made.items() if stores.get(attr) == 1}
 
 
 def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
@@ -246,6 +272,9 @@ class ProjectIndex:
         if parts[0] in ("self", "cls") and len(parts) == 2 and cls is not None:
             if cls not in summary.methods:  # a nested class: no bases recorded
                 return summary.functions.get(f"{cls}.{parts[1]}")
+            held = summary.attr_classes.get(cls, {}).get(parts[1])
+            if held is not None:
+                return self._instance_call(summary, held)
             return self._method(summary, cls, parts[1], 0)[1]
         if len(parts) == 1:
             found = summary.functions.get(parts[0])
@@ -256,6 +285,24 @@ class ProjectIndex:
         if len(parts) == 2 and parts[0] in _class_names(summary):
             return summary.functions.get(callee)  # Cls.static_method()
         return None
+
+    def _instance_call(self, summary: ModuleSummary, held: str) -> Optional[CalleeSummary]:
+        """What calling an instance of the class named `held` (as written in `summary`'s module)
+        returns: its `__call__` if the run sees one, else its `forward` (torch modules)."""
+        owner, name = summary, held
+        if held not in summary.methods:
+            head, _, rest = held.partition(".")
+            if head not in summary.imports:
+                return None
+            target = ".".join(p for p in (summary.imports[head], rest) if p)
+            mod_name, _, name = target.rpartition(".")
+            owner = self.by_module.get(mod_name)
+            if owner is None or name not in owner.methods:
+                return None
+        settled, found = self._method(owner, name, "__call__", 0)
+        if found is not None:
+            return found
+        return self._method(owner, name, "forward", 0)[1]
 
     def _method(self, summary: ModuleSummary, cls: str, name: str, depth: int) -> tuple[bool, Optional[CalleeSummary]]:
         """(settled, summary) for `self.name()` in `cls`: the nearest definition along the bases,

@@ -22,8 +22,10 @@ class UnpackCountMismatch(ProjectRule):
     """
     ## What it does
     Flags `a, b, c = f(...)` where `f` resolves (same module, or another module of the linted
-    project through its imports, re-exports in `__init__.py`, or `self.method` in a class) to a
-    function whose returns are all tuples of known size, and the target count does not fit them.
+    project through its imports, re-exports in `__init__.py`, `self.method` in a class or one of
+    its bases, or `self.attr(...)` where the class assigns `self.attr = Cls(...)` once: then
+    `Cls.__call__`, else `Cls.forward`) to a function whose returns are all tuples of known size,
+    and the target count does not fit them.
     `a, *rest = f()` checks the lower bound. When the callee's own returns disagree (LL101), the
     message names the returns that break this unpacking. Unresolved calls, decorated callees,
     generators and callees with any return of unknown size stay silent.
