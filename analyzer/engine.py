@@ -6,12 +6,12 @@ import ast
 import re
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 from analyzer.diagnostics import Diagnostic
 from analyzer.flow.definite import analyze_module
-from analyzer.flow.project import ModuleSummary, ProjectIndex, UnpackRecord, summarize_module
+from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
 from analyzer.rules import ALL_RULES
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.source import DecodeFailure, SourceText, decode_source
@@ -200,11 +200,9 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     summary = None
     try:
         summary = summarize_module(flow, path)
-        summary.unpacks = [
-            UnpackRecord(u.line, source.char_col(u.line, u.col), u.end_line, source.char_col(u.end_line, u.end_col),
-                         u.count, u.starred, u.callee, u.cls)
-            for u in summary.unpacks
-        ]
+        # byte columns (from ast) become character columns
+        summary.unpacks = [replace(u, col=source.char_col(u.line, u.col), end_col=source.char_col(u.end_line, u.end_col))
+                           for u in summary.unpacks]
     except Exception as exc:
         out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
     noqa = {}

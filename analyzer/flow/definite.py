@@ -95,6 +95,7 @@ class UnpackSite:
     cls: Optional[str]  # class whose method holds the call (for self.m)
     line: int
     col: int
+    method: Optional[str] = None  # that method's name
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class _ModuleContext:
         self.imports = self.by_type.get(ast.Import, []) + self.by_type.get(ast.ImportFrom, [])
         self.dynamic = self.bindings.star_import or self.bindings.dynamic
         self._string_words: Optional[frozenset[str]] = None
+        self.literal_aliases = literal_aliases(tree)
 
     def may_come_from_exec(self, name: str) -> bool:
         """In a module that runs `exec` into its own namespace (and has no star import), could the
@@ -406,7 +408,7 @@ class _Runner:
         self.exits: list[tuple[ast.Return, tuple]] = []
         self.nested: list[tuple[ast.AST, str]] = []
         self.optional_params = optional_params(info.node)
-        self.closed_params = closed_params(info.node)
+        self.closed_params = closed_params(info.node, module.literal_aliases)
         self.param_defaults = param_literal_defaults(info.node)
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
@@ -717,6 +719,8 @@ class _Runner:
         for branch, tests in self._enclosing_tests(node):
             if any(branch.lineno <= ln <= branch.end_lineno for ln in lines):
                 continue
+            if _reads_in_both_arms(branch, name):
+                continue  # `sqrt(rank) if rslora else rank`: read whichever way the test goes
             if binding_reads is None:
                 binding_reads = self._binding_test_reads(name)
             if not (set().union(*(_reads(t) for t in tests)) & binding_reads):
@@ -1237,7 +1241,8 @@ class _Runner:
                 if stars > 1:
                     continue
                 self.sink.unpacks.append(UnpackSite(t, len(t.elts) - stars, bool(stars), callee, cls,
-                                                    t.lineno, t.col_offset))
+                                                    t.lineno, t.col_offset,
+                                                    self.qualname.rsplit(".", 1)[-1] if cls else None))
 
     def value_fact(self, state: tuple, name: str, value: ast.expr) -> tuple:
         """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
@@ -1888,12 +1893,15 @@ def _test_subject(test: ast.expr) -> Optional[str]:
     return None
 
 
-def _value_dispatch_on_local(chain: list[ast.If], closed: frozenset = frozenset()) -> bool:
+def _value_dispatch_on_local(chain: list[ast.If], closed: Optional[dict] = None) -> bool:
     """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
     one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
-    object's own configuration (`self.summary_type == ...`), on types (`isinstance`) or on an
-    argument whose values are closed (`Literal[...]`, a pytest parametrize list) is taken to be
-    checked where the value comes from."""
+    object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
+    be checked where the object was built. Over an argument whose declaration lists its values
+    (`Literal[...]`, a pytest parametrize list) the chain is exhaustive when it handles them all."""
+    closed = closed or {}
+    handled: set = set()
+    subjects: set[str] = set()  # declared arguments the chain compares directly
     for link in chain:
         t = link.test
         if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Eq, ast.In))):
@@ -1901,30 +1909,73 @@ def _value_dispatch_on_local(chain: list[ast.If], closed: frozenset = frozenset(
         root = t.left
         while isinstance(root, (ast.Attribute, ast.Subscript)):
             root = root.value
-        if not isinstance(root, ast.Name) or root.id in ("self", "cls") or root.id in closed:
+        if not isinstance(root, ast.Name) or root.id in ("self", "cls"):
             return False
-    return True
+        if root.id in closed:
+            values = closed[root.id]
+            if values is None or t.left is not root:
+                return False  # values known only to the declaration, or a value derived from it
+            subjects.add(root.id)
+            right = t.comparators[0]
+            items = right.elts if isinstance(t.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) else [right]
+            handled.update(literal_value(e) for e in items)
+    # a declared value no arm handles is reachable; all handled: the chain is exhaustive
+    return not subjects or not all(closed[n] <= handled for n in subjects)
 
 
-def closed_params(func: ast.AST) -> frozenset[str]:
-    """Parameters whose values the function's own declaration closes: annotated `Literal[...]`,
-    or listed by a `parametrize("name", [...])` decorator (pytest, parameterized)."""
+def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
+    """Parameters whose values the function's own declaration lists: annotated `Literal[...]`
+    (directly or through a module-level alias), or named by a `parametrize("name", [...])`
+    decorator (pytest, parameterized). name -> the literal values, or None when not all literal."""
     args = getattr(func, "args", None)
     if not isinstance(args, ast.arguments):
-        return frozenset()
-    out: set[str] = set()
+        return {}
+    aliases = aliases or {}
+    out: dict = {}
     for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
         ann = a.annotation
         if isinstance(ann, ast.Subscript) and (_dotted(ann.value) or "").split(".")[-1] == "Literal":
-            out.add(a.arg)
+            out[a.arg] = _literal_members(ann)
+        elif isinstance(ann, ast.Name) and ann.id in aliases:
+            out[a.arg] = aliases[ann.id]
     for dec in getattr(func, "decorator_list", ()):
-        if isinstance(dec, ast.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and dec.args:
+        if isinstance(dec, ast.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
             first = dec.args[0]
             names = [first] if isinstance(first, ast.Constant) else getattr(first, "elts", [])
-            for n in names:
-                if isinstance(n, ast.Constant) and isinstance(n.value, str):
-                    out.update(part.strip() for part in n.value.split(","))
-    return frozenset(out)
+            argnames = [part.strip() for n in names if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                        for part in n.value.split(",")]
+            rows = getattr(dec.args[1], "elts", None)
+            for k, argname in enumerate(argnames):
+                values: Optional[set] = set() if rows is not None else None
+                for row in rows or ():
+                    item = row if len(argnames) == 1 else (row.elts[k] if isinstance(row, (ast.Tuple, ast.List))
+                                                           and len(row.elts) == len(argnames) else None)
+                    lit = literal_value(item) if item is not None else None
+                    if lit is None or values is None:
+                        values = None
+                    else:
+                        values.add(lit)
+                out[argname] = frozenset(values) if values is not None else None
+    return out
+
+
+def _literal_members(ann: ast.Subscript) -> Optional[frozenset]:
+    """The values of `Literal["a", "b"]`, or None when one is not a plain literal."""
+    items = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+    values = [literal_value(e) for e in items]
+    return None if any(v is None for v in values) else frozenset(values)
+
+
+def literal_aliases(tree: ast.Module) -> dict:
+    """Module-level `Mode = Literal["a", "b"]` aliases: name -> their values."""
+    out: dict = {}
+    for st in tree.body:
+        target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else getattr(st, "target", None)
+        value = getattr(st, "value", None)
+        if (isinstance(target, ast.Name) and isinstance(value, ast.Subscript)
+                and (_dotted(value.value) or "").split(".")[-1] == "Literal"):
+            out[target.id] = _literal_members(value)
+    return out
 
 
 def _test_subjects(test: ast.expr) -> set[str]:
@@ -2123,6 +2174,25 @@ def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
     if all(p.facts <= known for p in after):
         return after
     return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
+
+
+def _reads_in_both_arms(branch: ast.AST, name: str) -> bool:
+    """A conditional expression whose both arms surely load `name` (not under a further test)."""
+    if not isinstance(branch, ast.IfExp):
+        return False
+
+    def surely_reads(expr: ast.expr) -> bool:
+        stack: list[ast.AST] = [expr]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load):
+                return True
+            if isinstance(n, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue
+            stack.extend(ast.iter_child_nodes(n))
+        return False
+
+    return surely_reads(branch.body) and surely_reads(branch.orelse)
 
 
 def _repetition(node: ast.AST) -> Optional[tuple[ast.expr, int]]:

@@ -53,6 +53,7 @@ class UnpackRecord:
     starred: bool
     callee: str
     cls: Optional[str]
+    method: Optional[str] = None  # the method holding the call (for self.m)
 
 
 @dataclass
@@ -143,7 +144,7 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
-                                            site.count, site.starred, site.callee, site.cls))
+                                            site.count, site.starred, site.callee, site.cls, site.method))
     return summary
 
 
@@ -192,7 +193,8 @@ def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
 
 _OUTPUT_FLAG_WORDS = ("return", "output", "with", "need", "include", "keep", "want", "emit", "retain",
                       "cache", "loss", "attention", "hidden", "all", "full", "extra", "debug", "verbose",
-                      "get", "compute", "collect", "details", "info", "stats", "aux", "logits", "scores")
+                      "get", "compute", "collect", "details", "info", "stats", "aux", "logits", "scores",
+                      "attn", "attentions", "weights", "probs", "router")
 
 
 def _selects_output(flag: str) -> bool:
@@ -266,6 +268,40 @@ class ProjectIndex:
         for s in summaries:
             if s.module and s.module not in self.by_module:
                 self.by_module[s.module] = s
+        self._subclasses: Optional[dict[tuple[str, str], list[tuple[ModuleSummary, str]]]] = None
+
+    def _base_key(self, summary: ModuleSummary, base: str) -> Optional[tuple[str, str]]:
+        """(module, class) a base written in `summary` names, when the run has it."""
+        if base in summary.methods:
+            return summary.module, base
+        head, _, rest = base.partition(".")
+        if head not in summary.imports:
+            return None
+        mod_name, _, name = ".".join(p for p in (summary.imports[head], rest) if p).rpartition(".")
+        owner = self.by_module.get(mod_name)
+        return (mod_name, name) if owner is not None and name in owner.methods else None
+
+    def subclasses(self, summary: ModuleSummary, cls: str) -> list[tuple[ModuleSummary, str]]:
+        """Every class of the run that derives from `cls` (directly or not), with its module."""
+        if self._subclasses is None:
+            direct: dict[tuple[str, str], list[tuple[ModuleSummary, str]]] = {}
+            for s in self.by_module.values():
+                for d, bases in s.bases.items():
+                    for b in bases:
+                        key = self._base_key(s, b)
+                        if key is not None:
+                            direct.setdefault(key, []).append((s, d))
+            self._subclasses = direct
+        out: list[tuple[ModuleSummary, str]] = []
+        todo = [(summary.module, cls)]
+        seen = set(todo)
+        while todo:
+            for s, d in self._subclasses.get(todo.pop(), []):
+                if (s.module, d) not in seen:
+                    seen.add((s.module, d))
+                    out.append((s, d))
+                    todo.append((s.module, d))
+        return out
 
     def resolve(self, summary: ModuleSummary, callee: str, cls: Optional[str]) -> Optional[CalleeSummary]:
         parts = callee.split(".")

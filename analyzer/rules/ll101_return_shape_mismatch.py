@@ -166,6 +166,8 @@ class ReturnShapeMismatch(Rule):
             reports += list(self._path_dependent(func))
             if not reports:
                 continue
+            if _private_with_starred_callers(ctx.tree, func):
+                continue  # `q, *meta = _quantize(w)`: every caller takes a variable length
             guarded = flag_guarded_returns(func.node) & {id(r.node) for r in func.returns}
             if guarded:
                 # an argument flag chooses the arity of the returns under it (`if output_attentions:
@@ -230,3 +232,22 @@ class ReturnShapeMismatch(Rule):
         message = f"`{func.name}` returns {here} here but {other} at line {line}"
         return Report(node.lineno, node.col_offset, node.end_lineno or node.lineno,
                       node.end_col_offset or node.col_offset, message)
+
+
+def _private_with_starred_callers(tree: ast.Module, func: FunctionFlow) -> bool:
+    """A module-private function (`_name`, at module level) whose every call in the module is the
+    value of a starred unpacking (`q, *meta = _name(...)`): its callers are written for a tuple
+    whose length varies, so different arities are its contract."""
+    name = func.qualname
+    if "." in name or not name.startswith("_") or name.startswith("__"):
+        return False
+    starred = other = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            other += 1
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                and node.value.func.id == name and len(node.targets) == 1
+                and isinstance(node.targets[0], (ast.Tuple, ast.List))
+                and any(isinstance(e, ast.Starred) for e in node.targets[0].elts)):
+            starred += 1
+    return starred > 0 and starred == other

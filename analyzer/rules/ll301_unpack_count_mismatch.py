@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from analyzer.flow.project import ModuleSummary, ProjectIndex
 from analyzer.rules.base import Invalid, ProjectRule, Report
@@ -25,8 +25,9 @@ class UnpackCountMismatch(ProjectRule):
     project through its imports, re-exports in `__init__.py`, `self.method` in a class or one of
     its bases, or `self.attr(...)` where the class assigns `self.attr = Cls(...)` once: then
     `Cls.__call__`, else `Cls.forward`) to a function whose returns are all tuples of known size,
-    and the target count does not fit them.
-    `a, *rest = f()` checks the lower bound. When the callee's own returns disagree (LL101), the
+    and the target count does not fit them. `a, b = self.factors()` in a method that a subclass of
+    the run inherits while overriding `factors` with another count is reported too: the inherited
+    method breaks on the subclass's instances. `a, *rest = f()` checks the lower bound. When the callee's own returns disagree (LL101), the
     message names the returns that break this unpacking. Unresolved calls, decorated callees,
     generators and callees with any return of unknown size stay silent.
 
@@ -51,6 +52,7 @@ class UnpackCountMismatch(ProjectRule):
     summary = "call site unpacks a different count than the callee returns"
 
     VALID = [
+        "class LoraAdapter:\n    def factors(self):\n        return self.A, self.B\n\n    def delta_weight(self):\n        A, B = self.factors()\n        return B @ A\n\n\nclass DoraAdapter(LoraAdapter):\n    def factors(self):\n        return self.A, self.B, self.m\n\n    def delta_weight(self):\n        A, B, m = self.factors()\n        return m * (B @ A)\n",
         "def f():\n    return 1, 2\n\na, b = f()\n",
         "def f():\n    return 1, 2, 3\n\na, *rest = f()\n",
         "def f(x):\n    if x:\n        return 1, 2\n    return g()\n\na, b, c = f(1)\n",
@@ -95,6 +97,22 @@ class UnpackCountMismatch(ProjectRule):
             "        return a\n",
             6, 9, "unpacks 3 values from `Layer.params`, which returns 2 (line 3)",
         ),
+        Invalid(
+            "class LoraAdapter:\n"
+            "    def factors(self):\n"
+            "        return self.A, self.B\n"
+            "\n"
+            "    def delta_weight(self):\n"
+            "        A, B = self.factors()\n"
+            "        return B @ A\n"
+            "\n"
+            "\n"
+            "class VeraAdapter(LoraAdapter):\n"
+            "    def factors(self):\n"
+            "        return self.A, self.B, self.d\n",
+            6, 9, "unpacks 2 values from `self.factors()`, but `VeraAdapter` overrides it to return 3 (line 12) "
+                  "and inherits `delta_weight`",
+        ),
     ]
 
     def check_module(self, index: ProjectIndex, summary: ModuleSummary) -> Iterable[Report]:
@@ -106,6 +124,11 @@ class UnpackCountMismatch(ProjectRule):
             def fits(arity: int) -> bool:
                 return arity >= site.count if site.starred else arity == site.count
 
+            if all(fits(a) for a, _ in callee.returns):
+                override = _breaking_override(index, summary, site, fits)
+                if override is not None:
+                    yield override
+                continue
             bad = callee.lines_with(lambda a: not fits(a))
             if not bad or (callee.flag_dispatched and len(bad) < len(callee.returns)):
                 # an arity chosen by an argument flag: the call may well pass that flag
@@ -121,3 +144,25 @@ class UnpackCountMismatch(ProjectRule):
                 which = "its return at" if len(bad) == 1 else "its returns at"
                 msg = f"unpacks {want} values from `{callee.qualname}`, but {which} {_lines(bad)} gives {what}"
             yield Report(site.line, site.col, site.end_line, site.end_col, msg)
+
+
+def _breaking_override(index: ProjectIndex, summary: ModuleSummary, site, fits) -> Optional[Report]:
+    """`a, b = self.factors()` in a base method that a subclass inherits while overriding
+    `factors` to return another count: the inherited method breaks on the subclass's instances."""
+    parts = site.callee.split(".")
+    if parts[0] != "self" or len(parts) != 2 or site.cls is None or site.method is None:
+        return None
+    for owner, sub in index.subclasses(summary, site.cls):
+        methods = owner.methods.get(sub, frozenset())
+        if parts[1] not in methods or site.method in methods:
+            continue
+        cs = owner.functions.get(f"{sub}.{parts[1]}")
+        if cs is None or cs.unknown or cs.flag_dispatched or not cs.returns or any(fits(a) for a, _ in cs.returns):
+            continue
+        want = f"at least {site.count}" if site.starred else str(site.count)
+        got = " or ".join(str(a) for a in sorted(cs.arities()))
+        where = "" if owner is summary else f" in {owner.module}"
+        return Report(site.line, site.col, site.end_line, site.end_col,
+                      f"unpacks {want} values from `self.{parts[1]}()`, but `{sub}`{where} overrides it to return "
+                      f"{got} ({_lines([line for _, line in cs.returns])}) and inherits `{site.method}`")
+    return None
