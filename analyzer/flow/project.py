@@ -138,9 +138,13 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             summary.bases[node.name] = tuple(dotted_name(b) or "" for b in node.bases)
             summary.methods[node.name] = frozenset(
                 st.name for st in node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)))
-            held = _attribute_classes(node)
-            if held:
-                summary.attr_classes[node.name] = held
+            # only classes that unpack a call of one of their attributes need to know what it holds
+            wanted = {u.callee.split(".", 1)[1] for u in flow.unpacks
+                      if u.cls == node.name and u.callee.startswith("self.") and u.callee.count(".") == 1}
+            if wanted - summary.methods[node.name]:
+                held = _attribute_classes(node)
+                if held:
+                    summary.attr_classes[node.name] = held
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
