@@ -1558,7 +1558,8 @@ class _Runner:
         return self._join(head), frame
 
     def _exact_head(self, state: tuple, approx: tuple, body: list[ast.stmt], frame: _LoopFrame, entry_of) -> tuple:
-        """The loop head as a fixpoint of real passes, for bodies that `del` a name.
+        """The loop head as a fixpoint of real passes, for bodies that `del` a name or replace a
+        sentinel.
 
         The usual head over-approximates the back edge and forgets the facts about names the body
         reassigns. With `del` at the end of a pass (`del outputs` to free memory) that loses the
@@ -1566,7 +1567,11 @@ class _Runner:
         loops get a few dry passes (nothing reported) until the head stops changing. If it does
         not settle within six passes, the approximation stands."""
         inner = self.module.bindings_of(body)
-        if not inner.deleted or self.dry >= 2:
+        # a sentinel the body replaces (`best = _MISSING`, then `best, score = ...` in the loop)
+        # says, after the loop, whether the pass that binds the others ran: worth the same passes
+        sentinel = any(key[0] == "same" and key[1] in inner.bound and key[2] not in self.index
+                       for p in state for key, _ in p.facts)
+        if not (inner.deleted or sentinel) or self.dry >= 2:
             return approx
         assigned = inner.bound | inner.deleted
         head = state
