@@ -91,8 +91,7 @@ _CHECKER_IGNORE = re.compile(r"#\s*(?:type|pyright|pyrefly)\s*:\s*ignore\s*\[(?P
 def checker_ignored(line: str, code: str) -> bool:
     """A type checker's ignore for the same defect on the line (`# type: ignore[possibly-undefined]`,
     `# pyright: ignore[reportPossiblyUnbound]`, `# pyrefly: ignore [unbound-name]`): the author
-    already looked at this read. A bare
-    `# type: ignore` is about types and silences nothing here."""
+    already looked at this read. A bare `# type: ignore` is about types and silences nothing here."""
     if "ignore" not in line:
         return False
     wanted = _rule_attr(code, "checker_ignores")

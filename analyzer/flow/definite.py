@@ -653,11 +653,12 @@ class _Runner:
             caller = self.zero_loop_caller.get(name, False)
             self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
             return
-        if name not in self.b.nonimport_bound and not self._try_import(name) and not self._shadowing_import(name):
+        shadowing = name not in self.b.nonimport_bound and self._shadowing_import(name)
+        if name not in self.b.nonimport_bound and not self._try_import(name) and not shadowing:
             # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
             # that imply availability; a path-insensitive report there would be noise
             return
-        if name in self.b.deleted or (name not in self.b.nonimport_bound and self._shadowing_import(name)):
+        if name in self.b.deleted or shadowing:
             # `del` under a flag, then a read: no caller contract or later test makes the name
             # come back, so the usual excuses below do not apply; nor do they to an import that
             # shadows the module's name (a guard like `"X" in globals()` tests the module's one)
@@ -1219,12 +1220,16 @@ class _Runner:
     def _assign_flag(self, state: tuple, name: str, value: ast.expr) -> tuple:
         key = ("truthy", name, None)
         self.fact_names[key] = frozenset({name})
+        return self._join(*(self._with_fact(self.assign_target(branch, ast.Name(id=name, ctx=ast.Store()), None),
+                                            key, truth)
+                            for truth, branch in zip((True, False), self.cond(state, value))))
+
+    def _with_fact(self, state: tuple, key: tuple, truth: bool) -> tuple:
+        """`state` with a fact that an assignment just made true (kept as is where it cannot hold)."""
         out = []
-        for truth, branch in zip((True, False), self.cond(state, value)):
-            branch = self.assign_target(branch, ast.Name(id=name, ctx=ast.Store()), None)
-            for p in branch:
-                q = assume(p, key, truth)
-                out.append(q if q is not None else p)
+        for p in state:
+            q = assume(p, key, truth)
+            out.append(q if q is not None else p)
         return self._join(out)
 
     def note_unpacks(self, node: ast.Assign) -> None:
@@ -1264,11 +1269,7 @@ class _Runner:
         if key is None:
             return state
         self.fact_names[key] = names
-        out = []
-        for p in state:
-            q = assume(p, key, truth)
-            out.append(q if q is not None else p)
-        return self._join(out)
+        return self._with_fact(state, key, truth)
 
     def s_AugAssign(self, state, node):
         state = self.expr(state, node.value)
@@ -1839,16 +1840,8 @@ def test_lines(scope: ast.AST) -> dict[str, list[int]]:
     out: dict[str, set[int]] = {}
 
     def test(expr: ast.expr) -> None:
-        if isinstance(expr, ast.BoolOp):
-            for v in expr.values:
-                test(v)
-            return
-        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
-            test(expr.operand)
-            return
-        a = atom(expr)
-        if a is not None:
-            out.setdefault(a[0][1], set()).add(expr.lineno)
+        for part, subject in _condition_atoms(expr):
+            out.setdefault(subject, set()).add(part.lineno)
 
     stack = list(getattr(scope, "body", ()))
     while stack:
@@ -1939,7 +1932,7 @@ def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
     out: dict = {}
     for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
         ann = a.annotation
-        if isinstance(ann, ast.Subscript) and (_dotted(ann.value) or "").split(".")[-1] == "Literal":
+        if _is_literal_type(ann):
             out[a.arg] = _literal_members(ann)
         elif isinstance(ann, ast.Name) and ann.id in aliases:
             out[a.arg] = aliases[ann.id]
@@ -1964,6 +1957,11 @@ def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
     return out
 
 
+def _is_literal_type(node: Optional[ast.AST]) -> bool:
+    """`Literal[...]` (`typing.Literal`, `typing_extensions.Literal`)."""
+    return isinstance(node, ast.Subscript) and (_dotted(node.value) or "").split(".")[-1] == "Literal"
+
+
 def _literal_members(ann: ast.Subscript) -> Optional[frozenset]:
     """The values of `Literal["a", "b"]`, or None when one is not a plain literal."""
     items = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
@@ -1977,8 +1975,7 @@ def literal_aliases(tree: ast.Module) -> dict:
     for st in tree.body:
         target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else getattr(st, "target", None)
         value = getattr(st, "value", None)
-        if (isinstance(target, ast.Name) and isinstance(value, ast.Subscript)
-                and (_dotted(value.value) or "").split(".")[-1] == "Literal"):
+        if isinstance(target, ast.Name) and _is_literal_type(value):
             out[target.id] = _literal_members(value)
     return out
 
@@ -2141,14 +2138,23 @@ def _reads(expr: ast.expr) -> set[str]:
     return out
 
 
-def _condition_subjects(expr: ast.expr) -> set[str]:
-    """Subjects of the facts a condition establishes (through `and`, `or`, `not`)."""
+def _condition_atoms(expr: ast.expr):
+    """(atom expression, subject) for each fact a condition establishes (through `and`, `or`, `not`)."""
     if isinstance(expr, ast.BoolOp):
-        return set().union(*(_condition_subjects(v) for v in expr.values))
+        for v in expr.values:
+            yield from _condition_atoms(v)
+        return
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
-        return _condition_subjects(expr.operand)
+        yield from _condition_atoms(expr.operand)
+        return
     a = atom(expr)
-    return {a[0][1]} if a is not None else set()
+    if a is not None:
+        yield expr, a[0][1]
+
+
+def _condition_subjects(expr: ast.expr) -> set[str]:
+    """Subjects of the facts a condition establishes."""
+    return {subject for _, subject in _condition_atoms(expr)}
 
 
 def _forget_subjects(state: tuple, subjects: set[str]) -> tuple:

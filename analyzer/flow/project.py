@@ -274,16 +274,17 @@ class ProjectIndex:
                 self.by_module[s.module] = s
         self._subclasses: Optional[dict[tuple[str, str], list[tuple[ModuleSummary, str]]]] = None
 
-    def _base_key(self, summary: ModuleSummary, base: str) -> Optional[tuple[str, str]]:
-        """(module, class) a base written in `summary` names, when the run has it."""
-        if base in summary.methods:
-            return summary.module, base
-        head, _, rest = base.partition(".")
+    def _class_named(self, summary: ModuleSummary, written: str) -> Optional[tuple[ModuleSummary, str]]:
+        """(module summary, class name) for a top-level class named as written in `summary`'s
+        module (`Base`, `mod.Base`, an imported name), when the run has analysed it."""
+        if written in summary.methods:
+            return summary, written
+        head, _, rest = written.partition(".")
         if head not in summary.imports:
             return None
         mod_name, _, name = ".".join(p for p in (summary.imports[head], rest) if p).rpartition(".")
         owner = self.by_module.get(mod_name)
-        return (mod_name, name) if owner is not None and name in owner.methods else None
+        return (owner, name) if owner is not None and name in owner.methods else None
 
     def subclasses(self, summary: ModuleSummary, cls: str) -> list[tuple[ModuleSummary, str]]:
         """Every class of the run that derives from `cls` (directly or not), with its module."""
@@ -292,9 +293,9 @@ class ProjectIndex:
             for s in self.by_module.values():
                 for d, bases in s.bases.items():
                     for b in bases:
-                        key = self._base_key(s, b)
-                        if key is not None:
-                            direct.setdefault(key, []).append((s, d))
+                        found = self._class_named(s, b)
+                        if found is not None:
+                            direct.setdefault((found[0].module, found[1]), []).append((s, d))
             self._subclasses = direct
         out: list[tuple[ModuleSummary, str]] = []
         todo = [(summary.module, cls)]
@@ -329,20 +330,12 @@ class ProjectIndex:
     def _instance_call(self, summary: ModuleSummary, held: str) -> Optional[CalleeSummary]:
         """What calling an instance of the class named `held` (as written in `summary`'s module)
         returns: its `__call__` if the run sees one, else its `forward` (torch modules)."""
-        owner, name = summary, held
-        if held not in summary.methods:
-            head, _, rest = held.partition(".")
-            if head not in summary.imports:
-                return None
-            target = ".".join(p for p in (summary.imports[head], rest) if p)
-            mod_name, _, name = target.rpartition(".")
-            owner = self.by_module.get(mod_name)
-            if owner is None or name not in owner.methods:
-                return None
-        settled, found = self._method(owner, name, "__call__", 0)
-        if found is not None:
-            return found
-        return self._method(owner, name, "forward", 0)[1]
+        found = self._class_named(summary, held)
+        if found is None:
+            return None
+        owner, name = found
+        call = self._method(owner, name, "__call__", 0)[1]
+        return call if call is not None else self._method(owner, name, "forward", 0)[1]
 
     def _method(self, summary: ModuleSummary, cls: str, name: str, depth: int) -> tuple[bool, Optional[CalleeSummary]]:
         """(settled, summary) for `self.name()` in `cls`: the nearest definition along the bases,
@@ -355,17 +348,10 @@ class ProjectIndex:
         for base in summary.bases.get(cls, ()):
             if base == "object":
                 continue
-            owner, base_cls = summary, base
-            if base not in summary.methods:
-                owner = None
-                head, _, rest = base.partition(".")
-                if head in summary.imports:
-                    target = ".".join(p for p in (summary.imports[head], rest) if p)
-                    mod_name, _, base_cls = target.rpartition(".")
-                    owner = self.by_module.get(mod_name)
-                if owner is None or base_cls not in owner.methods:
-                    return True, None
-            settled, found = self._method(owner, base_cls, name, depth + 1)
+            named = self._class_named(summary, base)
+            if named is None:
+                return True, None
+            settled, found = self._method(named[0], named[1], name, depth + 1)
             if settled:
                 return True, found
         return False, None

@@ -79,12 +79,7 @@ def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = 
     With `next_test` (where the scope next tests a subject), the facts needed furthest ahead are
     forgotten first, one subject at a time, as a cache evicts the entry used furthest in the
     future; without it, or when that is not enough, every path is merged into one."""
-    by_facts: dict[Facts, Path] = {}
-    for st in states:
-        for p in st:
-            prev = by_facts.get(p.facts)
-            by_facts[p.facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, p.facts))
-    paths = tuple(by_facts.values())
+    paths = _group(p for st in states for p in st)
     if len(paths) > MAX_PATHS and next_test is not None:
         ranked = sorted(((next_test(s), str(s), s) for s in {f[0][1] for p in paths for f in p.facts}), reverse=True)
         # subjects never tested again go together, in one pass; then one at a time
@@ -104,12 +99,16 @@ def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = 
 def _forget(paths: tuple, subjects: set) -> tuple:
     """Merge the paths that differ only in facts about `subjects`, recorded as dropped: a later test
     of one makes the path imprecise (quiet), since the correlation it would decide is lost."""
+    return _group(Path(p.bound, p.maybe, frozenset(f for f in p.facts if f[0][1] not in subjects), p.carried,
+                       p.imprecise, p.shapes, p.loopzero, p.dropped | subjects) for p in paths)
+
+
+def _group(paths: Iterable[Path]) -> tuple:
+    """Paths with the same facts merged into one."""
     by_facts: dict[Facts, Path] = {}
     for p in paths:
-        facts = frozenset(f for f in p.facts if f[0][1] not in subjects)
-        p = Path(p.bound, p.maybe, facts, p.carried, p.imprecise, p.shapes, p.loopzero, p.dropped | subjects)
-        prev = by_facts.get(facts)
-        by_facts[facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, facts))
+        prev = by_facts.get(p.facts)
+        by_facts[p.facts] = p if prev is None else (prev if prev == p else _merge_two(prev, p, p.facts))
     return tuple(by_facts.values())
 
 

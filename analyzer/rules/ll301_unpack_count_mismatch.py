@@ -8,6 +8,10 @@ from analyzer.flow.project import ModuleSummary, ProjectIndex
 from analyzer.rules.base import Invalid, ProjectRule, Report
 
 
+def _wanted(site) -> str:
+    return f"at least {site.count}" if site.starred else str(site.count)
+
+
 def _lines(lines: list[int]) -> str:
     if len(lines) == 1:
         return f"line {lines[0]}"
@@ -133,7 +137,7 @@ class UnpackCountMismatch(ProjectRule):
             if not bad or (callee.flag_dispatched and len(bad) < len(callee.returns)):
                 # an arity chosen by an argument flag: the call may well pass that flag
                 continue
-            want = f"at least {site.count}" if site.starred else str(site.count)
+            want = _wanted(site)
             if len(bad) == len(callee.returns):
                 arities = sorted(callee.arities())
                 got = " or ".join(str(a) for a in arities)
@@ -159,7 +163,7 @@ def _breaking_override(index: ProjectIndex, summary: ModuleSummary, site, fits) 
         cs = owner.functions.get(f"{sub}.{parts[1]}")
         if cs is None or cs.unknown or cs.flag_dispatched or not cs.returns or any(fits(a) for a, _ in cs.returns):
             continue
-        want = f"at least {site.count}" if site.starred else str(site.count)
+        want = _wanted(site)
         got = " or ".join(str(a) for a in sorted(cs.arities()))
         where = "" if owner is summary else f" in {owner.module}"
         return Report(site.line, site.col, site.end_line, site.end_col,
