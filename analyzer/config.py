@@ -14,6 +14,7 @@ with its text): a typo must never lint with fewer rules.
     per-file-ignores = { "tests/*" = ["LL202"] }
     jobs = 4                        # worker processes (default: all cores)
     cache-dir = ".lora-lint-cache"  # default: .lora-lint-cache next to this file
+    force-exclude = false           # true: `exclude` applies to files named on the command line too
 """
 
 from __future__ import annotations
@@ -31,9 +32,15 @@ __all__ = ["Config", "ConfigError", "find_config", "load_config", "parse_codes",
            "known_codes", "path_matches", "project_root", "DEFAULT_CACHE_DIR"]
 
 DEFAULT_CACHE_DIR = ".lora-lint-cache"
-_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "per-file-ignores", "jobs", "cache-dir")
-# a `[tool.lora-lint]` table or a dotted `tool.lora-lint.key`, spotted without a TOML parser
-_SECTION = re.compile(r"""^\s*(\[\s*)?tool\s*\.\s*["']?lora-lint["']?\s*[\].]""", re.MULTILINE)
+_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "per-file-ignores", "jobs", "cache-dir",
+         "force-exclude")
+# a `[tool.lora-lint]` table or a dotted `tool.lora-lint.key`, spotted without a TOML parser. Loose
+# on purpose: a malformed header (`[tool.lora-lint`) must count as ours, so that its TOML error is
+# reported instead of the file being passed over as someone else's.
+_SECTION = re.compile(r"""^[ \t]*\[*[ \t]*tool[ \t]*\.[ \t]*["']?lora-lint\b""", re.MULTILINE)
+# where tomllib/tomli put the position of a syntax error in their message (before Python 3.14,
+# which also sets `lineno`/`colno`)
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
 class ConfigError(Exception):
@@ -54,6 +61,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None  # absolute
+    force_exclude: bool = False
 
     def layer(self) -> RuleLayer:
         return RuleLayer(self.select, self.ignore, self.extend_select, self.extend_ignore)
@@ -163,10 +171,26 @@ def _load_toml(path: str) -> Optional[dict]:
             return None
     try:
         return toml.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, toml.TOMLDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         if mentions:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            raise ConfigError(f"{path}: not valid TOML: not UTF-8 at byte {exc.start}") from None
+        return None
+    except toml.TOMLDecodeError as exc:
+        if mentions:
+            raise ConfigError(_toml_error(path, exc)) from None
         return None  # someone else's broken file; not ours to judge
+
+
+def _toml_error(path: str, exc: Exception) -> str:
+    """`path:line:col: not valid TOML: reason`, the position compilers and linters print."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    m = _TOML_POSITION.search(text)
+    if m:
+        text = text[: m.start()]
+        line, col = line or int(m.group(1)), col or int(m.group(2))
+    where = f"{path}:{line}:{col}" if line else path
+    return f"{where}: not valid TOML: {text}"
 
 
 def _section(data: Optional[dict]) -> Optional[dict]:
@@ -264,6 +288,9 @@ def load_config(path: Optional[str], paths: Sequence[str] = (".",)) -> Config:
             raise ConfigError(f"{where('cache-dir')}: expected a folder path, got {cache_dir!r}")
         cache_dir = os.path.join(root, os.path.expanduser(cache_dir))
     exclude = tuple(_string_list(section["exclude"], where("exclude"))) if "exclude" in section else ()
+    force_exclude = section.get("force-exclude", False)
+    if not isinstance(force_exclude, bool):
+        raise ConfigError(f"{where('force-exclude')}: expected true or false, got {force_exclude!r}")
     return Config(path=path, root=root, select=select, ignore=codes("ignore"), extend_select=codes("extend-select"),
                   extend_ignore=codes("extend-ignore"), exclude=exclude, per_file_ignores=tuple(pfi), jobs=jobs,
-                  cache_dir=cache_dir)
+                  cache_dir=cache_dir, force_exclude=force_exclude)

@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from typing import BinaryIO, Optional, Sequence, TextIO
 
 from analyzer import __version__
+from analyzer.add_noqa import add_noqa, silenced_elsewhere
+from analyzer.baseline import BaselineError, apply_baseline, write_baseline
 from analyzer.cache import AnalysisCache
 from analyzer.config import DEFAULT_CACHE_DIR, Config, ConfigError, RuleLayer, load_config, parse_codes, \
     project_root, resolve_selection
 from analyzer.diagnostics import Diagnostic
-from analyzer.discovery import discover, read_source
+from analyzer.discovery import read_source
 from analyzer.engine import Selection, is_selected
 from analyzer.frontends.docs import explain
-from analyzer.frontends.formats import FORMATS, write_statistics
-from analyzer.frontends.runner import default_jobs, lint_files
+from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics
+from analyzer.frontends.project import collect, project_context
+from analyzer.frontends.runner import default_jobs, lint_files, lint_in_context
 from analyzer.rules import ENGINE_CODES
 
 __all__ = ["main", "run"]
@@ -77,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     cfg = p.add_argument_group("configuration")
     cfg.add_argument("--config", metavar="PYPROJECT", help="read [tool.lora-lint] from this file instead of searching")
     cfg.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    cfg.add_argument("--force-exclude", action="store_true",
+                     help="apply the configuration's `exclude` to files named on the command line too "
+                          "(the pre-commit hooks pass it); without it a named file is always linted")
+    cfg.add_argument("--project", action="store_true",
+                     help="lint PATHs inside their whole project (the configuration's folder, else the nearest "
+                          "folder above with pyproject.toml or .git): cross-file rules read every file there "
+                          "(cached), findings are reported in PATHs, plus cross-file findings in other files "
+                          "that PATHs cause (the pre-commit hooks pass it)")
     outg = p.add_argument_group("output")
     outg.add_argument("--format", choices=sorted(FORMATS), default="text",
                       help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or github (annotations)")
@@ -87,8 +98,19 @@ def _parser() -> argparse.ArgumentParser:
                       help="with `-`: the name to report (and to match against the configuration)")
     fx = p.add_argument_group("fixes")
     fx.add_argument("--fix", action="store_true", help="apply the safe fixes in place, then report what is left")
-    fx.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
-    fx.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
+    fx.add_argument("--unsafe-fixes", action="store_true",
+                    help="with --fix or --diff: apply unsafe fixes too (alone: count them as fixable)")
+    fx.add_argument("--diff", action="store_true",
+                    help="print the fixes as a unified diff and change nothing (also with --fix); "
+                         "exit 1 when there are fixes to apply")
+    adopt = p.add_argument_group("adoption on an existing codebase")
+    adopt.add_argument("--add-noqa", action="store_true",
+                       help="write `# noqa: CODE` on each reported line (merged into an existing noqa)")
+    adopt.add_argument("--baseline", metavar="FILE",
+                       help="report only findings FILE does not record; a FILE that does not exist is written "
+                            "with today's findings")
+    adopt.add_argument("--write-baseline", action="store_true",
+                       help="with --baseline: (re)write FILE with today's findings and report nothing")
     speed = p.add_argument_group("speed")
     speed.add_argument("-j", "--jobs", type=_positive, metavar="N", help="worker processes (default: all cores)")
     speed.add_argument("--cache-dir", metavar="DIR",
@@ -122,27 +144,6 @@ def _cache(args: argparse.Namespace, config: Config, selection: Selection) -> Op
     return AnalysisCache(folder, selection)
 
 
-def _collect(paths: Sequence[str], config: Config) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
-    """(path, bytes) of every file to lint, and LL003 for what cannot be read. The config's
-    `exclude` applies to named files too, so a pre-commit run skips what a full run skips."""
-    files: list[tuple[str, bytes]] = []
-    failures: list[Diagnostic] = []
-    seen: set[str] = set()
-    for item in discover(list(paths)):
-        if isinstance(item, Diagnostic):
-            failures.append(item)
-            continue
-        if item in seen or config.excluded(item):
-            continue
-        seen.add(item)
-        raw = read_source(item)
-        if isinstance(raw, Diagnostic):
-            failures.append(raw)
-        else:
-            files.append((item, raw))
-    return files, failures
-
-
 def _visible(diagnostics: Sequence[Diagnostic], selection: Selection, config: Config) -> list[Diagnostic]:
     out = []
     per_file: dict[str, tuple[str, ...]] = {}
@@ -165,6 +166,10 @@ def _read_stdin(stdin: Optional[BinaryIO]) -> bytes:
     return sys.stdin.buffer.read()
 
 
+def _warn(text: str) -> None:
+    print(f"lora-lint: warning: {text}", file=sys.stderr)
+
+
 def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, stdin: Optional[BinaryIO] = None) -> int:
     """Run the command line; findings go to `out`, errors to stderr. Returns the exit code."""
     out = out or sys.stdout
@@ -175,7 +180,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, stdi
         return 2 if exc.code not in (0, None) else 0
     try:
         return _run(args, out, stdin)
-    except (_UsageError, ConfigError) as exc:
+    except (_UsageError, ConfigError, BaselineError) as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
         return 2
 
@@ -190,10 +195,33 @@ class _Session:
     jobs: int
     cache: Optional[AnalysisCache]
     out: TextIO
+    # --project: the project's other files, read for the cross-file rules
+    context: Sequence[tuple[str, bytes]] = ()
 
     def lint(self, files: Sequence[tuple[str, bytes]], failures: Sequence[Diagnostic]) -> list[Diagnostic]:
-        found = lint_files(files, self.selection, self.jobs, self.cache) + list(failures)
+        if self.args.project:
+            found = lint_in_context(files, self.context, self.selection, self.jobs, self.cache)
+        else:
+            found = lint_files(files, self.selection, self.jobs, self.cache)
+        found = silenced_elsewhere(found, {**dict(self.context), **dict(files)}) + list(failures)
         return _visible(found, self.selection, self.config)
+
+
+def _check_flags(args: argparse.Namespace, paths: Sequence[str]) -> None:
+    use_stdin = "-" in paths
+    if use_stdin and len(paths) > 1:
+        raise _UsageError("`-` (standard input) cannot be combined with other paths")
+    if args.stdin_filename and not use_stdin:
+        raise _UsageError("--stdin-filename needs `-` as the path")
+    if args.statistics and args.format not in ("text", "json"):
+        raise _UsageError("--statistics prints text or json; drop --format or use one of those")
+    if use_stdin and (args.fix or args.diff or args.add_noqa or args.project):
+        raise _UsageError("--fix, --diff, --add-noqa and --project work on files, not on standard input")
+    if args.add_noqa and (args.fix or args.diff or args.baseline):
+        raise _UsageError("--add-noqa writes comments for the findings as they are: run it without --fix, "
+                          "--diff and --baseline")
+    if args.write_baseline and not args.baseline:
+        raise _UsageError("--write-baseline needs --baseline FILE (the file to write)")
 
 
 def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> int:
@@ -204,42 +232,50 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> in
         out.write(text)
         return 0
     paths = list(args.paths) or ["."]
+    _check_flags(args, paths)
     use_stdin = "-" in paths
-    if use_stdin and len(paths) > 1:
-        raise _UsageError("`-` (standard input) cannot be combined with other paths")
-    if args.stdin_filename and not use_stdin:
-        raise _UsageError("--stdin-filename needs `-` as the path")
-    if args.statistics and args.format not in ("text", "json"):
-        raise _UsageError("--statistics prints text or json; drop --format or use one of those")
-    if use_stdin and (args.fix or args.diff):
-        raise _UsageError("--fix and --diff work on files, not on standard input")
-    if args.fix and args.diff:
-        raise _UsageError("--fix writes the fixes and --diff only shows them: use one")
     stdin_name = args.stdin_filename or "-"
     config = _load(args, [stdin_name] if use_stdin else paths)
     selection = _selection(args, config)
     session = _Session(args=args, config=config, selection=selection, jobs=args.jobs or config.jobs or default_jobs(),
                        cache=None if use_stdin else _cache(args, config, selection), out=out)
+    force_exclude = args.force_exclude or config.force_exclude
 
     failures: list[Diagnostic] = []
     if use_stdin:
-        files = [] if config.excluded(stdin_name) else [(stdin_name, _read_stdin(stdin))]
+        # the name stands for a file named on the command line: excluded only under --force-exclude
+        files = [] if force_exclude and config.excluded(stdin_name) else [(stdin_name, _read_stdin(stdin))]
     else:
-        files, failures = _collect(paths, config)
+        files, failures = collect(paths, config, force_exclude)
+    if not files and not failures:
+        # ruff's wording: an empty folder or only excluded files is most often a wrong path
+        _warn("No Python files found under the given path(s)")
+    if args.project and files:
+        session.context = project_context(files, config)
     diagnostics = session.lint(files, failures)
 
+    if args.add_noqa:
+        return _add_noqa(files, diagnostics)
     if args.diff:
-        _show_diff(session, files, diagnostics)
-        return 0
+        return _show_diff(session, files, diagnostics)
     if args.fix:
         diagnostics = _fix(session, files, failures, diagnostics)
+    elif args.unsafe_fixes:
+        _, unsafe = fixable_counts(diagnostics)
+        _warn(f"--unsafe-fixes changes only what --fix and --diff apply; add --fix to apply the "
+              f"{unsafe} unsafe fix(es) available, or --diff to see them")
     if session.cache is not None and session.cache.write_error:
-        print(f"lora-lint: warning: {session.cache.write_error}", file=sys.stderr)
+        _warn(session.cache.write_error)
+    in_baseline = 0
+    if args.baseline:
+        diagnostics, in_baseline = _baseline(args, files, session.context, diagnostics)
 
     if args.statistics:
         write_statistics(diagnostics, out, as_json=args.format == "json")
     else:
         FORMATS[args.format](diagnostics, out)
+        if args.format == "text" and _is_terminal(out):
+            out.write(summary_line(diagnostics, args.unsafe_fixes, in_baseline) + "\n")
     if any(d.code in _ANALYSIS_FAILURES for d in diagnostics):
         return 2
     if diagnostics and not args.exit_zero:
@@ -247,25 +283,73 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> in
     return 0
 
 
-def _show_diff(session: _Session, files: Sequence[tuple[str, bytes]], diagnostics: Sequence[Diagnostic]) -> None:
-    """--diff: print what the fixes would change; write nothing."""
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _baseline(args: argparse.Namespace, files: Sequence[tuple[str, bytes]], context: Sequence[tuple[str, bytes]],
+              diagnostics: list[Diagnostic]) -> tuple[list[Diagnostic], int]:
+    """--baseline FILE: (findings FILE does not record, how many it held back). A missing FILE, or
+    --write-baseline, records today's findings and reports only what could not be analysed."""
+    originals = {**dict(context), **dict(files)}
+    if args.write_baseline or not os.path.exists(args.baseline):
+        n = write_baseline(args.baseline, diagnostics, originals)
+        print(f"lora-lint: recorded {n} finding(s) in the baseline {args.baseline}; later runs with "
+              f"--baseline {args.baseline} report only new ones", file=sys.stderr)
+        left = [d for d in diagnostics if d.code in _ANALYSIS_FAILURES]
+        return left, len(diagnostics) - len(left)
+    result = apply_baseline(args.baseline, diagnostics, originals, linted={p for p, _ in files})
+    if result.fixed:
+        print(f"lora-lint: {result.fixed} finding(s) recorded in {args.baseline} are gone; "
+              f"--write-baseline records the smaller set", file=sys.stderr)
+    return result.new, result.matched
+
+
+def _add_noqa(files: Sequence[tuple[str, bytes]], diagnostics: Sequence[Diagnostic]) -> int:
+    """--add-noqa: write the directives; report only what could not be analysed."""
+    outcome = add_noqa(diagnostics, dict(files))
+    for problem in outcome.problems:
+        print(f"lora-lint: {problem}", file=sys.stderr)
+    print(f"lora-lint: added {outcome.added} noqa directive(s) to {len(outcome.written)} file(s)", file=sys.stderr)
+    failed = [d for d in diagnostics if d.code in _ANALYSIS_FAILURES]
+    for d in failed:
+        print(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}", file=sys.stderr)
+    return 2 if failed or outcome.problems else 0
+
+
+def _show_diff(session: _Session, files: Sequence[tuple[str, bytes]], diagnostics: Sequence[Diagnostic]) -> int:
+    """--diff: print what the fixes would change, write nothing; exit 1 when something would
+    change (ruff's convention, so CI can fail on pending fixes)."""
     from analyzer.fixes import fix_files
 
-    outcome = fix_files(diagnostics, dict(files), unsafe=session.args.unsafe_fixes, write=False)
+    named = dict(files)
+    mine = [d for d in diagnostics if d.path in named]
+    outcome = fix_files(mine, named, unsafe=session.args.unsafe_fixes, write=False)
     session.out.write(outcome.diff)
     for problem in outcome.problems:
         print(f"lora-lint: {problem}", file=sys.stderr)
+    would = len(mine) - len(outcome.remaining)
+    if would:
+        print(f"lora-lint: would fix {would} finding(s)", file=sys.stderr)
+    if any(d.code in _ANALYSIS_FAILURES for d in diagnostics):
+        return 2
+    return 1 if outcome.diff else 0
 
 
 def _fix(session: _Session, files: Sequence[tuple[str, bytes]], failures: list[Diagnostic],
          diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """--fix: write the fixes, re-lint, repeat while fixes apply; the findings left."""
+    """--fix: write the fixes, re-lint, repeat while fixes apply; the findings left. Only the
+    files named (or found under the folders named) are written, never --project's context."""
     from analyzer.fixes import fix_files
 
     originals = dict(files)
     fixed_files: set[str] = set()
     for _ in range(_MAX_FIX_PASSES):
-        outcome = fix_files(diagnostics, originals, unsafe=session.args.unsafe_fixes, write=True)
+        outcome = fix_files([d for d in diagnostics if d.path in originals], originals,
+                            unsafe=session.args.unsafe_fixes, write=True)
         for problem in outcome.problems:
             print(f"lora-lint: {problem}", file=sys.stderr)
         if not outcome.written:

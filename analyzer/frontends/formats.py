@@ -13,7 +13,8 @@ from analyzer.diagnostics import Diagnostic
 from analyzer.frontends.docs import rule_markdown
 from analyzer.rules import ALL_RULES, ENGINE_CODES
 
-__all__ = ["FORMATS", "write_text", "write_json", "write_sarif", "write_github", "write_statistics", "sarif_log"]
+__all__ = ["FORMATS", "write_text", "write_json", "write_sarif", "write_github", "write_statistics", "sarif_log",
+           "summary_line", "fixable_counts"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -131,6 +132,35 @@ def write_statistics(diagnostics: Sequence[Diagnostic], out: TextIO, as_json: bo
         return
     for code, name, count in rows:
         out.write(f"{count:>6}  {code}  {name}\n")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def fixable_counts(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
+    """(findings with a safe fix, findings with an unsafe fix)."""
+    safe = sum(1 for d in diagnostics if d.fix is not None and d.fix.safety == "safe")
+    unsafe = sum(1 for d in diagnostics if d.fix is not None and d.fix.safety != "safe")
+    return safe, unsafe
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], unsafe_fixes: bool = False, in_baseline: int = 0) -> str:
+    """What ruff prints under its findings on a terminal: `Found 3 findings (1 fixable with --fix).`"""
+    extra = f" ({_plural(in_baseline, 'finding')} in the baseline not shown)" if in_baseline else ""
+    if not diagnostics:
+        return f"All checks passed!{extra}"
+    safe, unsafe = fixable_counts(diagnostics)
+    notes = []
+    if unsafe_fixes and safe + unsafe:
+        notes.append(f"{safe + unsafe} fixable with --fix --unsafe-fixes")
+    else:
+        if safe:
+            notes.append(f"{safe} fixable with --fix")
+        if unsafe:
+            notes.append(f"{unsafe} {'more ' if safe else ''}with --fix --unsafe-fixes")
+    fixable = f" ({'; '.join(notes)})" if notes else ""
+    return f"Found {_plural(len(diagnostics), 'finding')}{fixable}.{extra}"
 
 
 FORMATS: dict[str, Callable[[Sequence[Diagnostic], TextIO], None]] = {

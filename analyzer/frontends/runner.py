@@ -19,7 +19,7 @@ from analyzer.cache import AnalysisCache
 from analyzer.diagnostics import Diagnostic
 from analyzer.engine import FileAnalysis, Selection, analyze_source, project_diagnostics
 
-__all__ = ["default_jobs", "analyze_files", "lint_files"]
+__all__ = ["default_jobs", "analyze_files", "lint_files", "lint_in_context"]
 
 # below this many files to analyse, starting workers costs more than it saves
 _MIN_FILES_FOR_POOL = 8
@@ -84,4 +84,24 @@ def lint_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs: i
     analyses = analyze_files(files, selection, jobs, cache)
     out = [d for a in analyses for d in a.diagnostics]
     out.extend(project_diagnostics(analyses, selection))
+    return out
+
+
+def lint_in_context(files: Sequence[tuple[str, bytes]], context: Sequence[tuple[str, bytes]], selection: Selection,
+                    jobs: int = 1, cache: Optional[AnalysisCache] = None) -> list[Diagnostic]:
+    """Findings for `files` linted inside their project (`context`: the project's other files).
+
+    Reported: every finding in `files`, and the cross-file findings in `context` that `files`
+    cause, i.e. those that go away when the cross-file rules run without `files` (a staged callee
+    now returning another count breaks its unchanged callers). The context's own per-file findings,
+    and cross-file ones that do not involve `files`, are not reported: they are not what changed."""
+    analyses = analyze_files(list(files) + list(context), selection, jobs, cache)
+    named = {path for path, _ in files}
+    out = [d for a in analyses if a.path in named for d in a.diagnostics]
+    everything = project_diagnostics(analyses, selection)
+    out.extend(d for d in everything if d.path in named)
+    in_context = [d for d in everything if d.path not in named]
+    if in_context:
+        without = set(project_diagnostics([a for a in analyses if a.path not in named], selection))
+        out.extend(d for d in in_context if d not in without)
     return out
