@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ast
+import libcst as cst
+
+from analyzer import tree as T
 import re
 import sys
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
@@ -137,16 +138,18 @@ class FileAnalysis:
 
 
 def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> FileAnalysis:
+                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True,
+                   target_version: Optional[str] = None) -> FileAnalysis:
     """Per-file findings and the module summary for one file's content. Never raises.
 
     `honor_noqa=False` keeps findings on `# noqa` lines, for front-ends (flake8) that apply
     `noqa` themselves."""
-    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa)
+    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa, target_version)
 
 
 def _analyze_source(raw: bytes | str, path: str, selection: Selection,
-                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True) -> FileAnalysis:
+                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True,
+                    target_version: Optional[str] = None) -> FileAnalysis:
     if isinstance(raw, bytes):
         decoded = decode_source(raw)
         if isinstance(decoded, DecodeFailure):
@@ -156,21 +159,13 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     else:
         text = raw[1:] if raw.startswith("\ufeff") else raw
     source = SourceText(text)
+    if "\x00" in text:  # a NUL byte is never valid Python; say where it is
+        return FileAnalysis(path, [_null_byte_diagnostic(path, source)])
     try:
-        with warnings.catch_warnings():
-            # the parser's warnings (e.g. invalid escape sequences) concern the linted file: they
-            # must not reach our stderr, and under `-W error` they would fail a valid file
-            warnings.simplefilter("ignore")
-            # no file name: given one, CPython re-reads that file from disk to place a syntax
-            # error, and its raw bytes (BOM, latin-1) shift the column
-            tree = ast.parse(text, filename="", type_comments=False)
-    except SyntaxError as exc:
-        if exc.lineno is None and "\x00" in text:  # Python 3.11.4+ gives NUL bytes no position
-            return FileAnalysis(path, [_null_byte_diagnostic(path, source, exc)])
-        return FileAnalysis(path, [_syntax_diagnostic(path, exc, source)])
-    except ValueError as exc:  # NUL bytes before Python 3.11.4
-        return FileAnalysis(path, [_null_byte_diagnostic(path, source, exc)])
-    except (RecursionError, MemoryError):  # the parser gives up on very deep nesting (MemoryError in 3.11)
+        _module, tree = T.parse(text, target_version)
+    except cst.ParserSyntaxError as exc:
+        return FileAnalysis(path, [_syntax_diagnostic(path, exc)])
+    except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     if rules is None:
         rules = _rules_for(selection)
@@ -199,9 +194,6 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     summary = None
     try:
         summary = summarize_module(flow, path)
-        # byte columns (from ast) become character columns
-        summary.unpacks = [replace(u, col=source.char_col(u.line, u.col), end_col=source.char_col(u.end_line, u.end_col))
-                           for u in summary.unpacks]
     except Exception as exc:
         out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
     noqa = {}
@@ -264,9 +256,7 @@ def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Sele
 
 
 def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Diagnostic:
-    col = source.char_col(rep.line, rep.col) + 1
-    end_col = source.char_col(rep.end_line, rep.end_col) + 1
-    return Diagnostic(path, rep.line, col, code, rep.message, rep.end_line, end_col, rep.fix)
+    return Diagnostic(path, rep.line, rep.col + 1, code, rep.message, rep.end_line, rep.end_col + 1, rep.fix)
 
 
 # The flow analysis recurses once per nesting level; CPython compiles code nested far deeper than
@@ -287,22 +277,21 @@ def _deep(fn, *args):
         sys.setrecursionlimit(old)
 
 
-def _syntax_diagnostic(path: str, exc: SyntaxError, source: SourceText) -> Diagnostic:
-    line = exc.lineno or 1
-    col = exc.offset or 1
-    msg = exc.msg or "invalid syntax"
-    return Diagnostic(path, line, max(col, 1), "LL001", f"syntax error: {msg}")
+def _syntax_diagnostic(path: str, exc: cst.ParserSyntaxError) -> Diagnostic:
+    # LibCST's message, without the position it repeats ("Syntax Error @ 3:7.")
+    msg = str(exc.message).strip() or "invalid syntax"
+    return Diagnostic(path, max(exc.raw_line, 1), exc.raw_column + 1, "LL001", f"syntax error: {msg}")
 
 
-def _null_byte_diagnostic(path: str, source: SourceText, exc: Exception) -> Diagnostic:
+def _null_byte_diagnostic(path: str, source: SourceText) -> Diagnostic:
     for lineno, line in enumerate(source.lines, 1):
         col = line.find("\x00")
         if col >= 0:
             return Diagnostic(path, lineno, col + 1, "LL001", "syntax error: source contains a NUL byte")
-    return Diagnostic(path, 1, 1, "LL001", f"syntax error: {exc}")
+    return Diagnostic(path, 1, 1, "LL001", "syntax error: source contains a NUL byte")
 
 
-def _too_deep_diagnostic(path: str, where: str, tree: ast.AST, source: SourceText) -> Diagnostic:
+def _too_deep_diagnostic(path: str, where: str, tree: T.AST, source: SourceText) -> Diagnostic:
     """LL000 at the most deeply nested node (found without recursion), so the user sees the cause."""
     depth, line, col = 0, 1, 0
     stack = [(tree, 0)]
@@ -311,6 +300,6 @@ def _too_deep_diagnostic(path: str, where: str, tree: ast.AST, source: SourceTex
         lineno = getattr(node, "lineno", None)
         if lineno is not None and (d, -lineno) > (depth, -line):
             depth, line, col = d, lineno, node.col_offset
-        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
-    return Diagnostic(path, line, source.char_col(line, col) + 1, "LL000",
+        stack.extend((child, d + 1) for child in T.iter_child_nodes(node))
+    return Diagnostic(path, line, col + 1, "LL000",
                       f"{where} skipped this file: code nested {depth} levels deep here exceeds the recursion limit")

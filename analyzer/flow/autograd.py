@@ -7,7 +7,7 @@ of `forward`, and `ctx.saved_tensors` holds what `ctx.save_for_backward` was giv
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -22,7 +22,7 @@ _FUNCTION_PATHS = {"torch.autograd.Function", "torch.autograd.function.Function"
 
 @dataclass(frozen=True)
 class SavedUse:
-    node: ast.AST
+    node: T.AST
     count: Optional[int]  # targets of an unpacking; None for an index
     starred: bool = False
     index: Optional[int] = None
@@ -30,7 +30,7 @@ class SavedUse:
 
 @dataclass
 class AutogradClass:
-    node: ast.ClassDef
+    node: T.ClassDef
     forward: Optional[FunctionFlow] = None
     backward: Optional[FunctionFlow] = None
     setup_context: Optional[FunctionFlow] = None
@@ -84,15 +84,15 @@ def _function_aliases(imports: list) -> tuple[set[str], set[str]]:
     names: set[str] = set()
     prefixes: set[str] = {"torch.autograd", "torch.autograd.function"}
     for node in imports:
-        if isinstance(node, ast.ImportFrom) and node.module in ("torch.autograd", "torch.autograd.function"):
+        if isinstance(node, T.ImportFrom) and node.module in ("torch.autograd", "torch.autograd.function"):
             for a in node.names:
                 if a.name in ("Function", "InplaceFunction"):
                     names.add(a.asname or a.name)
-        elif isinstance(node, ast.ImportFrom) and node.module == "torch":
+        elif isinstance(node, T.ImportFrom) and node.module == "torch":
             for a in node.names:
                 if a.name == "autograd":
                     prefixes.add(a.asname or a.name)
-        elif isinstance(node, ast.Import):
+        elif isinstance(node, T.Import):
             for a in node.names:
                 if a.name in ("torch.autograd", "torch.autograd.function") and a.asname:
                     prefixes.add(a.asname)
@@ -139,15 +139,15 @@ def _find(flow: ModuleFlow) -> list[AutogradClass]:
     return list(found.values())
 
 
-def _collect_apply_calls(tree: ast.Module, classes: dict[str, AutogradClass]) -> None:
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "apply"
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in classes):
-            starred = node.keywords or any(isinstance(a, ast.Starred) for a in node.args)
+def _collect_apply_calls(tree: T.Module, classes: dict[str, AutogradClass]) -> None:
+    for node in T.walk(tree):
+        if (isinstance(node, T.Call) and isinstance(node.func, T.Attribute) and node.func.attr == "apply"
+                and isinstance(node.func.value, T.Name) and node.func.value.id in classes):
+            starred = node.keywords or any(isinstance(a, T.Starred) for a in node.args)
             classes[node.func.value.id].apply_counts.add(None if starred else len(node.args))
 
 
-def _qualname_of(flow: ModuleFlow, cls: ast.ClassDef) -> str:
+def _qualname_of(flow: ModuleFlow, cls: T.ClassDef) -> str:
     for f in flow.functions:
         if f.name in ("forward", "backward", "setup_context") and f.node in cls.body:
             return f.qualname.rsplit(".", 1)[0]
@@ -159,11 +159,11 @@ def _collect_saved(cls: AutogradClass) -> None:
         ctx = cls.ctx_name(holder)
         if holder is None or ctx is None:
             continue
-        for node in ast.walk(holder.node):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        for node in T.walk(holder.node):
+            if (isinstance(node, T.Call) and isinstance(node.func, T.Attribute)
                     and node.func.attr == "save_for_backward" and _dotted(node.func.value) == ctx):
                 cls.save_line = cls.save_line or node.lineno
-                if any(isinstance(a, ast.Starred) for a in node.args) or node.keywords:
+                if any(isinstance(a, T.Starred) for a in node.args) or node.keywords:
                     cls.saved_counts.add(None)
                 else:
                     cls.saved_counts.add(len(node.args))
@@ -172,37 +172,37 @@ def _collect_saved(cls: AutogradClass) -> None:
         return
     aliases = _saved_aliases(cls.backward.node, ctx)
 
-    def saved(node: ast.expr) -> bool:
-        return _is_saved(node, ctx) or (isinstance(node, ast.Name) and node.id in aliases)
+    def saved(node: T.expr) -> bool:
+        return _is_saved(node, ctx) or (isinstance(node, T.Name) and node.id in aliases)
 
-    for node in ast.walk(cls.backward.node):
-        if isinstance(node, ast.Assign) and saved(node.value):
+    for node in T.walk(cls.backward.node):
+        if isinstance(node, T.Assign) and saved(node.value):
             for t in node.targets:
-                if isinstance(t, (ast.Tuple, ast.List)):
-                    stars = sum(isinstance(e, ast.Starred) for e in t.elts)
+                if isinstance(t, (T.Tuple, T.List)):
+                    stars = sum(isinstance(e, T.Starred) for e in t.elts)
                     cls.saved_uses.append(SavedUse(t, len(t.elts) - stars, bool(stars)))
-        elif isinstance(node, ast.Subscript) and saved(node.value):
+        elif isinstance(node, T.Subscript) and saved(node.value):
             idx = node.slice
-            if isinstance(idx, ast.Constant) and isinstance(idx.value, int) and not isinstance(idx.value, bool):
+            if isinstance(idx, T.Constant) and isinstance(idx.value, int) and not isinstance(idx.value, bool):
                 cls.saved_uses.append(SavedUse(node, None, index=idx.value))
 
 
-def _saved_aliases(fn: ast.AST, ctx: str) -> set[str]:
+def _saved_aliases(fn: T.AST, ctx: str) -> set[str]:
     """Locals that hold `ctx.saved_tensors` itself (`saved = ctx.saved_tensors`): bound by that one
     assignment and nothing else, so their unpackings and indexes count as the saved tensors'."""
     stores: dict[str, int] = {}
     from_saved: set[str] = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+    for node in T.walk(fn):
+        if isinstance(node, T.Name) and isinstance(node.ctx, (T.Store, T.Del)):
             stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+        elif isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name) \
                 and _is_saved(node.value, ctx):
             from_saved.add(node.targets[0].id)
     return {n for n in from_saved if stores.get(n) == 1}
 
 
-def _is_saved(node: ast.expr, ctx: str) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr in ("saved_tensors", "saved_variables") and _dotted(node.value) == ctx
+def _is_saved(node: T.expr, ctx: str) -> bool:
+    return isinstance(node, T.Attribute) and node.attr in ("saved_tensors", "saved_variables") and _dotted(node.value) == ctx
 
 
 def return_arity(r: ReturnRecord) -> Optional[int]:
@@ -212,17 +212,17 @@ def return_arity(r: ReturnRecord) -> Optional[int]:
     if r.shape is not None and r.starred_head is None:
         return len(r.shape)
     v = r.value
-    if v is None or isinstance(v, (ast.Constant, ast.UnaryOp)):
+    if v is None or isinstance(v, (T.Constant, T.UnaryOp)):
         return 1
-    if isinstance(v, ast.BinOp) and not _may_build_tuple(v):
+    if isinstance(v, T.BinOp) and not _may_build_tuple(v):
         return 1  # `g * 2`: arithmetic on tensors
     return None
 
 
-def _may_build_tuple(node: ast.expr) -> bool:
+def _may_build_tuple(node: T.expr) -> bool:
     """`grads + (None,)`, `(g,) * n`: `+` and `*` build tuples when any operand may be one."""
-    if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Mult)):
+    if not isinstance(node, T.BinOp) or not isinstance(node.op, (T.Add, T.Mult)):
         return False
-    return any(isinstance(side, (ast.Tuple, ast.List)) or _may_build_tuple(side)
-               or (isinstance(side, ast.Call) and isinstance(side.func, ast.Name) and side.func.id in ("tuple", "list"))
+    return any(isinstance(side, (T.Tuple, T.List)) or _may_build_tuple(side)
+               or (isinstance(side, T.Call) and isinstance(side.func, T.Name) and side.func.id in ("tuple", "list"))
                for side in (node.left, node.right))

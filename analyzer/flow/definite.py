@@ -23,7 +23,7 @@ Limits, by design (each errs towards silence):
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
@@ -72,14 +72,14 @@ class NameUse:
       "closure"          a free variable of a nested function called here while it may be unbound
     """
 
-    node: ast.AST
+    node: T.AST
     name: str
     kind: str
     scope: str
     # for "closure": line of the call; for "first_iteration": line of the loop
     other_line: int = 0
     certain: bool = False
-    scope_node: Optional[ast.AST] = None
+    scope_node: Optional[T.AST] = None
     # for "closure": the nested function's name
     detail: str = ""
 
@@ -88,7 +88,7 @@ class NameUse:
 class UnpackSite:
     """`a, b, c = callee(...)`: a tuple target unpacking a call's result."""
 
-    node: ast.AST  # the target tuple
+    node: T.AST  # the target tuple
     count: int  # fixed targets
     starred: bool  # a `*rest` target: `count` is then a lower bound
     callee: str  # dotted text of the called expression: f, self.m, mod.f
@@ -100,10 +100,10 @@ class UnpackSite:
 
 @dataclass(frozen=True)
 class ReturnRecord:
-    node: Optional[ast.Return]  # None: falling off the end of the body
+    node: Optional[T.Return]  # None: falling off the end of the body
     line: int
     col: int
-    value: Optional[ast.expr]
+    value: Optional[T.expr]
     shape: Optional[Shape]  # known tuple shape, None when not a known tuple
     starred_head: Optional[int] = None  # `return a, *rest`: number of fixed items
     is_none: bool = False
@@ -114,9 +114,9 @@ class ReturnRecord:
 
     def site(self) -> ReturnSite:
         none_slots: frozenset[int] = frozenset()
-        if isinstance(self.value, ast.Tuple):
+        if isinstance(self.value, T.Tuple):
             none_slots = frozenset(
-                i for i, e in enumerate(self.value.elts) if isinstance(e, ast.Constant) and e.value is None
+                i for i, e in enumerate(self.value.elts) if isinstance(e, T.Constant) and e.value is None
             )
         if self.starred_head is not None:
             return ReturnSite(self.line, self.starred_head, True, none_slots, False)
@@ -126,7 +126,7 @@ class ReturnRecord:
 
 @dataclass
 class FunctionFlow:
-    node: ast.AST
+    node: T.AST
     name: str
     qualname: str
     returns: list[ReturnRecord] = field(default_factory=list)
@@ -138,7 +138,7 @@ class FunctionFlow:
 
 @dataclass
 class ModuleFlow:
-    tree: ast.Module
+    tree: T.Module
     uses: list[NameUse]
     functions: list[FunctionFlow]
     dynamic: bool
@@ -171,15 +171,15 @@ _SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises"
                     "self.assertRaisesRegex"}
 
 
-def dotted_name(node: ast.expr) -> Optional[str]:
+def dotted_name(node: T.expr) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
     return _dotted(node)
 
 
-def _dotted(node: ast.expr) -> Optional[str]:
-    if isinstance(node, ast.Name):
+def _dotted(node: T.expr) -> Optional[str]:
+    if isinstance(node, T.Name):
         return node.id
-    if isinstance(node, ast.Attribute):
+    if isinstance(node, T.Attribute):
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
@@ -194,31 +194,31 @@ def _testcase_noreturn(name: str) -> bool:
     return method in _TESTCASE_NORETURN and "test" in owner
 
 
-def _is_noreturn_annotation(ann: Optional[ast.expr]) -> bool:
+def _is_noreturn_annotation(ann: Optional[T.expr]) -> bool:
     if ann is None:
         return False
-    if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+    if isinstance(ann, T.Constant) and isinstance(ann.value, str):
         return ann.value.split(".")[-1] in {"NoReturn", "Never"}
     name = _dotted(ann)
     return name is not None and name.split(".")[-1] in {"NoReturn", "Never"}
 
 
-def _always_raises(body: list[ast.stmt]) -> bool:
+def _always_raises(body: list[T.stmt]) -> bool:
     """Syntactic: every path through `body` ends in `raise` (used for unannotated helpers)."""
     if not body:
         return False
     last = body[-1]
-    if isinstance(last, ast.Raise):
+    if isinstance(last, T.Raise):
         return True
-    if isinstance(last, ast.If):
+    if isinstance(last, T.If):
         return _always_raises(last.body) and _always_raises(last.orelse)
-    if isinstance(last, (ast.With, ast.AsyncWith)):
+    if isinstance(last, (T.With, T.AsyncWith)):
         return _always_raises(last.body)
     return False
 
 
 class _ModuleContext:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: T.Module) -> None:
         self.tree = tree
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
@@ -227,11 +227,11 @@ class _ModuleContext:
         # name -> how many `global name` statements the module has
         self.global_decls: dict[str, int] = {}
         self.suppressing_classes: set[str] = set()
-        self.by_type: dict[type, list[ast.AST]] = {}
+        self.by_type: dict[type, list[T.AST]] = {}
         self._bindings_memo: dict[tuple[int, int], ScopeBindings] = {}
         self._scan(tree)
-        self.classes = self.by_type.get(ast.ClassDef, [])
-        self.imports = self.by_type.get(ast.Import, []) + self.by_type.get(ast.ImportFrom, [])
+        self.classes = self.by_type.get(T.ClassDef, [])
+        self.imports = self.by_type.get(T.Import, []) + self.by_type.get(T.ImportFrom, [])
         self.dynamic = self.bindings.star_import or self.bindings.dynamic
         self._string_words: Optional[frozenset[str]] = None
         self.literal_aliases = literal_aliases(tree)
@@ -244,13 +244,13 @@ class _ModuleContext:
             return True
         if self._string_words is None:
             words: set[str] = set()
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for node in T.walk(self.tree):
+                if isinstance(node, T.Constant) and isinstance(node.value, str):
                     words.update(_IDENTIFIER.findall(node.value))
             self._string_words = frozenset(words)
         return name in self._string_words
 
-    def bindings_of(self, body: list[ast.stmt]) -> ScopeBindings:
+    def bindings_of(self, body: list[T.stmt]) -> ScopeBindings:
         """collect_bindings, once per block (nested loops and try blocks ask again and again)."""
         if not body:
             return collect_bindings(body)
@@ -260,36 +260,36 @@ class _ModuleContext:
             found = self._bindings_memo[key] = collect_bindings(body)
         return found
 
-    def _scan(self, tree: ast.Module) -> None:
+    def _scan(self, tree: T.Module) -> None:
         by_type = self.by_type
-        for node in ast.walk(tree):
+        for node in T.walk(tree):
             bucket = by_type.get(type(node))
             if bucket is None:
                 bucket = by_type[type(node)] = []
             bucket.append(node)
-            if isinstance(node, ast.ImportFrom) and node.module:
+            if isinstance(node, T.ImportFrom) and node.module:
                 for alias in node.names:
                     if f"{node.module}.{alias.name}" in _NORETURN_CALLS:
                         self.noreturn.add(alias.asname or alias.name)
-            elif isinstance(node, ast.Import):
+            elif isinstance(node, T.Import):
                 for alias in node.names:
                     if alias.asname:
                         for full in _NORETURN_CALLS:
                             if full.startswith(alias.name + "."):
                                 self.noreturn.add(alias.asname + full[len(alias.name):])
-            if isinstance(node, ast.Global):
+            if isinstance(node, T.Global):
                 self.global_names.update(node.names)
                 for n in node.names:
                     self.global_decls[n] = self.global_decls.get(n, 0) + 1
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
                 self.defined_functions.add(node.name)
                 if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
                     self.noreturn.add(node.name)
                     self.noreturn.add(f"self.{node.name}")
                     self.noreturn.add(f"cls.{node.name}")
-            elif isinstance(node, ast.ClassDef):
+            elif isinstance(node, T.ClassDef):
                 for item in node.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__exit__":
+                    if isinstance(item, (T.FunctionDef, T.AsyncFunctionDef)) and item.name == "__exit__":
                         if _exit_may_suppress(item):
                             self.suppressing_classes.add(node.name)
 
@@ -297,11 +297,11 @@ class _ModuleContext:
         return name in self.global_names or name in BUILTIN_NAMES
 
 
-def _exit_may_suppress(func: ast.AST) -> bool:
-    for node in ast.walk(func):
-        if isinstance(node, ast.Return) and node.value is not None:
+def _exit_may_suppress(func: T.AST) -> bool:
+    for node in T.walk(func):
+        if isinstance(node, T.Return) and node.value is not None:
             v = node.value
-            if isinstance(v, ast.Constant) and not v.value:
+            if isinstance(v, T.Constant) and not v.value:
                 continue
             return True
     return False
@@ -313,7 +313,7 @@ def _exit_may_suppress(func: ast.AST) -> bool:
 @dataclass
 class _ScopeInfo:
     kind: str  # "module" | "class" | "function"
-    node: ast.AST
+    node: T.AST
     locals: frozenset[str]
     parent: Optional["_ScopeInfo"]
     name: str
@@ -331,17 +331,17 @@ class _LoopFrame:
     continues: list = field(default_factory=list)
 
 
-def _may_exit(stmt: ast.stmt) -> bool:
-    stack: list[ast.AST] = [stmt]
+def _may_exit(stmt: T.stmt) -> bool:
+    stack: list[T.AST] = [stmt]
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.Continue, ast.Break, ast.Return, ast.Raise)):
+        if isinstance(node, (T.Continue, T.Break, T.Return, T.Raise)):
             return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
             continue
-        if isinstance(node, ast.Assert):
+        if isinstance(node, T.Assert):
             return True
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(T.iter_child_nodes(node))
     return False
 
 
@@ -351,7 +351,7 @@ _SHADOW_SENTINEL = object()
 class _Runner:
     """Interprets one scope (module, class body or function)."""
 
-    def report(self, node: ast.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
+    def report(self, node: T.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
                detail: str = "") -> None:
         if self.dry:
             return
@@ -363,7 +363,7 @@ class _Runner:
             self.gaps.add((name, kind))
         self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
 
-    def _register_nested(self, node: ast.AST, parent: "_ScopeInfo", qualname: str) -> None:
+    def _register_nested(self, node: T.AST, parent: "_ScopeInfo", qualname: str) -> None:
         if not self.dry:
             self.sink.nested(node, parent, qualname)
 
@@ -400,20 +400,20 @@ class _Runner:
         self.gaps: set[tuple[str, str]] = set()
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
         self._lines_memo: Optional[dict[str, list[int]]] = None
-        self.local_defs: dict[str, ast.AST] = {}
+        self.local_defs: dict[str, T.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         # nested functions that outlive the call (returned, registered as hooks, decorated), with
         # the loads through which they escape; and the states at this function's returns
-        self.escaping_defs: dict[str, tuple[ast.AST, list[ast.Name]]] = {}
-        self.exits: list[tuple[ast.Return, tuple]] = []
-        self.nested: list[tuple[ast.AST, str]] = []
+        self.escaping_defs: dict[str, tuple[T.AST, list[T.Name]]] = {}
+        self.exits: list[tuple[T.Return, tuple]] = []
+        self.nested: list[tuple[T.AST, str]] = []
         self.optional_params = optional_params(info.node)
         self.closed_params = closed_params(info.node, module.literal_aliases)
         self.param_defaults = param_literal_defaults(info.node)
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
         args = getattr(info.node, "args", None)
-        self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, ast.arguments) else set()
+        self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
         # name -> whether the last loop that may skip binding it iterates the caller's data
         self.zero_loop_caller: dict[str, bool] = {}
         self._parents: Optional[dict] = None
@@ -447,28 +447,28 @@ class _Runner:
 
     def _prepare_nested_defs(self) -> None:
         """Find nested functions called directly (their free variables are checked at the call)."""
-        if self.info.kind != "function" or isinstance(self.info.node, ast.Lambda):
+        if self.info.kind != "function" or isinstance(self.info.node, T.Lambda):
             return
         body = self.info.node.body
-        defs: dict[str, ast.AST] = {}
-        lambdas: dict[str, list[ast.Lambda]] = {}
+        defs: dict[str, T.AST] = {}
+        lambdas: dict[str, list[T.Lambda]] = {}
         lambda_names: set[str] = set()
         redefined: set[str] = set()
-        stack: list[ast.AST] = list(body)
+        stack: list[T.AST] = list(body)
         while stack:
             node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
                 if node.name in defs:
                     redefined.add(node.name)
                 defs.setdefault(node.name, node)
                 continue
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                    and isinstance(node.value, ast.Lambda)):
+            if (isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name)
+                    and isinstance(node.value, T.Lambda)):
                 # `scale = lambda: alpha / denom`, called later like a nested function
                 lambdas.setdefault(node.targets[0].id, []).append(node.value)
-            if isinstance(node, (ast.ClassDef, ast.Lambda)):
+            if isinstance(node, (T.ClassDef, T.Lambda)):
                 continue
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(T.iter_child_nodes(node))
         for lname, found in lambdas.items():
             if len(found) == 1 and lname not in defs and len(self.binding_lines(lname)) == 1:
                 defs[lname] = found[0]
@@ -477,11 +477,11 @@ class _Runner:
             return
         escaping: set[str] = set()
         callee_ids: set[int] = set()
-        loads: list[ast.Name] = []
+        loads: list[T.Name] = []
         for node in _walk_body(body):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if isinstance(node, T.Call) and isinstance(node.func, T.Name):
                 callee_ids.add(id(node.func))
-            elif isinstance(node, ast.Name) and node.id in defs and isinstance(node.ctx, ast.Load):
+            elif isinstance(node, T.Name) and node.id in defs and isinstance(node.ctx, T.Load):
                 loads.append(node)
         escaping.update(n.id for n in loads if id(n) not in callee_ids)
         for name, d in defs.items():
@@ -562,7 +562,7 @@ class _Runner:
 
     # ---- loads
 
-    def load(self, state: tuple, node: ast.Name) -> None:
+    def load(self, state: tuple, node: T.Name) -> None:
         name = node.id
         for shadowed in self.shadow:
             if name in shadowed:
@@ -579,7 +579,7 @@ class _Runner:
             return
         self.resolve_free(node, name)
 
-    def _check_private_global(self, state: tuple, node: ast.AST, name: str) -> None:
+    def _check_private_global(self, state: tuple, node: T.AST, name: str) -> None:
         mask = self.index[name]
         if not state or self.info.dynamic or self.suppress_nameerror:
             return
@@ -615,7 +615,7 @@ class _Runner:
             return self._join([p.bind(mask) for p in state])
         return self._join(alive)
 
-    def _check_local(self, state: tuple, node: ast.AST, name: str, mask: int) -> None:
+    def _check_local(self, state: tuple, node: T.AST, name: str, mask: int) -> None:
         if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
             return
         unbound = [p for p in state if not p.bound & mask]
@@ -692,7 +692,7 @@ class _Runner:
             return False
         found = False
         for node, parents in self._imports_with_parents(name):
-            if not any(isinstance(p, ast.Try) and node_in(node, p.body) for p in parents):
+            if not any(isinstance(p, T.Try) and node_in(node, p.body) for p in parents):
                 return False
             found = True
         return found
@@ -700,7 +700,7 @@ class _Runner:
     def _imports_with_parents(self, name: str):
         parents = self._parent_map()
         for node in _walk_body(self.info.node.body):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            if isinstance(node, (T.Import, T.ImportFrom)) and any(
                     (a.asname or a.name.split(".")[0]) == name for a in node.names):
                 chain = []
                 cur = parents.get(node)
@@ -709,7 +709,7 @@ class _Runner:
                     cur = parents.get(cur)
                 yield node, chain
 
-    def _guarded(self, node: ast.AST, name: str) -> bool:
+    def _guarded(self, node: T.AST, name: str) -> bool:
         """The load sits in a branch of a test (if/while/and/or/conditional expression/match case)
         that encloses no binding of `name` and reads nothing the tests around the bindings read:
         the code tested something else after the binding was skipped, and that test may imply
@@ -732,21 +732,21 @@ class _Runner:
         if self._parents is None:
             self._parents = {}
             for parent in _walk_body(list(getattr(self.info.node, "body", []) or [])):
-                for child in ast.iter_child_nodes(parent):
+                for child in T.iter_child_nodes(parent):
                     self._parents[child] = parent
         return self._parents
 
-    def _enclosing_tests(self, node: ast.AST):
+    def _enclosing_tests(self, node: T.AST):
         """(branch, the tests that decide whether it runs) for every branch enclosing `node`."""
         parents = self._parent_map()
         cur = node
         while cur in parents:
             parent = parents[cur]
-            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and cur is not parent.test:
+            if isinstance(parent, (T.If, T.While, T.IfExp)) and cur is not parent.test:
                 yield parent, [parent.test]
-            elif isinstance(parent, ast.BoolOp) and cur is not parent.values[0]:
+            elif isinstance(parent, T.BoolOp) and cur is not parent.values[0]:
                 yield parent, parent.values[:parent.values.index(cur)]
-            elif isinstance(parent, ast.match_case) and isinstance(parents.get(parent), ast.Match):
+            elif isinstance(parent, T.match_case) and isinstance(parents.get(parent), T.Match):
                 yield parent, [parents[parent].subject]
             cur = parent
 
@@ -754,7 +754,7 @@ class _Runner:
         """What the tests enclosing the bindings of `name` read."""
         out: set[str] = set()
         for node in self._parent_map():
-            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            if isinstance(node, T.Name) and node.id == name and not isinstance(node.ctx, T.Load):
                 for _, tests in self._enclosing_tests(node):
                     for t in tests:
                         out |= _reads(t)
@@ -821,7 +821,7 @@ class _Runner:
             scope = scope.parent
         return False
 
-    def resolve_free(self, node: ast.AST, name: str) -> None:
+    def resolve_free(self, node: T.AST, name: str) -> None:
         """A name that is not local here: enclosing functions, then module, then builtins."""
         scope = self.info.parent if self.info.kind != "module" else None
         if self.info.kind == "function" and name in self.b.nonlocals:
@@ -857,52 +857,52 @@ class _Runner:
 
     # ---- expressions
 
-    def expr(self, state: tuple, node: Optional[ast.AST]) -> tuple:
+    def expr(self, state: tuple, node: Optional[T.AST]) -> tuple:
         """Evaluate `node` for its loads and bindings (walrus); return the state after it."""
         if node is None or not state:
             return state
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
+        if isinstance(node, T.Name):
+            if isinstance(node.ctx, T.Load):
                 self.load(state, node)
                 return self._survived_load(state, node.id)
             return state
-        if isinstance(node, ast.Constant):
+        if isinstance(node, T.Constant):
             return state
-        if isinstance(node, ast.NamedExpr):
+        if isinstance(node, T.NamedExpr):
             state = self.expr(state, node.value)
             return self.bind(state, node.target.id, self.shape_of(state, node.value))
-        if isinstance(node, ast.BoolOp):
+        if isinstance(node, T.BoolOp):
             t, f = self.cond(state, node)
             return _forget_new_facts(self._join(t, f), state, node)
-        if isinstance(node, ast.IfExp):
+        if isinstance(node, T.IfExp):
             t, f = self.cond(state, node.test)
             self.branch_depth += 1
             t = self.expr(t, node.body)
             f = self.expr(f, node.orelse)
             self.branch_depth -= 1
             return _forget_new_facts(self._join(t, f), state, node)
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, T.Lambda):
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 state = self.expr(state, d)
             self._register_nested(node, self.nest_parent(), self.qualname + ".<lambda>")
             return state
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        if isinstance(node, (T.ListComp, T.SetComp, T.GeneratorExp, T.DictComp)):
             return self.comprehension(state, node)
-        if isinstance(node, ast.Call):
+        if isinstance(node, T.Call):
             state = self.expr(state, node.func)
             for a in node.args:
                 state = self.expr(state, a)
             for kw in node.keywords:
                 state = self.expr(state, kw.value)
-            if isinstance(node.func, ast.Name):
+            if isinstance(node.func, T.Name):
                 state = self.direct_call(state, node)
             return state
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, T.expr):
                 state = self.expr(state, child)
-            elif isinstance(child, (ast.comprehension, ast.keyword, ast.arguments)):
-                for sub in ast.iter_child_nodes(child):
-                    if isinstance(sub, ast.expr):
+            elif isinstance(child, (T.comprehension, T.keyword, T.arguments)):
+                for sub in T.iter_child_nodes(child):
+                    if isinstance(sub, T.expr):
                         state = self.expr(state, sub)
         return state
 
@@ -913,7 +913,7 @@ class _Runner:
         names = frozenset().union(*self.shadow)
         return _ScopeInfo("function", self.info.node, names, self.info, "<comprehension>")
 
-    def comprehension(self, state: tuple, node: ast.AST) -> tuple:
+    def comprehension(self, state: tuple, node: T.AST) -> tuple:
         gens = node.generators
         state = self.expr(state, gens[0].iter)
         names: set[str] = set()
@@ -929,7 +929,7 @@ class _Runner:
             for cond in g.ifs:
                 # the element is built only for items that pass: `[r for p in ps if (r := f(p))]`
                 inner = self.cond(inner, cond)[0]
-        if isinstance(node, ast.DictComp):
+        if isinstance(node, T.DictComp):
             inner = self.expr(inner, node.key)
             inner = self.expr(inner, node.value)
         else:
@@ -939,15 +939,15 @@ class _Runner:
         # walrus bindings inside the comprehension happen only if it runs at least once
         return self._join(state, inner) if inner is not state else state
 
-    def direct_call(self, state: tuple, call: ast.Call) -> tuple:
+    def direct_call(self, state: tuple, call: T.Call) -> tuple:
         name = call.func.id
         d = self.local_defs.get(name)
         if d is None or not state:
             return state
-        if isinstance(d, ast.Lambda):
-            body = [ast.Expr(value=d.body)]
+        if isinstance(d, T.Lambda):
+            body = [T.Expr(None, None, d.body)]
             inner = collect_bindings(body)
-            first_reads: list[ast.Name] = []
+            first_reads: list[T.Name] = []
             first: set[int] = set()
         else:
             body = d.body
@@ -959,19 +959,19 @@ class _Runner:
         nodes = list(_walk_body(body))
         if first:
             # augmented targets (`n += 1`) are Store nodes the walk below skips
-            nodes += [n for n in first_reads if not isinstance(n.ctx, ast.Load)]
+            nodes += [n for n in first_reads if not isinstance(n.ctx, T.Load)]
         for sub in nodes:
-            if isinstance(sub, ast.comprehension):
+            if isinstance(sub, T.comprehension):
                 inner_locals = inner_locals | {n.id for n in target_names(sub.target)}
-            elif isinstance(sub, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            elif isinstance(sub, (T.Lambda, T.FunctionDef, T.AsyncFunctionDef)):
                 inner_locals = inner_locals | _param_names(sub.args)
-                if not isinstance(sub, ast.Lambda):
+                if not isinstance(sub, T.Lambda):
                     # a function nested deeper has its own locals (checked when it runs)
                     deeper = self.module.bindings_of(sub.body)
                     inner_locals = inner_locals | (deeper.bound - deeper.nonlocals - deeper.globals)
         guards = _if_guards(body, inner_locals)
         for sub in nodes:
-            if isinstance(sub, ast.Name) and (isinstance(sub.ctx, ast.Load) or id(sub) in first) \
+            if isinstance(sub, T.Name) and (isinstance(sub.ctx, T.Load) or id(sub) in first) \
                     and sub.id not in inner_locals:
                 mask = self.index.get(sub.id, 0)
                 if not mask or sub.id in self.b.nonlocals or sub.id in self.b.globals:
@@ -993,7 +993,7 @@ class _Runner:
             mask = self.index.get(nl, 0)
             if not mask:
                 continue
-            if any(isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
+            if any(isinstance(s, (T.Assign, T.AugAssign, T.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
                 state = self.bind(state, nl)
             else:
                 state = self._join([replace(p, maybe=p.maybe | mask) for p in state])
@@ -1001,12 +1001,12 @@ class _Runner:
 
     # ---- conditions
 
-    def cond(self, state: tuple, node: ast.expr) -> tuple[tuple, tuple]:
+    def cond(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
         """(state where `node` is true, state where it is false)."""
         if not state:
             return EMPTY, EMPTY
-        if isinstance(node, ast.BoolOp):
-            is_and = isinstance(node.op, ast.And)
+        if isinstance(node, T.BoolOp):
+            is_and = isinstance(node.op, T.And)
             cur = state
             others = []
             for i, v in enumerate(node.values):
@@ -1023,16 +1023,16 @@ class _Runner:
                     cur = f
             rest = self._join(*others)
             return (cur, rest) if is_and else (rest, cur)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        if isinstance(node, T.UnaryOp) and isinstance(node.op, T.Not):
             t, f = self.cond(state, node.operand)
             return f, t
-        if isinstance(node, ast.Constant):
+        if isinstance(node, T.Constant):
             return (state, EMPTY) if node.value else (EMPTY, state)
         if is_type_checking_test(node):
             return EMPTY, state
-        if isinstance(node, ast.NamedExpr):
+        if isinstance(node, T.NamedExpr):
             state = self.expr(state, node)
-            return self._split(state, ast.Name(id=node.target.id, ctx=ast.Load()))
+            return self._split(state, T.Name(node.target.cst, node.target.pos, node.target.id, T.LOAD))
         state = self.expr(state, node)
         t, f = self._split(state, node)
         ran = _nonempty_when(node)
@@ -1047,7 +1047,7 @@ class _Runner:
                     f = self.bind(f, n)
         return t, f
 
-    def _split(self, state: tuple, node: ast.expr) -> tuple[tuple, tuple]:
+    def _split(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
         a = atom(node)
         if a is None:
             return state, state
@@ -1067,11 +1067,11 @@ class _Runner:
 
     # ---- shapes
 
-    def shape_of(self, state: tuple, node: Optional[ast.AST]) -> Optional[Shape]:
-        if isinstance(node, ast.Tuple):
+    def shape_of(self, state: tuple, node: Optional[T.AST]) -> Optional[Shape]:
+        if isinstance(node, T.Tuple):
             out: list = []
             for e in node.elts:
-                if isinstance(e, ast.Starred):
+                if isinstance(e, T.Starred):
                     # `*([None] * 3)` spreads a literal of known length; anything else is unknown
                     spread = self._literal_items(state, e.value)
                     if spread is None:
@@ -1086,43 +1086,43 @@ class _Runner:
             inner = self.shape_of(state, repeated[0])
             if inner is not None:
                 return inner * repeated[1]
-        if isinstance(node, ast.Name) and node.id in self.index and state:
+        if isinstance(node, T.Name) and node.id in self.index and state:
             shapes = self._path_shapes(state, self.index[node.id])
             if shapes is not None and len(shapes) == 1:
                 return shapes.pop()
             return None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if isinstance(node, T.BinOp) and isinstance(node.op, T.Add):
             left = self.shape_of(state, node.left)
             right = self.shape_of(state, node.right)
             if left is not None and right is not None:
                 return left + right
         return None
 
-    def _literal_items(self, state: tuple, node: ast.AST) -> Optional[Shape]:
+    def _literal_items(self, state: tuple, node: T.AST) -> Optional[Shape]:
         """Shapes of the items a starred literal spreads (`[None] * 3`, `(a, b)`), if known."""
-        if isinstance(node, ast.List) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        if isinstance(node, T.List) and not any(isinstance(e, T.Starred) for e in node.elts):
             return tuple(self.shape_of(state, e) for e in node.elts)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if isinstance(node, T.BinOp) and isinstance(node.op, T.Add):
             left, right = self._literal_items(state, node.left), self._literal_items(state, node.right)
             return left + right if left is not None and right is not None else None
         repeated = _repetition(node)
         if repeated is not None:
             inner = self._literal_items(state, repeated[0])
             return inner * repeated[1] if inner is not None else None
-        if isinstance(node, ast.Tuple):
+        if isinstance(node, T.Tuple):
             return self.shape_of(state, node)
         return None
 
     # ---- statements
 
-    def block(self, state: tuple, body: list[ast.stmt]) -> tuple:
+    def block(self, state: tuple, body: list[T.stmt]) -> tuple:
         for stmt in body:
             if not state:
                 break
             state = self.stmt(state, stmt)
         return state
 
-    def loop_body(self, state: tuple, body: list[ast.stmt], frame: _LoopFrame) -> tuple:
+    def loop_body(self, state: tuple, body: list[T.stmt], frame: _LoopFrame) -> tuple:
         for stmt in body:
             if not state:
                 break
@@ -1131,46 +1131,46 @@ class _Runner:
                 frame.unconditional = False
         return state
 
-    def stmt(self, state: tuple, node: ast.stmt) -> tuple:
+    def stmt(self, state: tuple, node: T.stmt) -> tuple:
         self.line = node.lineno
         method = getattr(self, "s_" + type(node).__name__, None)
         if method is None:
             return self.expr_children(state, node)
         return method(state, node)
 
-    def expr_children(self, state: tuple, node: ast.AST) -> tuple:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
+    def expr_children(self, state: tuple, node: T.AST) -> tuple:
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, T.expr):
                 state = self.expr(state, child)
         return state
 
-    def assign_target(self, state: tuple, target: ast.expr, value_shape: Optional[Shape] = None) -> tuple:
-        if isinstance(target, ast.Name):
+    def assign_target(self, state: tuple, target: T.expr, value_shape: Optional[Shape] = None) -> tuple:
+        if isinstance(target, T.Name):
             return self.bind(state, target.id, value_shape)
-        if isinstance(target, (ast.Tuple, ast.List)):
+        if isinstance(target, (T.Tuple, T.List)):
             for i, elt in enumerate(target.elts):
                 sub = None
-                if value_shape is not None and not any(isinstance(e, ast.Starred) for e in target.elts) and i < len(value_shape):
+                if value_shape is not None and not any(isinstance(e, T.Starred) for e in target.elts) and i < len(value_shape):
                     sub = value_shape[i]
                 state = self.assign_target(state, elt, sub)
             return state
-        if isinstance(target, ast.Starred):
+        if isinstance(target, T.Starred):
             return self.assign_target(state, target.value)
         # attribute / subscript store: evaluate the object and index, then forget facts about it
-        if isinstance(target, ast.Attribute):
+        if isinstance(target, T.Attribute):
             state = self.expr(state, target.value)
             text = _dotted(target)
             if text is not None:
                 state = self.invalidate_all(state, [text])
             return state
-        if isinstance(target, ast.Subscript):
+        if isinstance(target, T.Subscript):
             state = self.expr(state, target.value)
             return self.expr(state, target.slice)
         return self.expr(state, target)
 
     def s_Expr(self, state, node):
         state = self.expr(state, node.value)
-        if isinstance(node.value, ast.Call):
+        if isinstance(node.value, T.Call):
             name = _dotted(node.value.func)
             if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn
                                      or _testcase_noreturn(name) or self._raise_helper(name)):
@@ -1193,34 +1193,34 @@ class _Runner:
         if self._derived_flag(node):
             return self._assign_flag(state, node.targets[0].id, node.value)
         state = self.expr(state, node.value)
-        if isinstance(node.value, ast.Call) and state:
+        if isinstance(node.value, T.Call) and state:
             self.note_unpacks(node)
         shape = self.shape_of(state, node.value)
         for t in node.targets:
             state = self.assign_target(state, t, shape)
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
             state = self.value_fact(state, node.targets[0].id, node.value)
         return state
 
-    def _derived_flag(self, node: ast.Assign) -> bool:
+    def _derived_flag(self, node: T.Assign) -> bool:
         """`generate = return_audio and self.has_talker`, later tested (`if not generate: return`):
         the flag carries what its condition assumed."""
         value = node.value
-        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        if len(node.targets) != 1 or not isinstance(node.targets[0], T.Name):
             return False
-        if not (isinstance(value, (ast.BoolOp, ast.Compare))
-                or (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not))):
+        if not (isinstance(value, (T.BoolOp, T.Compare))
+                or (isinstance(value, T.UnaryOp) and isinstance(value.op, T.Not))):
             return False
         name = node.targets[0].id
         if name not in self._test_subjects():
             return False
-        return not any(isinstance(n, (ast.NamedExpr, ast.Lambda)) or (isinstance(n, ast.Name) and n.id == name)
-                       for n in ast.walk(value))
+        return not any(isinstance(n, (T.NamedExpr, T.Lambda)) or (isinstance(n, T.Name) and n.id == name)
+                       for n in T.walk(value))
 
-    def _assign_flag(self, state: tuple, name: str, value: ast.expr) -> tuple:
+    def _assign_flag(self, state: tuple, name: str, value: T.expr) -> tuple:
         key = ("truthy", name, None)
         self.fact_names[key] = frozenset({name})
-        return self._join(*(self._with_fact(self.assign_target(branch, ast.Name(id=name, ctx=ast.Store()), None),
+        return self._join(*(self._with_fact(self.assign_target(branch, T.Name(None, None, name, T.STORE), None),
                                             key, truth)
                             for truth, branch in zip((True, False), self.cond(state, value))))
 
@@ -1232,7 +1232,7 @@ class _Runner:
             out.append(q if q is not None else p)
         return self._join(out)
 
-    def note_unpacks(self, node: ast.Assign) -> None:
+    def note_unpacks(self, node: T.Assign) -> None:
         if self.dry:
             return
         callee = _dotted(node.value.func)
@@ -1241,28 +1241,28 @@ class _Runner:
         cls = self.info.parent.name if (self.info.kind == "function" and self.info.parent is not None
                                         and self.info.parent.kind == "class") else None
         for t in node.targets:
-            if isinstance(t, (ast.Tuple, ast.List)):
-                stars = sum(1 for e in t.elts if isinstance(e, ast.Starred))
+            if isinstance(t, (T.Tuple, T.List)):
+                stars = sum(1 for e in t.elts if isinstance(e, T.Starred))
                 if stars > 1:
                     continue
                 self.sink.unpacks.append(UnpackSite(t, len(t.elts) - stars, bool(stars), callee, cls,
                                                     t.lineno, t.col_offset,
                                                     self.qualname.rsplit(".", 1)[-1] if cls else None))
 
-    def value_fact(self, state: tuple, name: str, value: ast.expr) -> tuple:
+    def value_fact(self, state: tuple, name: str, value: T.expr) -> tuple:
         """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
         key = None
         names = frozenset({name})
-        if isinstance(value, ast.Constant):
+        if isinstance(value, T.Constant):
             lit = literal_value(value)
             if lit is not None:
                 key, truth = ("eq", name, lit), True
-        elif isinstance(value, ast.IfExp):
+        elif isinstance(value, T.IfExp):
             # `variant = "i2v" if image is not None else "t2v"`: one of two known values
             lits = {literal_value(value.body), literal_value(value.orelse)}
             if None not in lits:
                 key, truth = ("in", name, frozenset(lits)), True
-        elif isinstance(value, ast.Name) and value.id != name:
+        elif isinstance(value, T.Name) and value.id != name:
             # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
             key, truth, names = ("same", name, value.id), True, frozenset({name, value.id})
         # (empty containers are not recorded: `xs = []` is usually filled by `xs.append` later)
@@ -1273,10 +1273,10 @@ class _Runner:
 
     def s_AugAssign(self, state, node):
         state = self.expr(state, node.value)
-        if isinstance(node.target, ast.Name):
+        if isinstance(node.target, T.Name):
             self.load(state, node.target)
             shape = None
-            if isinstance(node.op, ast.Add):
+            if isinstance(node.op, T.Add):
                 left = self.shape_of(state, node.target)
                 right = self.shape_of(state, node.value)
                 if left is not None and right is not None:
@@ -1293,16 +1293,16 @@ class _Runner:
 
     def s_Delete(self, state, node):
         for t in node.targets:
-            if isinstance(t, ast.Name):
+            if isinstance(t, T.Name):
                 self.load(state, t)
                 state = self.unbind(state, t.id)
-            elif isinstance(t, (ast.Tuple, ast.List)):
+            elif isinstance(t, (T.Tuple, T.List)):
                 for n in target_names(t):
                     self.load(state, n)
                     state = self.unbind(state, n.id)
             else:
                 state = self.expr(state, t.value if hasattr(t, "value") else t)
-                if isinstance(t, ast.Subscript):
+                if isinstance(t, T.Subscript):
                     state = self.expr(state, t.slice)
         return state
 
@@ -1360,8 +1360,8 @@ class _Runner:
         # names some escaping function rebinds through `nonlocal`: which one runs first is unknown
         rebound = {name: self.module.bindings_of(d.body).nonlocals for name, (d, _) in self.escaping_defs.items()}
         for name, (d, escapes) in self.escaping_defs.items():
-            returned = [st for node, st in exits if isinstance(node, ast.Return) and node.value is not None
-                        and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))]
+            returned = [st for node, st in exits if isinstance(node, T.Return) and node.value is not None
+                        and any(isinstance(n, T.Name) and n.id == name for n in T.walk(node.value))]
             handed = [line for line in (self._top_level_line(n) for n in escapes if not self._in_return(n))
                       if line is not None]
             states = list(returned)
@@ -1393,45 +1393,45 @@ class _Runner:
     def _bound_in_loop(self, name: str) -> bool:
         lines = self.binding_lines(name)
         for node in _walk_body(self.info.node.body):
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            if isinstance(node, (T.For, T.AsyncFor, T.While)):
                 if any(node.lineno <= ln <= (node.end_lineno or node.lineno) for ln in lines):
                     return True
         return False
 
-    def _in_return(self, node: ast.AST) -> bool:
+    def _in_return(self, node: T.AST) -> bool:
         parents = self._parent_map()
         cur = parents.get(node)
         while cur is not None:
-            if isinstance(cur, ast.Return):
+            if isinstance(cur, T.Return):
                 return True
             cur = parents.get(cur)
         return False
 
-    def _top_level_line(self, node: ast.AST) -> Optional[int]:
+    def _top_level_line(self, node: T.AST) -> Optional[int]:
         """The line of the top-level statement of this function holding `node`, if the statement
         is a plain one (not a branch, loop or try: the escape happens on every path through it)."""
         for st in self.info.node.body:
             if st.lineno <= node.lineno <= (st.end_lineno or st.lineno):
-                if isinstance(st, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+                if isinstance(st, (T.Expr, T.Assign, T.AugAssign, T.AnnAssign, T.Return)):
                     return st.lineno
                 return None
         return None
 
-    def record_return(self, state: tuple, node: ast.Return) -> None:
+    def record_return(self, state: tuple, node: T.Return) -> None:
         if self.dry:
             return
         value = node.value
-        is_none = value is None or (isinstance(value, ast.Constant) and value.value is None)
+        is_none = value is None or (isinstance(value, T.Constant) and value.value is None)
         shape = None if is_none else self.shape_of(state, value)
         head = None
-        if shape is None and isinstance(value, ast.Tuple) and any(isinstance(e, ast.Starred) for e in value.elts):
-            head = sum(1 for e in value.elts if not isinstance(e, ast.Starred))
+        if shape is None and isinstance(value, T.Tuple) and any(isinstance(e, T.Starred) for e in value.elts):
+            head = sum(1 for e in value.elts if not isinstance(e, T.Starred))
         common = -1
         for p in state:
             common &= p.bound
         bound = frozenset(n for n, m in self.index.items() if common & m)
         alt: tuple = ()
-        if shape is None and isinstance(value, ast.Name) and value.id in self.index:
+        if shape is None and isinstance(value, T.Name) and value.id in self.index:
             per_path = self._path_shapes(state, self.index[value.id])
             if per_path is not None and len(per_path) > 1 and not self._flag_chosen(state, self.index[value.id]):
                 alt = tuple(sorted(per_path, key=lambda sh: (len(sh), repr(sh))))
@@ -1504,7 +1504,7 @@ class _Runner:
         self.branch_depth -= 1
         return self._join(*self._skipped_is_not_carried([cur, *outs], chain))
 
-    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[ast.If]) -> list[tuple]:
+    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
         """Branches that rejoin inside a loop: a name one of them binds and another skips was
         skipped in this very pass. On the skipping side it is no longer "unbound on the first
         pass only" (a binding later in the body that the next pass will have run): on the first
@@ -1539,7 +1539,7 @@ class _Runner:
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
-    def _enter_loop(self, state: tuple, body: list[ast.stmt], orelse: list[ast.stmt], line: int,
+    def _enter_loop(self, state: tuple, body: list[T.stmt], orelse: list[T.stmt], line: int,
                     extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
         inner = self.module.bindings_of(body)
         assigned = (inner.bound | extra_names)
@@ -1558,7 +1558,7 @@ class _Runner:
                            end=max((getattr(st, "end_lineno", 0) or 0) for st in body) if body else line)
         return self._join(head), frame
 
-    def _exact_head(self, state: tuple, approx: tuple, body: list[ast.stmt], frame: _LoopFrame, entry_of) -> tuple:
+    def _exact_head(self, state: tuple, approx: tuple, body: list[T.stmt], frame: _LoopFrame, entry_of) -> tuple:
         """The loop head as a fixpoint of real passes, for bodies that `del` a name or replace a
         sentinel.
 
@@ -1595,7 +1595,7 @@ class _Runner:
         keep = frozenset(f for f in p.facts if self.fact_names.get(f[0], frozenset()) & names)
         return p if keep == p.facts else p.with_facts(keep)
 
-    def _run_loop(self, head: tuple, entry: tuple, body: list[ast.stmt], frame: _LoopFrame) -> tuple:
+    def _run_loop(self, head: tuple, entry: tuple, body: list[T.stmt], frame: _LoopFrame) -> tuple:
         self.loops.append(frame)
         self.branch_depth += 1
         end = self.loop_body(entry, body, frame)
@@ -1628,28 +1628,28 @@ class _Runner:
 
     s_AsyncFor = s_For
 
-    def _note_zero_loop(self, body: list[ast.stmt], caller: bool) -> None:
+    def _note_zero_loop(self, body: list[T.stmt], caller: bool) -> None:
         for n in self.module.bindings_of(body).bound:
             self.zero_loop_caller[n] = caller
 
-    def _reads_caller_data(self, it: ast.expr) -> bool:
+    def _reads_caller_data(self, it: T.expr) -> bool:
         """`for x in items`, `items.values()`, `enumerate(model.named_modules())`: the iterable
         comes from a parameter (an empty one is the caller's input). `range(n)` is a count."""
         while True:
-            if isinstance(it, ast.Call):
-                if isinstance(it.func, ast.Name) and it.func.id in _ITER_WRAPPERS and it.args:
+            if isinstance(it, T.Call):
+                if isinstance(it.func, T.Name) and it.func.id in _ITER_WRAPPERS and it.args:
                     it = it.args[0]
-                elif isinstance(it.func, ast.Attribute):
+                elif isinstance(it.func, T.Attribute):
                     it = it.func.value
                 else:
                     return False
-            elif isinstance(it, (ast.Attribute, ast.Subscript)):
+            elif isinstance(it, (T.Attribute, T.Subscript)):
                 it = it.value
             else:
                 break
-        return isinstance(it, ast.Name) and it.id in self.params
+        return isinstance(it, T.Name) and it.id in self.params
 
-    def _iter_split(self, state: tuple, it: ast.expr) -> tuple[bool, tuple, tuple]:
+    def _iter_split(self, state: tuple, it: T.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
         lit_nonempty = _literal_nonempty(it)
         if lit_nonempty is True or _model_structure(it):
@@ -1657,8 +1657,8 @@ class _Runner:
         bound = _range_bound(it)
         if bound is not None:
             # `range(n)` after `if n <= 0: raise` (n > 0) or `if n < 1: raise` (n >= 1)
-            positive = atom(ast.Compare(left=bound, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
-            at_least_one = atom(ast.Compare(left=bound, ops=[ast.GtE()], comparators=[ast.Constant(1)]))
+            positive = atom(T.Compare(None, None, bound, [T.Gt(None, None)], [T.Constant(None, None, 0, None)]))
+            at_least_one = atom(T.Compare(None, None, bound, [T.GtE(None, None)], [T.Constant(None, None, 1, None)]))
             t_paths, f_paths = [], []
             for p in state:
                 facts = [(a[0], a[2]) for a in (positive, at_least_one) if a is not None]
@@ -1689,8 +1689,8 @@ class _Runner:
         _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
         exit_state = self._join(_zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
-            self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in ast.walk(node.test)
-                                                if isinstance(n, ast.Name)))
+            self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in T.walk(node.test)
+                                                if isinstance(n, T.Name)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
@@ -1724,14 +1724,14 @@ class _Runner:
 
     s_AsyncWith = s_With
 
-    def _may_suppress(self, expr: ast.expr) -> bool:
-        func = expr.func if isinstance(expr, ast.Call) else expr
+    def _may_suppress(self, expr: T.expr) -> bool:
+        func = expr.func if isinstance(expr, T.Call) else expr
         name = _dotted(func)
         if name is None:
             return False
         return name in _SUPPRESSING_CMS or name.split(".")[-1] in self.module.suppressing_classes
 
-    def _widen_by_body(self, state: tuple, body: list[ast.stmt]) -> tuple:
+    def _widen_by_body(self, state: tuple, body: list[T.stmt]) -> tuple:
         """The state at an arbitrary point of `body`: what it binds is possibly bound."""
         inner = self.module.bindings_of(body)
         mask = self.mask_of(inner.bound)
@@ -1773,10 +1773,10 @@ class _Runner:
         self.branch_depth += 1
         for case in node.cases:
             cs = rest
-            for sub in ast.walk(case.pattern):
-                if isinstance(sub, ast.MatchValue):
+            for sub in T.walk(case.pattern):
+                if isinstance(sub, T.MatchValue):
                     cs = self.expr(cs, sub.value)
-                elif isinstance(sub, ast.MatchClass):
+                elif isinstance(sub, T.MatchClass):
                     cs = self.expr(cs, sub.cls)
             for name in pattern_names(case.pattern):
                 cs = self.bind(cs, name)
@@ -1815,13 +1815,13 @@ class _Runner:
     def s_TypeAlias(self, state, node):
         return self.bind(state, node.name.id)
 
-    def annotation(self, ann: Optional[ast.expr]) -> None:
+    def annotation(self, ann: Optional[T.expr]) -> None:
         """Annotations may be lazy (PEP 563/649) and may name TYPE_CHECKING imports: only names
         bound nowhere at all are reported."""
         if ann is None:
             return
-        for sub in ast.walk(ann):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+        for sub in T.walk(ann):
+            if isinstance(sub, T.Name) and isinstance(sub.ctx, T.Load):
                 name = sub.id
                 if (name in self.info.locals or self.module.is_global(name) or self.module.dynamic
                         or name in self.module.bindings.type_checking_only
@@ -1833,31 +1833,31 @@ class _Runner:
                 self.report(sub, name, "undefined")
 
 
-def test_lines(scope: ast.AST) -> dict[str, list[int]]:
+def test_lines(scope: T.AST) -> dict[str, list[int]]:
     """Subjects (`flag`, `x.mode`, `len(xs)`) of the conditions a scope's statements test (`if`,
     `while`, `assert`, and `a and b` as a whole statement or assigned value), with the sorted lines
     that test them. Statements only: tests inside expressions are rarer, and this runs per scope."""
     out: dict[str, set[int]] = {}
 
-    def test(expr: ast.expr) -> None:
+    def test(expr: T.expr) -> None:
         for part, subject in _condition_atoms(expr):
             out.setdefault(subject, set()).add(part.lineno)
 
     stack = list(getattr(scope, "body", ()))
     while stack:
         st = stack.pop()
-        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
             continue
-        if isinstance(st, (ast.If, ast.While, ast.Assert)):
+        if isinstance(st, (T.If, T.While, T.Assert)):
             test(st.test)
-        elif isinstance(st, (ast.For, ast.AsyncFor)):
+        elif isinstance(st, (T.For, T.AsyncFor)):
             # entering a loop tests whether its data is empty (again on each pass of an outer loop)
             subject = _iter_subject(st.iter)
             if subject is not None:
                 test(subject)
-        elif isinstance(st, (ast.Assign, ast.Expr, ast.Return)) and isinstance(st.value, ast.BoolOp):
+        elif isinstance(st, (T.Assign, T.Expr, T.Return)) and isinstance(st.value, T.BoolOp):
             test(st.value)
-        elif isinstance(st, (ast.Assign, ast.Return)) and isinstance(st.value, ast.IfExp):
+        elif isinstance(st, (T.Assign, T.Return)) and isinstance(st.value, T.IfExp):
             test(st.value.test)  # `unet = unet if train_unet else None`
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(getattr(st, attr, ()))
@@ -1868,30 +1868,30 @@ def test_lines(scope: ast.AST) -> dict[str, list[int]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _elif_chain(node: ast.If) -> list[ast.If]:
+def _elif_chain(node: T.If) -> list[T.If]:
     chain = [node]
-    while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], ast.If):
+    while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], T.If):
         chain.append(chain[-1].orelse[0])
     return chain
 
 
-def _test_subject(test: ast.expr) -> Optional[str]:
+def _test_subject(test: T.expr) -> Optional[str]:
     """The value a dispatch test looks at: `x` in `x == 1`, `x in (...)`, `isinstance(x, T)`."""
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        if isinstance(test.ops[0], (ast.Eq, ast.Is)):
-            return ast.dump(test.left)
+    if isinstance(test, T.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], (T.Eq, T.Is)):
+            return T.dump(test.left)
         # `x in ("a", "b")` dispatches over values; `x in self.lora_A` tests membership in a
         # container, and a chain of those is no exhaustive dispatch
-        if (isinstance(test.ops[0], ast.In) and isinstance(test.comparators[0], (ast.Tuple, ast.List, ast.Set))
-                and all(isinstance(e, ast.Constant) for e in test.comparators[0].elts)):
-            return ast.dump(test.left)
-    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
+        if (isinstance(test.ops[0], T.In) and isinstance(test.comparators[0], (T.Tuple, T.List, T.Set))
+                and all(isinstance(e, T.Constant) for e in test.comparators[0].elts)):
+            return T.dump(test.left)
+    if (isinstance(test, T.Call) and isinstance(test.func, T.Name)
             and test.func.id in ("isinstance", "issubclass", "hasattr") and test.args):
-        return ast.dump(test.args[0])
+        return T.dump(test.args[0])
     return None
 
 
-def _value_dispatch_on_local(chain: list[ast.If], closed: Optional[dict] = None) -> bool:
+def _value_dispatch_on_local(chain: list[T.If], closed: Optional[dict] = None) -> bool:
     """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
     one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
     object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
@@ -1902,12 +1902,12 @@ def _value_dispatch_on_local(chain: list[ast.If], closed: Optional[dict] = None)
     subjects: set[str] = set()  # declared arguments the chain compares directly
     for link in chain:
         t = link.test
-        if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Eq, ast.In))):
+        if not (isinstance(t, T.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (T.Eq, T.In))):
             return False
         root = t.left
-        while isinstance(root, (ast.Attribute, ast.Subscript)):
+        while isinstance(root, (T.Attribute, T.Subscript)):
             root = root.value
-        if not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+        if not isinstance(root, T.Name) or root.id in ("self", "cls"):
             return False
         if root.id in closed:
             values = closed[root.id]
@@ -1915,18 +1915,18 @@ def _value_dispatch_on_local(chain: list[ast.If], closed: Optional[dict] = None)
                 return False  # values known only to the declaration, or a value derived from it
             subjects.add(root.id)
             right = t.comparators[0]
-            items = right.elts if isinstance(t.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) else [right]
+            items = right.elts if isinstance(t.ops[0], T.In) and isinstance(right, (T.Tuple, T.List, T.Set)) else [right]
             handled.update(literal_value(e) for e in items)
     # a declared value no arm handles is reachable; all handled: the chain is exhaustive
     return not subjects or not all(closed[n] <= handled for n in subjects)
 
 
-def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
+def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:
     """Parameters whose values the function's own declaration lists: annotated `Literal[...]`
     (directly or through a module-level alias), or named by a `parametrize("name", [...])`
     decorator (pytest, parameterized). name -> the literal values, or None when not all literal."""
     args = getattr(func, "args", None)
-    if not isinstance(args, ast.arguments):
+    if not isinstance(args, T.arguments):
         return {}
     aliases = aliases or {}
     out: dict = {}
@@ -1934,19 +1934,19 @@ def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
         ann = a.annotation
         if _is_literal_type(ann):
             out[a.arg] = _literal_members(ann)
-        elif isinstance(ann, ast.Name) and ann.id in aliases:
+        elif isinstance(ann, T.Name) and ann.id in aliases:
             out[a.arg] = aliases[ann.id]
     for dec in getattr(func, "decorator_list", ()):
-        if isinstance(dec, ast.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
+        if isinstance(dec, T.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
             first = dec.args[0]
-            names = [first] if isinstance(first, ast.Constant) else getattr(first, "elts", [])
-            argnames = [part.strip() for n in names if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            names = [first] if isinstance(first, T.Constant) else getattr(first, "elts", [])
+            argnames = [part.strip() for n in names if isinstance(n, T.Constant) and isinstance(n.value, str)
                         for part in n.value.split(",")]
             rows = getattr(dec.args[1], "elts", None)
             for k, argname in enumerate(argnames):
                 values: Optional[set] = set() if rows is not None else None
                 for row in rows or ():
-                    item = row if len(argnames) == 1 else (row.elts[k] if isinstance(row, (ast.Tuple, ast.List))
+                    item = row if len(argnames) == 1 else (row.elts[k] if isinstance(row, (T.Tuple, T.List))
                                                            and len(row.elts) == len(argnames) else None)
                     lit = literal_value(item) if item is not None else None
                     if lit is None or values is None:
@@ -1957,31 +1957,31 @@ def closed_params(func: ast.AST, aliases: Optional[dict] = None) -> dict:
     return out
 
 
-def _is_literal_type(node: Optional[ast.AST]) -> bool:
+def _is_literal_type(node: Optional[T.AST]) -> bool:
     """`Literal[...]` (`typing.Literal`, `typing_extensions.Literal`)."""
-    return isinstance(node, ast.Subscript) and (_dotted(node.value) or "").split(".")[-1] == "Literal"
+    return isinstance(node, T.Subscript) and (_dotted(node.value) or "").split(".")[-1] == "Literal"
 
 
-def _literal_members(ann: ast.Subscript) -> Optional[frozenset]:
+def _literal_members(ann: T.Subscript) -> Optional[frozenset]:
     """The values of `Literal["a", "b"]`, or None when one is not a plain literal."""
-    items = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+    items = ann.slice.elts if isinstance(ann.slice, T.Tuple) else [ann.slice]
     values = [literal_value(e) for e in items]
     return None if any(v is None for v in values) else frozenset(values)
 
 
-def literal_aliases(tree: ast.Module) -> dict:
+def literal_aliases(tree: T.Module) -> dict:
     """Module-level `Mode = Literal["a", "b"]` aliases: name -> their values."""
     out: dict = {}
     for st in tree.body:
-        target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else getattr(st, "target", None)
+        target = st.targets[0] if isinstance(st, T.Assign) and len(st.targets) == 1 else getattr(st, "target", None)
         value = getattr(st, "value", None)
-        if isinstance(target, ast.Name) and _is_literal_type(value):
+        if isinstance(target, T.Name) and _is_literal_type(value):
             out[target.id] = _literal_members(value)
     return out
 
 
-def _test_subjects(test: ast.expr) -> set[str]:
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+def _test_subjects(test: T.expr) -> set[str]:
+    if isinstance(test, T.BoolOp) and isinstance(test.op, T.Or):
         out: set[str] = set()
         for v in test.values:
             out |= _test_subjects(v)
@@ -1990,7 +1990,7 @@ def _test_subjects(test: ast.expr) -> set[str]:
     return {subj} if subj is not None else set()
 
 
-def _dispatch_subject(chain: list[ast.If]) -> Optional[str]:
+def _dispatch_subject(chain: list[T.If]) -> Optional[str]:
     """The value every test of an if/elif chain looks at, if there is one."""
     common = _test_subjects(chain[0].test)
     for link in chain[1:]:
@@ -1998,14 +1998,14 @@ def _dispatch_subject(chain: list[ast.If]) -> Optional[str]:
     return min(common) if common else None
 
 
-def _range_bound(it: ast.expr) -> Optional[ast.expr]:
+def _range_bound(it: T.expr) -> Optional[T.expr]:
     """`n` in `range(n)` / `range(0, n)` when n is a plain name or attribute."""
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and not it.keywords):
+    if not (isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range" and not it.keywords):
         return None
     args = it.args
-    if len(args) == 2 and isinstance(args[0], ast.Constant) and args[0].value == 0:
+    if len(args) == 2 and isinstance(args[0], T.Constant) and args[0].value == 0:
         args = args[1:]
-    if len(args) == 1 and isinstance(args[0], (ast.Name, ast.Attribute)):
+    if len(args) == 1 and isinstance(args[0], (T.Name, T.Attribute)):
         return args[0]
     return None
 
@@ -2013,138 +2013,138 @@ def _range_bound(it: ast.expr) -> Optional[ast.expr]:
 _STRUCTURE_ROOTS = {"self", "config", "cls"}
 
 
-def _model_structure(it: ast.expr) -> bool:
+def _model_structure(it: T.expr) -> bool:
     """Iterating over the object's own structure (`self.layers`, `range(config.num_layers)`):
     taken to be non-empty. Loops over arguments are not."""
     node = it
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _WRAPPERS | {"range", "zip"} and node.args:
+    while isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in _WRAPPERS | {"range", "zip"} and node.args:
         node = node.args[-1] if node.func.id == "range" else node.args[0]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and node.args:
+    if isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id == "len" and node.args:
         node = node.args[0]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEWS:
+    if isinstance(node, T.Call) and isinstance(node.func, T.Attribute) and node.func.attr in _VIEWS:
         node = node.func.value
-    if isinstance(node, ast.BinOp):
+    if isinstance(node, T.BinOp):
         return False
     root = node
-    while isinstance(root, (ast.Attribute, ast.Subscript)):
+    while isinstance(root, (T.Attribute, T.Subscript)):
         root = root.value
-    return isinstance(root, ast.Name) and root.id in _STRUCTURE_ROOTS and root is not node
+    return isinstance(root, T.Name) and root.id in _STRUCTURE_ROOTS and root is not node
 
 
-def _first_reads(d: ast.AST, inner: ScopeBindings) -> list[ast.Name]:
+def _first_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
     """Free-variable loads a nested function surely makes when it runs: in its leading plain
     statements, before anything could leave it or branch, outside conditional expressions,
     and before it binds the name itself (`nonlocal total; total = total + x`)."""
     own = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
-    out: list[ast.Name] = []
+    out: list[T.Name] = []
     bound_here: set[str] = set()
     for st in d.body:
-        if isinstance(st, (ast.Nonlocal, ast.Global, ast.Pass)):
+        if isinstance(st, (T.Nonlocal, T.Global, T.Pass)):
             continue
-        if not isinstance(st, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+        if not isinstance(st, (T.Expr, T.Assign, T.AugAssign, T.AnnAssign, T.Return)):
             break
-        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+        if isinstance(st, T.Expr) and isinstance(st.value, T.Constant):
             continue  # docstring
-        stack: list[ast.AST] = [st]
+        stack: list[T.AST] = [st]
         while stack:
             node = stack.pop()
-            if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
-                                 ast.GeneratorExp, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)):
+            if isinstance(node, (T.IfExp, T.BoolOp, T.Lambda, T.ListComp, T.SetComp, T.DictComp,
+                                 T.GeneratorExp, T.NamedExpr, T.Yield, T.YieldFrom, T.Await)):
                 continue
-            if isinstance(node, ast.Name) and node.id not in own and node.id not in bound_here and (
-                    isinstance(node.ctx, ast.Load) or isinstance(st, ast.AugAssign) and node is st.target):
+            if isinstance(node, T.Name) and node.id not in own and node.id not in bound_here and (
+                    isinstance(node.ctx, T.Load) or isinstance(st, T.AugAssign) and node is st.target):
                 out.append(node)
-            stack.extend(ast.iter_child_nodes(node))
-        if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            stack.extend(T.iter_child_nodes(node))
+        if isinstance(st, (T.Assign, T.AugAssign, T.AnnAssign)):
             for t in _targets(st):
                 bound_here.update(n.id for n in target_names(t))
-        if isinstance(st, ast.Return):
+        if isinstance(st, T.Return):
             break
     return out
 
 
-def _nonempty_when(node: ast.expr) -> Optional[tuple[list[str], bool]]:
+def _nonempty_when(node: T.expr) -> Optional[tuple[list[str], bool]]:
     """For `any(<generator>)` / `all(<generator>)` whose generator binds names by walrus: those
     names, and the truth of the call that proves the generator ran at least once."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all")
+    if not (isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in ("any", "all")
             and len(node.args) == 1 and not node.keywords
-            and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp, ast.SetComp))):
+            and isinstance(node.args[0], (T.GeneratorExp, T.ListComp, T.SetComp))):
         return None
     comp = node.args[0]
     # a walrus that some element may skip (a later `or` operand, an arm of a conditional
     # expression) proves nothing
     skippable: set[int] = set()
-    for sub in ast.walk(comp):
-        if isinstance(sub, ast.BoolOp) and isinstance(sub.op, ast.Or):
-            skippable.update(id(n) for v in sub.values[1:] for n in ast.walk(v))
-        elif isinstance(sub, ast.IfExp):
-            skippable.update(id(n) for v in (sub.body, sub.orelse) for n in ast.walk(v))
-    names = [n.target.id for n in ast.walk(comp) if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)
+    for sub in T.walk(comp):
+        if isinstance(sub, T.BoolOp) and isinstance(sub.op, T.Or):
+            skippable.update(id(n) for v in sub.values[1:] for n in T.walk(v))
+        elif isinstance(sub, T.IfExp):
+            skippable.update(id(n) for v in (sub.body, sub.orelse) for n in T.walk(v))
+    names = [n.target.id for n in T.walk(comp) if isinstance(n, T.NamedExpr) and isinstance(n.target, T.Name)
              and id(n) not in skippable]
     if not names:
         return None
     return names, node.func.id == "any"
 
 
-def node_in(node: ast.AST, body: list[ast.stmt]) -> bool:
+def node_in(node: T.AST, body: list[T.stmt]) -> bool:
     """`node` lies within one of the statements of `body` (by position)."""
     return any(st.lineno <= node.lineno and (node.end_lineno or node.lineno) <= (st.end_lineno or st.lineno)
                for st in body)
 
 
-def _if_guards(body: list[ast.stmt], inner_locals: set[str]) -> dict[int, list[tuple[ast.expr, bool]]]:
+def _if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tuple[T.expr, bool]]]:
     """For each name read in a nested function's body, the `if` tests around it (with the arm it
     sits in) that read only the enclosing function's variables: at a direct call, those tests
     are decided by what the caller's paths assumed (`if real_out is not nil:` in the callee)."""
-    out: dict[int, list[tuple[ast.expr, bool]]] = {}
+    out: dict[int, list[tuple[T.expr, bool]]] = {}
     # an explicit stack, not recursion: generated code nests deeper than Python's recursion limit
-    stack: list[tuple[ast.AST, list]] = [(st, []) for st in body]
+    stack: list[tuple[T.AST, list]] = [(st, []) for st in body]
     while stack:
         node, guards = stack.pop()
-        if isinstance(node, ast.Name):
+        if isinstance(node, T.Name):
             if guards:
                 out[id(node)] = guards
             continue
-        if isinstance(node, ast.If):
+        if isinstance(node, T.If):
             stack.append((node.test, guards))
-            free = not any(isinstance(n, ast.Name) and n.id in inner_locals for n in ast.walk(node.test))
+            free = not any(isinstance(n, T.Name) and n.id in inner_locals for n in T.walk(node.test))
             for arm, truth in ((node.body, True), (node.orelse, False)):
                 inner = guards + [(node.test, truth)] if free else guards
                 stack.extend((st, inner) for st in arm)
             continue
-        stack.extend((child, guards) for child in ast.iter_child_nodes(node))
+        stack.extend((child, guards) for child in T.iter_child_nodes(node))
     return out
 
 
-def _walk_body(body: list[ast.stmt]):
-    stack: list[ast.AST] = list(body)
+def _walk_body(body: list[T.stmt]):
+    stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(T.iter_child_nodes(node))
 
 
-def _reads(expr: ast.expr) -> set[str]:
+def _reads(expr: T.expr) -> set[str]:
     """Dotted values a test reads (`proj.merged`, `cache`), not the functions it calls."""
     out: set[str] = set()
-    skip = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
+    skip = {id(n.func) for n in T.walk(expr) if isinstance(n, T.Call)}
     # `proj.merged` reads `proj.merged`; counting `proj` too would tie every test of `proj`
-    skip |= {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Attribute)}
-    for n in ast.walk(expr):
-        if isinstance(n, (ast.Name, ast.Attribute)) and id(n) not in skip:
+    skip |= {id(n.value) for n in T.walk(expr) if isinstance(n, T.Attribute)}
+    for n in T.walk(expr):
+        if isinstance(n, (T.Name, T.Attribute)) and id(n) not in skip:
             text = _dotted(n)
             if text is not None and text not in ("self", "cls"):
                 out.add(text)
     return out
 
 
-def _condition_atoms(expr: ast.expr):
+def _condition_atoms(expr: T.expr):
     """(atom expression, subject) for each fact a condition establishes (through `and`, `or`, `not`)."""
-    if isinstance(expr, ast.BoolOp):
+    if isinstance(expr, T.BoolOp):
         for v in expr.values:
             yield from _condition_atoms(v)
         return
-    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+    if isinstance(expr, T.UnaryOp) and isinstance(expr.op, T.Not):
         yield from _condition_atoms(expr.operand)
         return
     a = atom(expr)
@@ -2152,7 +2152,7 @@ def _condition_atoms(expr: ast.expr):
         yield expr, a[0][1]
 
 
-def _condition_subjects(expr: ast.expr) -> set[str]:
+def _condition_subjects(expr: T.expr) -> set[str]:
     """Subjects of the facts a condition establishes."""
     return {subject for _, subject in _condition_atoms(expr)}
 
@@ -2167,13 +2167,13 @@ _ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", 
 _NONE_LITERAL = ("const", "NoneType", None)
 
 
-def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
+def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
     """After `a or b` / `x if c else y` used as a value: the paths split on its operands rejoin.
     What they assumed there decides nothing later (no statement branched on it), and keeping it
     only multiplies paths until they are widened and the analysis goes quiet. A walrus inside
     is the exception: what it bound depends on those facts. For the same reason a test in it of
     a subject forgotten earlier (which makes a path imprecise) leaves no imprecision behind."""
-    if any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+    if any(isinstance(n, T.NamedExpr) for n in T.walk(node)):
         return after
     if any(p.imprecise for p in after) and not any(p.imprecise for p in before):
         after = join([replace(p, imprecise=False) for p in after])
@@ -2187,31 +2187,31 @@ def _forget_new_facts(after: tuple, before: tuple, node: ast.expr) -> tuple:
     return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
 
 
-def _reads_in_both_arms(branch: ast.AST, name: str) -> bool:
+def _reads_in_both_arms(branch: T.AST, name: str) -> bool:
     """A conditional expression whose both arms surely load `name` (not under a further test)."""
-    if not isinstance(branch, ast.IfExp):
+    if not isinstance(branch, T.IfExp):
         return False
 
-    def surely_reads(expr: ast.expr) -> bool:
-        stack: list[ast.AST] = [expr]
+    def surely_reads(expr: T.expr) -> bool:
+        stack: list[T.AST] = [expr]
         while stack:
             n = stack.pop()
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load):
+            if isinstance(n, T.Name) and n.id == name and isinstance(n.ctx, T.Load):
                 return True
-            if isinstance(n, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            if isinstance(n, (T.IfExp, T.BoolOp, T.Lambda, T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)):
                 continue
-            stack.extend(ast.iter_child_nodes(n))
+            stack.extend(T.iter_child_nodes(n))
         return False
 
     return surely_reads(branch.body) and surely_reads(branch.orelse)
 
 
-def _repetition(node: ast.AST) -> Optional[tuple[ast.expr, int]]:
+def _repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
     """`seq * n` or `n * seq` with a small literal count: (seq, n)."""
-    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+    if not (isinstance(node, T.BinOp) and isinstance(node.op, T.Mult)):
         return None
     for seq, count in ((node.left, node.right), (node.right, node.left)):
-        if isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 256:
+        if isinstance(count, T.Constant) and type(count.value) is int and 0 <= count.value <= 256:
             return seq, count.value
     return None
 
@@ -2221,20 +2221,20 @@ def _after_first_pass(p: Path) -> bool:
     return any(not truth and key[0] == "eq" and key[2] == ("const", "int", 0) for key, truth in p.facts)
 
 
-def _first_pass_test(test: ast.expr) -> bool:
+def _first_pass_test(test: T.expr) -> bool:
     """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop; or
     `i < n - 1` (`i != n - 1`): code for every pass but the last, so the first pass too when the
     loop runs more than once."""
-    for n in ast.walk(test):
-        if not (isinstance(n, ast.Compare) and len(n.ops) == 1):
+    for n in T.walk(test):
+        if not (isinstance(n, T.Compare) and len(n.ops) == 1):
             continue
         op, right = n.ops[0], n.comparators[0]
-        if isinstance(op, ast.Eq):
+        if isinstance(op, T.Eq):
             for side in (n.left, right):
-                if isinstance(side, ast.Constant) and side.value == 0 and not isinstance(side.value, bool):
+                if isinstance(side, T.Constant) and side.value == 0 and not isinstance(side.value, bool):
                     return True
-        if (isinstance(op, (ast.Lt, ast.NotEq)) and isinstance(right, ast.BinOp) and isinstance(right.op, ast.Sub)
-                and isinstance(right.right, ast.Constant) and right.right.value == 1):
+        if (isinstance(op, (T.Lt, T.NotEq)) and isinstance(right, T.BinOp) and isinstance(right.op, T.Sub)
+                and isinstance(right.right, T.Constant) and right.right.value == 1):
             return True
     return False
 
@@ -2253,26 +2253,26 @@ def _zero_pass(state: tuple, body_mask: int) -> tuple:
     return join([replace(p, loopzero=p.loopzero | (body_mask & ~p.bound)) for p in state])
 
 
-def _targets(stmt: ast.stmt) -> list[ast.expr]:
-    if isinstance(stmt, ast.Assign):
+def _targets(stmt: T.stmt) -> list[T.expr]:
+    if isinstance(stmt, T.Assign):
         return stmt.targets
     return [stmt.target]
 
 
-def _attr_targets(body: list[ast.stmt]) -> set[str]:
+def _attr_targets(body: list[T.stmt]) -> set[str]:
     out: set[str] = set()
-    for node in ast.walk(ast.Module(body=list(body), type_ignores=[])):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+    for node in T.walk(T.Module(None, None, list(body), [])):
+        if isinstance(node, T.Attribute) and isinstance(node.ctx, T.Store):
             text = _dotted(node)
             if text is not None:
                 out.add(text)
     return out
 
 
-def optional_params(node: ast.AST) -> frozenset[str]:
+def optional_params(node: T.AST) -> frozenset[str]:
     """Parameters with a default value (`labels=None`, `output_attentions=False`)."""
     args = getattr(node, "args", None)
-    if not isinstance(args, ast.arguments):
+    if not isinstance(args, T.arguments):
         return frozenset()
     positional = list(args.posonlyargs) + list(args.args)
     with_default = positional[len(positional) - len(args.defaults):] if args.defaults else []
@@ -2281,10 +2281,10 @@ def optional_params(node: ast.AST) -> frozenset[str]:
     return frozenset(out)
 
 
-def param_literal_defaults(node: ast.AST) -> dict[str, tuple]:
+def param_literal_defaults(node: T.AST) -> dict[str, tuple]:
     """Parameters whose default is a literal (`use_dora=False`, `mode="sum"`), with its key."""
     args = getattr(node, "args", None)
-    if not isinstance(args, ast.arguments):
+    if not isinstance(args, T.arguments):
         return {}
     positional = list(args.posonlyargs) + list(args.args)
     pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) if args.defaults else []
@@ -2297,7 +2297,7 @@ def param_literal_defaults(node: ast.AST) -> dict[str, tuple]:
     return out
 
 
-def _all_args(args: ast.arguments) -> list[ast.arg]:
+def _all_args(args: T.arguments) -> list[T.arg]:
     out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
     if args.vararg:
         out.append(args.vararg)
@@ -2306,14 +2306,14 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     return out
 
 
-def _param_names(args: ast.arguments) -> set[str]:
+def _param_names(args: T.arguments) -> set[str]:
     return {a.arg for a in _all_args(args)}
 
 
-def _catches_nameerror(h: ast.ExceptHandler) -> bool:
+def _catches_nameerror(h: T.ExceptHandler) -> bool:
     if h.type is None:
         return False
-    types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+    types = h.type.elts if isinstance(h.type, T.Tuple) else [h.type]
     for t in types:
         name = _dotted(t)
         if name is not None and name.split(".")[-1] in {"NameError", "UnboundLocalError"}:
@@ -2321,26 +2321,26 @@ def _catches_nameerror(h: ast.ExceptHandler) -> bool:
     return False
 
 
-def _irrefutable(p: ast.pattern) -> bool:
-    if isinstance(p, ast.MatchAs):
+def _irrefutable(p: T.pattern) -> bool:
+    if isinstance(p, T.MatchAs):
         return p.pattern is None or _irrefutable(p.pattern)
-    if isinstance(p, ast.MatchOr):
+    if isinstance(p, T.MatchOr):
         return any(_irrefutable(x) for x in p.patterns)
     return False
 
 
-def _literal_nonempty(it: ast.expr) -> Optional[bool]:
-    if isinstance(it, (ast.Tuple, ast.List, ast.Set)) and it.elts:
-        return True if not any(isinstance(e, ast.Starred) for e in it.elts) else None
-    if isinstance(it, ast.Dict) and it.keys and all(k is not None for k in it.keys):
+def _literal_nonempty(it: T.expr) -> Optional[bool]:
+    if isinstance(it, (T.Tuple, T.List, T.Set)) and it.elts:
+        return True if not any(isinstance(e, T.Starred) for e in it.elts) else None
+    if isinstance(it, T.Dict) and it.keys and all(k is not None for k in it.keys):
         return True
-    if isinstance(it, ast.Constant) and isinstance(it.value, (str, bytes)) and it.value:
+    if isinstance(it, T.Constant) and isinstance(it.value, (str, bytes)) and it.value:
         return True
-    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+    if isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range":
         args = it.args
-        if len(args) == 1 and isinstance(args[0], ast.Constant) and isinstance(args[0].value, int):
+        if len(args) == 1 and isinstance(args[0], T.Constant) and isinstance(args[0].value, int):
             return True if args[0].value > 0 else None
-        if (len(args) == 2 and all(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in args)):
+        if (len(args) == 2 and all(isinstance(a, T.Constant) and isinstance(a.value, int) for a in args)):
             return True if args[1].value > args[0].value else None
     return None
 
@@ -2349,21 +2349,21 @@ _WRAPPERS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set"}
 _VIEWS = {"items", "keys", "values"}
 
 
-def _iter_subject(it: ast.expr) -> Optional[ast.expr]:
+def _iter_subject(it: T.expr) -> Optional[T.expr]:
     """The expression whose truthiness says whether iterating `it` yields anything."""
-    if isinstance(it, (ast.Name, ast.Attribute)):
+    if isinstance(it, (T.Name, T.Attribute)):
         return it
-    if isinstance(it, ast.Call) and not it.keywords:
+    if isinstance(it, T.Call) and not it.keywords:
         f = it.func
-        if isinstance(f, ast.Name) and f.id in _WRAPPERS and len(it.args) == 1:
+        if isinstance(f, T.Name) and f.id in _WRAPPERS and len(it.args) == 1:
             return _iter_subject(it.args[0])
-        if isinstance(f, ast.Name) and f.id == "zip" and it.args:
+        if isinstance(f, T.Name) and f.id == "zip" and it.args:
             return _iter_subject(it.args[0])
-        if isinstance(f, ast.Name) and f.id == "range" and len(it.args) == 1:
+        if isinstance(f, T.Name) and f.id == "range" and len(it.args) == 1:
             inner = it.args[0]
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "len" and len(inner.args) == 1:
+            if isinstance(inner, T.Call) and isinstance(inner.func, T.Name) and inner.func.id == "len" and len(inner.args) == 1:
                 return _iter_subject(inner.args[0])
-        if isinstance(f, ast.Attribute) and f.attr in _VIEWS and not it.args:
+        if isinstance(f, T.Attribute) and f.attr in _VIEWS and not it.args:
             return _iter_subject(f.value)
     return None
 
@@ -2374,7 +2374,7 @@ def _iter_subject(it: ast.expr) -> Optional[ast.expr]:
 class _Sink:
     def __init__(self) -> None:
         self.uses: list[NameUse] = []
-        self.pending: list[tuple[ast.AST, _ScopeInfo, str]] = []
+        self.pending: list[tuple[T.AST, _ScopeInfo, str]] = []
         self.seen: set[int] = set()
         self.unpacks: list[UnpackSite] = []
 
@@ -2385,11 +2385,11 @@ class _Sink:
         self.seen.add(key)
         self.uses.append(use)
 
-    def nested(self, node: ast.AST, parent: _ScopeInfo, qualname: str) -> None:
+    def nested(self, node: T.AST, parent: _ScopeInfo, qualname: str) -> None:
         self.pending.append((node, parent, qualname))
 
 
-def analyze_module(tree: ast.Module) -> ModuleFlow:
+def analyze_module(tree: T.Module) -> ModuleFlow:
     """Run the flow analysis over every scope of `tree`."""
     module = _ModuleContext(tree)
     sink = _Sink()
@@ -2410,17 +2410,17 @@ def analyze_module(tree: ast.Module) -> ModuleFlow:
                       classes=module.classes, imports=module.imports, by_type=module.by_type)
 
 
-def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualname: str,
+def _run_scope(module: _ModuleContext, node: T.AST, parent: _ScopeInfo, qualname: str,
                sink: _Sink) -> Optional[FunctionFlow]:
-    if isinstance(node, ast.ClassDef):
+    if isinstance(node, T.ClassDef):
         b = module.bindings_of(node.body)
         info = _ScopeInfo("class", node, frozenset(b.bound), parent, node.name, dynamic=b.dynamic or b.star_import)
         runner = _Runner(module, info, b, sink, qualname=qualname)
         state = runner.initial_state()
         runner.block(state, node.body)
         return None
-    if isinstance(node, ast.Lambda):
-        b = collect_bindings([ast.Expr(value=node.body)])
+    if isinstance(node, T.Lambda):
+        b = collect_bindings([T.Expr(None, None, node.body)])
         params = _param_names(node.args)
         info = _ScopeInfo("function", node, frozenset(b.bound | params), parent, "<lambda>", dynamic=b.dynamic)
         runner = _Runner(module, info, b, sink, params=params, qualname=qualname)
@@ -2444,9 +2444,9 @@ def _run_scope(module: _ModuleContext, node: ast.AST, parent: _ScopeInfo, qualna
     return flow
 
 
-def analyze_function_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ReturnSite], bool, bool]:
+def analyze_function_returns(func: T.FunctionDef | T.AsyncFunctionDef) -> tuple[list[ReturnSite], bool, bool]:
     """Return sites of one function, analysed on its own (module context: the function alone)."""
-    tree = ast.Module(body=[func], type_ignores=[])
+    tree = T.Module(None, None, [func], [])
     flow = analyze_module(tree)
     for f in flow.functions:
         if f.node is func:

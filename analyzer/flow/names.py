@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 import builtins
 from dataclasses import dataclass, field
 from typing import Iterator
 
 __all__ = ["ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES", "SCOPE_NODES"]
 
-SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+SCOPE_NODES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
+COMPREHENSIONS = (T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)
 
 # Builtins of the running interpreter plus those of other supported versions, so that the result
 # does not depend on which Python runs the linter.
@@ -29,23 +29,23 @@ def _builtin_names() -> frozenset[str]:
 BUILTIN_NAMES = _builtin_names()
 
 
-def target_names(target: ast.expr) -> Iterator[ast.Name]:
+def target_names(target: T.expr) -> Iterator[T.Name]:
     """The Name nodes that an assignment target binds (tuples, lists and starred unpacked)."""
-    if isinstance(target, ast.Name):
+    if isinstance(target, T.Name):
         yield target
-    elif isinstance(target, (ast.Tuple, ast.List)):
+    elif isinstance(target, (T.Tuple, T.List)):
         for elt in target.elts:
             yield from target_names(elt)
-    elif isinstance(target, ast.Starred):
+    elif isinstance(target, T.Starred):
         yield from target_names(target.value)
 
 
-def pattern_names(pattern: ast.pattern) -> Iterator[str]:
+def pattern_names(pattern: T.pattern) -> Iterator[str]:
     """Names captured by a match pattern."""
-    for node in ast.walk(pattern):
-        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+    for node in T.walk(pattern):
+        if isinstance(node, (T.MatchAs, T.MatchStar)) and node.name:
             yield node.name
-        elif isinstance(node, ast.MatchMapping) and node.rest:
+        elif isinstance(node, T.MatchMapping) and node.rest:
             yield node.rest
 
 
@@ -72,20 +72,20 @@ class ScopeBindings:
 _DYNAMIC_WRITERS = {"locals", "vars", "globals"}
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    if isinstance(test, ast.Name):
+def _is_type_checking(test: T.expr) -> bool:
+    if isinstance(test, T.Name):
         return test.id == "TYPE_CHECKING"
-    if isinstance(test, ast.Attribute):
+    if isinstance(test, T.Attribute):
         return test.attr == "TYPE_CHECKING"
     return False
 
 
-def is_type_checking_test(test: ast.expr) -> bool:
+def is_type_checking_test(test: T.expr) -> bool:
     """`TYPE_CHECKING` / `typing.TYPE_CHECKING`: false at run time, true for type checkers."""
     return _is_type_checking(test)
 
 
-def collect_bindings(body: list[ast.stmt] | list[ast.AST]) -> ScopeBindings:
+def collect_bindings(body: list[T.stmt] | list[T.AST]) -> ScopeBindings:
     """Walk one scope's body and record what it binds.
 
     Nested functions, lambdas and classes are not entered (only their names, decorators and
@@ -116,12 +116,12 @@ def _walk_block(nodes, out: ScopeBindings, in_type_checking: bool, tc_bound: set
         _walk_stmt(node, out, in_type_checking, tc_bound)
 
 
-def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+def _walk_stmt(node: T.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
+    if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
         _bind(out, node.name, in_tc, tc_bound, via_def=True)
         for dec in node.decorator_list:
             _walk_expr(dec, out, in_tc, tc_bound)
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, T.ClassDef):
             for b in node.bases:
                 _walk_expr(b, out, in_tc, tc_bound)
             for kw in node.keywords:
@@ -130,13 +130,13 @@ def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 _walk_expr(d, out, in_tc, tc_bound)
         return
-    if isinstance(node, ast.Global):
+    if isinstance(node, T.Global):
         out.globals.update(node.names)
         return
-    if isinstance(node, ast.Nonlocal):
+    if isinstance(node, T.Nonlocal):
         out.nonlocals.update(node.names)
         return
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
+    if isinstance(node, (T.Import, T.ImportFrom)):
         for alias in node.names:
             if alias.name == "*":
                 out.star_import = True
@@ -144,88 +144,88 @@ def _walk_stmt(node: ast.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str
             name = alias.asname or alias.name.split(".")[0]
             _bind(out, name, in_tc, tc_bound, via_import=True)
         return
-    if isinstance(node, ast.If) and _is_type_checking(node.test):
+    if isinstance(node, T.If) and _is_type_checking(node.test):
         _walk_block(node.body, out, True, tc_bound)
         _walk_block(node.orelse, out, in_tc, tc_bound)
         return
-    if isinstance(node, ast.ExceptHandler):
+    if isinstance(node, T.ExceptHandler):
         if node.name:
             _bind(out, node.name, in_tc, tc_bound)
-    elif isinstance(node, ast.match_case):
+    elif isinstance(node, T.match_case):
         for name in pattern_names(node.pattern):
             _bind(out, name, in_tc, tc_bound)
-    elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    elif isinstance(node, (T.Assign, T.AugAssign, T.AnnAssign, T.For, T.AsyncFor)):
+        targets = node.targets if isinstance(node, T.Assign) else [node.target]
         for t in targets:
             for n in target_names(t):
                 _bind(out, n.id, in_tc, tc_bound)
-    elif isinstance(node, (ast.With, ast.AsyncWith)):
+    elif isinstance(node, (T.With, T.AsyncWith)):
         for item in node.items:
             if item.optional_vars is not None:
                 for n in target_names(item.optional_vars):
                     _bind(out, n.id, in_tc, tc_bound)
-    elif isinstance(node, ast.Delete):
+    elif isinstance(node, T.Delete):
         for t in node.targets:
             for n in target_names(t):
                 out.deleted.add(n.id)
                 _bind(out, n.id, in_tc, tc_bound)
-    elif isinstance(node, ast.TypeAlias if hasattr(ast, "TypeAlias") else ()):
+    elif isinstance(node, T.TypeAlias):
         _bind(out, node.name.id, in_tc, tc_bound)
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.stmt) or isinstance(child, (ast.excepthandler, ast.match_case)):
+    for child in T.iter_child_nodes(node):
+        if isinstance(child, T.stmt) or isinstance(child, (T.excepthandler, T.match_case)):
             _walk_stmt(child, out, in_tc, tc_bound)
-        elif isinstance(child, ast.expr):
+        elif isinstance(child, T.expr):
             _walk_expr(child, out, in_tc, tc_bound)
-        elif isinstance(child, ast.withitem):
+        elif isinstance(child, T.withitem):
             # `with timed(name := "step"):` binds `name` in this scope
             _walk_expr(child.context_expr, out, in_tc, tc_bound)
 
 
-def _walk_expr(node: ast.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
-    stack: list[ast.AST] = [node]
+def _walk_expr(node: T.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
+    stack: list[T.AST] = [node]
     while stack:
         cur = stack.pop()
-        if isinstance(cur, ast.Lambda):
+        if isinstance(cur, T.Lambda):
             stack.extend(cur.args.defaults)
             stack.extend(d for d in cur.args.kw_defaults if d is not None)
             continue
-        if isinstance(cur, ast.NamedExpr):
+        if isinstance(cur, T.NamedExpr):
             _bind(out, cur.target.id, in_tc, tc_bound)
-        elif isinstance(cur, (ast.Yield, ast.YieldFrom, ast.Await)) and isinstance(cur, (ast.Yield, ast.YieldFrom)):
+        elif isinstance(cur, (T.Yield, T.YieldFrom, T.Await)) and isinstance(cur, (T.Yield, T.YieldFrom)):
             out.yields = True
-        elif isinstance(cur, ast.Call):
+        elif isinstance(cur, T.Call):
             _note_dynamic_call(cur, out)
-        elif isinstance(cur, ast.Subscript) and isinstance(cur.ctx, (ast.Store, ast.Del)):
+        elif isinstance(cur, T.Subscript) and isinstance(cur.ctx, (T.Store, T.Del)):
             # locals()["x"] = ... / vars()["x"] = ...
             if _is_dynamic_namespace(cur.value):
                 out.dynamic = True
-        stack.extend(ast.iter_child_nodes(cur))
+        stack.extend(T.iter_child_nodes(cur))
 
 
-def _is_dynamic_namespace(node: ast.expr) -> bool:
+def _is_dynamic_namespace(node: T.expr) -> bool:
     return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
+        isinstance(node, T.Call)
+        and isinstance(node.func, T.Name)
         and node.func.id in _DYNAMIC_WRITERS
         and not node.args
     )
 
 
-def _note_dynamic_call(call: ast.Call, out: ScopeBindings) -> None:
+def _note_dynamic_call(call: T.Call, out: ScopeBindings) -> None:
     func = call.func
-    if isinstance(func, ast.Name) and func.id == "exec":
+    if isinstance(func, T.Name) and func.id == "exec":
         out.dynamic = True
-    elif isinstance(func, ast.Attribute) and func.attr in {"update", "setdefault", "__setitem__"}:
+    elif isinstance(func, T.Attribute) and func.attr in {"update", "setdefault", "__setitem__"}:
         if _is_dynamic_namespace(func.value):
             out.dynamic = True
 
 
-def binding_lines(scope: ast.AST, name: str) -> list[int]:
+def binding_lines(scope: T.AST, name: str) -> list[int]:
     """Lines where `name` is bound in `scope`'s own body (nested scopes excluded), in order."""
     return all_binding_lines(scope).get(name, [])
 
 
-def all_binding_lines(scope: ast.AST) -> dict[str, list[int]]:
+def all_binding_lines(scope: T.AST) -> dict[str, list[int]]:
     """`binding_lines` for every name bound in `scope`'s own body, in one walk."""
     body = getattr(scope, "body", None)
     if not isinstance(body, list):
@@ -235,29 +235,29 @@ def all_binding_lines(scope: ast.AST) -> dict[str, list[int]]:
     def add(name: str, line: int) -> None:
         lines.setdefault(name, set()).add(line)
 
-    stack: list[ast.AST] = list(body)
+    stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
             add(node.name, node.lineno)
             stack.extend(node.decorator_list)
             continue
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, T.Lambda):
             continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        if isinstance(node, T.Name) and isinstance(node.ctx, T.Store):
             add(node.id, node.lineno)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, (T.Import, T.ImportFrom)):
             for alias in node.names:
                 add(alias.asname or alias.name.split(".")[0], node.lineno)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, T.ExceptHandler) and node.name:
             add(node.name, node.lineno)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, (T.MatchAs, T.MatchStar)) and node.name:
             add(node.name, node.lineno)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(T.iter_child_nodes(node))
     return {name: sorted(found) for name, found in lines.items()}
 
 
-def co_bound_groups(scope: ast.AST) -> dict[str, frozenset[str]]:
+def co_bound_groups(scope: T.AST) -> dict[str, frozenset[str]]:
     """Names that are only ever bound together, by the same plain assignment statements.
 
     `h, w = size` and `a = b = 0`: when one of the names is bound, so is the other. A name bound
@@ -269,34 +269,34 @@ def co_bound_groups(scope: ast.AST) -> dict[str, frozenset[str]]:
         return {}
     stmts_of: dict[str, set[int]] = {}
     other: set[str] = set()
-    stack: list[ast.AST] = list(body)
+    stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
             other.add(node.name)
             continue
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, T.Lambda):
             continue
-        if isinstance(node, ast.Assign) or (isinstance(node, ast.AnnAssign) and node.value is not None):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if isinstance(node, T.Assign) or (isinstance(node, T.AnnAssign) and node.value is not None):
+            targets = node.targets if isinstance(node, T.Assign) else [node.target]
             for t in targets:
                 for n in target_names(t):
                     stmts_of.setdefault(n.id, set()).add(id(node))
             stack.append(node.value)
             continue
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        if isinstance(node, T.Name) and not isinstance(node.ctx, T.Load):
             other.add(node.id)  # for/with targets, augmented assignment, del
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, (T.Import, T.ImportFrom)):
             other.update((a.asname or a.name.split(".")[0]) for a in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, T.ExceptHandler) and node.name:
             other.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, (T.MatchAs, T.MatchStar)) and node.name:
             other.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
+        elif isinstance(node, T.MatchMapping) and node.rest:
             other.add(node.rest)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        elif isinstance(node, (T.Global, T.Nonlocal)):
             other.update(node.names)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(T.iter_child_nodes(node))
     groups: dict[frozenset[int], set[str]] = {}
     for name, stmts in stmts_of.items():
         if name not in other:

@@ -7,7 +7,7 @@ another module costs no second parse.
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 import os
 from dataclasses import dataclass, field
 from typing import Optional
@@ -90,15 +90,15 @@ def module_name_for(path: str) -> tuple[str, bool]:
 
 def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
     node = flow.node
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or flow.is_generator or flow.dynamic:
+    if not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)) or flow.is_generator or flow.dynamic:
         return None
-    if isinstance(node, ast.AsyncFunctionDef):
+    if isinstance(node, T.AsyncFunctionDef):
         return None  # a coroutine: callers unpack what they await
     if node.returns is not None and annotation_allows_variants(node.returns):
         return None  # `-> tuple[Tensor, ...]`: the author says the length varies
     for dec in node.decorator_list:
-        target = dec.func if isinstance(dec, ast.Call) else dec
-        text = ast.unparse(target)
+        target = dec.func if isinstance(dec, T.Call) else dec
+        text = T.unparse(target)
         if text not in _TRANSPARENT_DECORATORS and text.split(".")[-1] not in {"lru_cache", "cache", "wraps"}:
             return None
     returns = []
@@ -134,10 +134,10 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             summary.functions[f.qualname] = cs
     for node in flow.tree.body:
         _note_imports(node, summary)
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, T.ClassDef):
             summary.bases[node.name] = tuple(dotted_name(b) or "" for b in node.bases)
             summary.methods[node.name] = frozenset(
-                st.name for st in node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                st.name for st in node.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)))
             # only classes that unpack a call of one of their attributes need to know what it holds
             wanted = {u.callee.split(".", 1)[1] for u in flow.unpacks
                       if u.cls == node.name and u.callee.startswith("self.") and u.callee.count(".") == 1}
@@ -152,42 +152,42 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
     return summary
 
 
-def _attribute_classes(cls: ast.ClassDef) -> dict[str, str]:
+def _attribute_classes(cls: T.ClassDef) -> dict[str, str]:
     """`self.lora = LoraLinear(...)` in a method, and no other assignment to `self.lora` in the
     class: calling `self.lora(x)` runs that class's `__call__` (for a torch module, `forward`)."""
     made: dict[str, str] = {}
     stores: dict[str, int] = {}
-    for node in ast.walk(cls):
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+    for node in T.walk(cls):
+        targets = node.targets if isinstance(node, T.Assign) else (
+            [node.target] if isinstance(node, (T.AnnAssign, T.AugAssign)) else [])
         for t in targets:
-            for sub in ast.walk(t):
-                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+            for sub in T.walk(t):
+                if isinstance(sub, T.Attribute) and isinstance(sub.value, T.Name) and sub.value.id == "self":
                     stores[sub.attr] = stores.get(sub.attr, 0) + 1
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
-                and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"
-                and isinstance(node.value, ast.Call)):
+        if (isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Attribute)
+                and isinstance(node.targets[0].value, T.Name) and node.targets[0].value.id == "self"
+                and isinstance(node.value, T.Call)):
             callee = dotted_name(node.value.func)
             if callee is not None and callee.split(".")[-1][:1].isupper():
                 made[node.targets[0].attr] = callee
     return {attr: callee for attr, callee in made.items() if stores.get(attr) == 1}
 
 
-def _note_imports(node: ast.stmt, summary: ModuleSummary) -> None:
+def _note_imports(node: T.stmt, summary: ModuleSummary) -> None:
     """Module-level imports, including those inside top-level if/try blocks."""
-    if isinstance(node, ast.Import):
+    if isinstance(node, T.Import):
         for alias in node.names:
             if alias.asname:
                 summary.imports[alias.asname] = alias.name
             else:
                 top = alias.name.split(".")[0]
                 summary.imports[top] = top
-    elif isinstance(node, ast.ImportFrom):
+    elif isinstance(node, T.ImportFrom):
         base = _resolve_relative(summary.module, summary.is_package, node.level, node.module) if node.level else (node.module or "")
         for alias in node.names:
             if alias.name != "*":
                 summary.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    elif isinstance(node, (ast.If, ast.Try)):
+    elif isinstance(node, (T.If, T.Try)):
         for child in node.body + node.orelse + getattr(node, "finalbody", []):
             _note_imports(child, summary)
         for h in getattr(node, "handlers", []):
@@ -209,7 +209,7 @@ def _selects_output(flag: str) -> bool:
     return any(w in _OUTPUT_FLAG_WORDS for w in words)
 
 
-def flag_guarded_returns(func: ast.AST, self_switches: bool = True) -> set[int]:
+def flag_guarded_returns(func: T.AST, self_switches: bool = True) -> set[int]:
     """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
     `if value is not None:` with a default) or the object's own output switch
     (`if self.aux_loss_enabled:`): the caller chose the arity, as in `return_dict`-style APIs.
@@ -218,46 +218,46 @@ def flag_guarded_returns(func: ast.AST, self_switches: bool = True) -> set[int]:
     params = optional_params(func)
     out: set[int] = set()
 
-    def flag_kind(test: ast.expr) -> str:
+    def flag_kind(test: T.expr) -> str:
         """"output": a flag named for what comes back, or an optional value tested for None;
         "other": any other optional flag; "": no flag."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
             return flag_kind(test.operand)
-        if isinstance(test, ast.Name) and test.id in params:
+        if isinstance(test, T.Name) and test.id in params:
             return "output" if _selects_output(test.id) else "other"
-        if self_switches and isinstance(test, ast.Attribute) and (dotted_name(test) or "").startswith("self.") \
+        if self_switches and isinstance(test, T.Attribute) and (dotted_name(test) or "").startswith("self.") \
                 and _selects_output(test.attr):
             # `if self.aux_loss_enabled: return ..., aux_loss`: the object's output switch
             return "output"
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
-            return "output" if isinstance(test.left, ast.Name) and test.left.id in params else ""
+        if isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (T.Is, T.IsNot)):
+            return "output" if isinstance(test.left, T.Name) and test.left.id in params else ""
         return ""
 
-    def walk(stmts: list[ast.stmt], guarded: bool) -> None:
+    def walk(stmts: list[T.stmt], guarded: bool) -> None:
         for st in stmts:
-            if isinstance(st, ast.Return) and guarded:
+            if isinstance(st, T.Return) and guarded:
                 out.add(id(st))
-            elif isinstance(st, ast.If):
+            elif isinstance(st, T.If):
                 kind = flag_kind(st.test)
                 if kind == "other":
                     # `if sched: return model, opt, sched, ...`: a branch that only picks what to
                     # return; one that first does other work under a flag about how to do it
                     # (`if fan_in_fan_out: W = W.t(); ...; return ...`) chose no API
                     for block in (st.body, st.orelse):
-                        if block and isinstance(block[0], ast.Return):
+                        if block and isinstance(block[0], T.Return):
                             out.add(id(block[0]))
                 walk(st.body, guarded or kind == "output")
                 walk(st.orelse, guarded or kind == "output")
-            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
                 continue
             else:
                 for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
                     block = getattr(st, attr, None)
                     if isinstance(block, list):
                         for item in block:
-                            if isinstance(item, (ast.excepthandler, ast.match_case)):
+                            if isinstance(item, (T.excepthandler, T.match_case)):
                                 walk(item.body, guarded)
-                        walk([b for b in block if isinstance(b, ast.stmt)], guarded)
+                        walk([b for b in block if isinstance(b, T.stmt)], guarded)
 
     walk(func.body, False)
     return out

@@ -5,7 +5,9 @@ that other tools (the runtime tracer, through `analyzer.api`) call on any source
 
 from __future__ import annotations
 
-import ast
+import libcst as cst
+
+from analyzer import tree as T
 from dataclasses import dataclass, field
 
 __all__ = ["ReturnSite", "collect_function_returns", "find_function"]
@@ -28,12 +30,12 @@ class ReturnSite:
     is_none: bool = False
 
 
-def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def find_function(tree: T.Module, qualname: str) -> T.FunctionDef | T.AsyncFunctionDef | None:
     """The def named by a dotted qualname (`Cls.method`, `outer.inner`), searching nested bodies."""
     parts = qualname.split(".")
-    candidates: list[ast.AST] = [tree]
+    candidates: list[T.AST] = [tree]
     for i, part in enumerate(parts):
-        nxt: list[ast.AST] = []
+        nxt: list[T.AST] = []
         for node in candidates:
             for child in _direct_defs(node):
                 if child.name == part:
@@ -42,25 +44,25 @@ def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.Asyn
             return None
         candidates = nxt
     last = candidates[-1]
-    return last if isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    return last if isinstance(last, (T.FunctionDef, T.AsyncFunctionDef)) else None
 
 
-def _direct_defs(node: ast.AST):
+def _direct_defs(node: T.AST):
     """Defs and classes reachable from `node` without entering another def or class."""
-    stack = list(ast.iter_child_nodes(node))
+    stack = list(T.iter_child_nodes(node))
     while stack:
         child = stack.pop()
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(child, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
             yield child
-        elif isinstance(child, ast.stmt) or isinstance(child, (ast.excepthandler, ast.match_case)):
-            stack.extend(ast.iter_child_nodes(child))
+        elif isinstance(child, T.stmt) or isinstance(child, (T.excepthandler, T.match_case)):
+            stack.extend(T.iter_child_nodes(child))
 
 
 def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnSite], bool] | None:
     """(return sites, may fall off the end) for `qualname` in `source`, or None."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        _module, tree = T.parse(source.decode("utf-8", errors="replace") if isinstance(source, bytes) else source)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
     func = find_function(tree, qualname)
     if func is None:

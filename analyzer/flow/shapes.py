@@ -3,7 +3,7 @@ tuple literal (or not known to be one)."""
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Optional, Union
 
 __all__ = ["Shape", "shape_text", "describe_shape", "annotation_allows_variants"]
@@ -38,22 +38,22 @@ def short_shape(shape: Shape) -> str:
     return shape_text(shape)
 
 
-def annotation_allows_variants(ann: Optional[ast.expr]) -> bool:
+def annotation_allows_variants(ann: Optional[T.expr]) -> bool:
     """True unless the return annotation is absent or one fixed-size tuple type."""
     if ann is None:
         return False
     node = ann
-    if isinstance(node, ast.Subscript):
+    if isinstance(node, T.Subscript):
         base = node.value
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        name = base.attr if isinstance(base, T.Attribute) else getattr(base, "id", "")
         if name == "Optional":
             node = node.slice
-            if isinstance(node, ast.Subscript):
+            if isinstance(node, T.Subscript):
                 base = node.value
-                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+                name = base.attr if isinstance(base, T.Attribute) else getattr(base, "id", "")
             else:
                 return True
         if name in ("tuple", "Tuple"):
-            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
+            items = node.slice.elts if isinstance(node.slice, T.Tuple) else [node.slice]
+            return any(isinstance(i, T.Constant) and i.value is Ellipsis for i in items)
     return True

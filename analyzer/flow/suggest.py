@@ -8,7 +8,7 @@ is, that expression is the suggestion.
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from dataclasses import dataclass
 from typing import Optional
 
@@ -37,7 +37,7 @@ def suggest_for_use(flow: ModuleFlow, use: NameUse) -> Optional[SlotSuggestion]:
     failing = None
     slot = -1
     for r in func.returns:
-        if isinstance(r.value, ast.Tuple):
+        if isinstance(r.value, T.Tuple):
             for i, elt in enumerate(r.value.elts):
                 if elt is use.node:
                     failing, slot = r, i
@@ -47,12 +47,12 @@ def suggest_for_use(flow: ModuleFlow, use: NameUse) -> Optional[SlotSuggestion]:
     texts: set[str] = set()
     witness = None
     for r in func.returns:
-        if r is failing or not isinstance(r.value, ast.Tuple) or len(r.value.elts) != width:
+        if r is failing or not isinstance(r.value, T.Tuple) or len(r.value.elts) != width:
             continue
         elt = r.value.elts[slot]
-        if isinstance(elt, ast.Starred):
+        if isinstance(elt, T.Starred):
             return None
-        texts.add(ast.unparse(elt))
+        texts.add(T.unparse(elt))
         witness = witness or r
         if len(texts) > 1:
             return None
@@ -61,16 +61,16 @@ def suggest_for_use(flow: ModuleFlow, use: NameUse) -> Optional[SlotSuggestion]:
     expr = witness.value.elts[slot]
     text = texts.pop()
     flagged = {id(u.node) for u in flow.uses}
-    if any(id(sub) in flagged for sub in ast.walk(expr)):
+    if any(id(sub) in flagged for sub in T.walk(expr)):
         return None  # the sibling's expression is itself undefined or unbound: no evident fix
-    if isinstance(expr, ast.Name) and expr.id == use.name:
+    if isinstance(expr, T.Name) and expr.id == use.name:
         return None
-    if isinstance(expr, ast.Constant) and expr.value is None:
+    if isinstance(expr, T.Constant) and expr.value is None:
         return None
-    for sub in ast.walk(expr):
-        if isinstance(sub, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
+    for sub in T.walk(expr):
+        if isinstance(sub, (T.NamedExpr, T.Lambda, T.Await, T.Yield, T.YieldFrom)):
             return None
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+        if isinstance(sub, T.Name) and isinstance(sub.ctx, T.Load):
             if sub.id in func.locals and sub.id not in failing.bound:
                 return None
             if sub.id == use.name:

@@ -13,7 +13,7 @@ not as LL001.
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Iterator, Optional, Sequence
 
 from analyzer import __version__
@@ -38,7 +38,7 @@ class LoraLintChecker:
     version = __version__
     disable_noqa = False  # set from flake8's options before any file is checked
 
-    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+    def __init__(self, tree: T.AST, filename: str, lines: Sequence[str]) -> None:
         # `tree` is requested so flake8 runs this as an AST plugin; the engine parses for itself
         self.filename = filename
         self.lines = lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Optional
 
@@ -37,7 +37,7 @@ class Report:
     fix: Optional[Fix] = None
 
 
-def report_at(node: ast.AST, message: str, fix: Optional[Fix] = None) -> Report:
+def report_at(node: T.AST, message: str, fix: Optional[Fix] = None) -> Report:
     return Report(
         node.lineno,
         node.col_offset,
@@ -48,9 +48,9 @@ def report_at(node: ast.AST, message: str, fix: Optional[Fix] = None) -> Report:
     )
 
 
-def report_at_def_name(node: ast.FunctionDef | ast.AsyncFunctionDef, message: str) -> Report:
+def report_at_def_name(node: T.FunctionDef | T.AsyncFunctionDef, message: str) -> Report:
     """A report spanning the name in `def name(` (where editors should point for a whole function)."""
-    col = node.col_offset + (len("async def ") if isinstance(node, ast.AsyncFunctionDef) else len("def "))
+    col = node.col_offset + (len("async def ") if isinstance(node, T.AsyncFunctionDef) else len("def "))
     return Report(node.lineno, col, node.lineno, col + len(node.name), message)
 
 
@@ -58,7 +58,7 @@ def report_at_def_name(node: ast.FunctionDef | ast.AsyncFunctionDef, message: st
 class RuleContext:
     path: str
     source: SourceText
-    tree: ast.Module
+    tree: T.Module
     flow: ModuleFlow
     is_stub: bool = False
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from collections import Counter
 from typing import Iterable, Optional
 
@@ -17,7 +17,7 @@ __all__ = ["ReturnShapeMismatch", "shape_checked_returns"]
 def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
     """The returns LL101 compares, or None when the function is out of scope."""
     node = func.node
-    if func.is_generator or func.dynamic or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if func.is_generator or func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
         return None
     if annotation_allows_variants(node.returns):
         return None
@@ -234,7 +234,7 @@ class ReturnShapeMismatch(Rule):
                       node.end_col_offset or node.col_offset, message)
 
 
-def _private_with_starred_callers(tree: ast.Module, func: FunctionFlow) -> bool:
+def _private_with_starred_callers(tree: T.Module, func: FunctionFlow) -> bool:
     """A module-private function (`_name`, at module level) whose every call in the module is the
     value of a starred unpacking (`q, *meta = _name(...)`): its callers are written for a tuple
     whose length varies, so different arities are its contract."""
@@ -242,12 +242,12 @@ def _private_with_starred_callers(tree: ast.Module, func: FunctionFlow) -> bool:
     if "." in name or not name.startswith("_") or name.startswith("__"):
         return False
     starred = other = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+    for node in T.walk(tree):
+        if isinstance(node, T.Name) and node.id == name and isinstance(node.ctx, T.Load):
             other += 1
-        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+        if (isinstance(node, T.Assign) and isinstance(node.value, T.Call) and isinstance(node.value.func, T.Name)
                 and node.value.func.id == name and len(node.targets) == 1
-                and isinstance(node.targets[0], (ast.Tuple, ast.List))
-                and any(isinstance(e, ast.Starred) for e in node.targets[0].elts)):
+                and isinstance(node.targets[0], (T.Tuple, T.List))
+                and any(isinstance(e, T.Starred) for e in node.targets[0].elts)):
             starred += 1
     return starred > 0 and starred == other

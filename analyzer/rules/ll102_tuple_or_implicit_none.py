@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Iterable, Optional
 
 from analyzer.flow.shapes import describe_shape
@@ -64,10 +64,10 @@ class TupleOrImplicitNone(Rule):
         hooks: Optional[set[str]] = None
         for func in ctx.flow.functions:
             node = func.node
-            if (func.is_generator or func.dynamic or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if (func.is_generator or func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef))
                     or node.returns is not None):
                 continue
-            tuples = [r for r in func.returns if r.shape is not None and isinstance(r.value, ast.Tuple)]
+            tuples = [r for r in func.returns if r.shape is not None and isinstance(r.value, T.Tuple)]
             if not tuples:
                 continue
             if hooks is None:
@@ -87,17 +87,17 @@ class TupleOrImplicitNone(Rule):
 
 
 
-def _registered_hooks(tree: ast.Module) -> set[str]:
+def _registered_hooks(tree: T.Module) -> set[str]:
     """Names of functions passed to a `register_*hook*(...)` call in this module."""
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args:
+    for node in T.walk(tree):
+        if isinstance(node, T.Call) and node.args:
             f = node.func
-            called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            called = f.attr if isinstance(f, T.Attribute) else f.id if isinstance(f, T.Name) else ""
             if called.startswith("register") and "hook" in called:
                 fn = node.args[0]
-                if isinstance(fn, ast.Attribute):
+                if isinstance(fn, T.Attribute):
                     names.add(fn.attr)
-                elif isinstance(fn, ast.Name):
+                elif isinstance(fn, T.Name):
                     names.add(fn.id)
     return names

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 import keyword
 import re
 from typing import Iterable, Optional
@@ -18,7 +18,7 @@ _COLLECTION_PARAMS = {"target_modules", "modules_to_save", "exclude_modules", "l
 _MAYBE = re.compile(r"""\(\s*[rbuRBUfF]{0,2}['"0-9]""")
 
 
-def _paren_span(source: SourceText, node: ast.expr) -> Optional[tuple[int, int, int]]:
+def _paren_span(source: SourceText, node: T.expr) -> Optional[tuple[int, int, int]]:
     """(line, start col of '(', end col after ')') when `node` sits alone in grouping parentheses
     on one line (not a call's, a subscript's or a def's); else None. Columns are characters."""
     if node.lineno != node.end_lineno:
@@ -41,8 +41,8 @@ def _paren_span(source: SourceText, node: ast.expr) -> Optional[tuple[int, int, 
     return node.lineno, open_col, close_col
 
 
-def _literal(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes, int, float)) and not isinstance(node.value, bool)
+def _literal(node: T.AST) -> bool:
+    return isinstance(node, T.Constant) and isinstance(node.value, (str, bytes, int, float)) and not isinstance(node.value, bool)
 
 
 class ParenthesizedNotTuple(Rule):
@@ -101,7 +101,7 @@ class ParenthesizedNotTuple(Rule):
         if not _MAYBE.search(ctx.source.text):
             return
         by_type = ctx.flow.by_type
-        nodes = [n for t in (ast.Compare, ast.For, ast.AsyncFor, ast.comprehension, ast.Subscript, ast.keyword)
+        nodes = [n for t in (T.Compare, T.For, T.AsyncFor, T.comprehension, T.Subscript, T.keyword)
                  for n in by_type.get(t, ())]
         for node in nodes:
             for cand in self._candidates(node):
@@ -120,14 +120,14 @@ class ParenthesizedNotTuple(Rule):
                 yield Report(cand.lineno, cand.col_offset, cand.end_lineno, cand.end_col_offset, message, fix)
 
     @staticmethod
-    def _candidates(node: ast.AST) -> Iterable[ast.expr]:
-        if isinstance(node, ast.Compare):
+    def _candidates(node: T.AST) -> Iterable[T.expr]:
+        if isinstance(node, T.Compare):
             for op, right in zip(node.ops, node.comparators):
-                if isinstance(op, (ast.In, ast.NotIn)) and _literal(right):
+                if isinstance(op, (T.In, T.NotIn)) and _literal(right):
                     yield right
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _literal(node.iter):
+        elif isinstance(node, (T.For, T.AsyncFor, T.comprehension)) and _literal(node.iter):
             yield node.iter
-        elif isinstance(node, ast.Subscript) and _literal(node.value):
+        elif isinstance(node, T.Subscript) and _literal(node.value):
             yield node.value
-        elif isinstance(node, ast.keyword) and node.arg in _COLLECTION_PARAMS and _literal(node.value):
+        elif isinstance(node, T.keyword) and node.arg in _COLLECTION_PARAMS and _literal(node.value):
             yield node.value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Iterable
 
 from analyzer.diagnostics import Fix
@@ -103,17 +103,17 @@ class UndefinedName(Rule):
             yield with_slot_fix(ctx, use, msg)
 
 
-def _source_templates(tree: ast.Module) -> frozenset[str]:
+def _source_templates(tree: T.Module) -> frozenset[str]:
     """Functions whose source the module reads with `inspect.getsource(f)`: patching libraries
     rewrite that text and `exec` it where the names it uses are defined."""
     out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], (ast.Name, ast.Attribute)):
+    for node in T.walk(tree):
+        if isinstance(node, T.Call) and node.args and isinstance(node.args[0], (T.Name, T.Attribute)):
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            name = func.attr if isinstance(func, T.Attribute) else getattr(func, "id", "")
             if name == "getsource":
                 arg = node.args[0]
-                out.add(arg.id if isinstance(arg, ast.Name) else arg.attr)
+                out.add(arg.id if isinstance(arg, T.Name) else arg.attr)
     return frozenset(out)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Iterable
 
 from analyzer.diagnostics import Fix
@@ -10,8 +10,8 @@ from analyzer.flow.names import BUILTIN_NAMES, collect_bindings
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 
 
-def _reads_local(expr: ast.expr, local_names: frozenset) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in local_names for n in ast.walk(expr))
+def _reads_local(expr: T.expr, local_names: frozenset) -> bool:
+    return any(isinstance(n, T.Name) and n.id in local_names for n in T.walk(expr))
 
 
 class ReturnSlotResolvesElsewhere(Rule):
@@ -71,19 +71,19 @@ class ReturnSlotResolvesElsewhere(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         module_names = None
         for func in ctx.flow.functions:
-            tuples = [r for r in func.returns if isinstance(r.value, ast.Tuple) and r.shape is not None]
+            tuples = [r for r in func.returns if isinstance(r.value, T.Tuple) and r.shape is not None]
             if len(tuples) < 2 or len({len(r.value.elts) for r in tuples}) != 1 or func.dynamic:
                 continue
             width = len(tuples[0].value.elts)
             for slot in range(width):
                 for r in tuples:
                     elt = r.value.elts[slot]
-                    if not isinstance(elt, ast.Name) or elt.id in func.locals:
+                    if not isinstance(elt, T.Name) or elt.id in func.locals:
                         continue
                     if elt.id[:1].isupper():
                         continue  # CONSTANTS and classes are meant to be shared
                     others = [o.value.elts[slot] for o in tuples if o is not r]
-                    texts = {ast.unparse(o) for o in others}
+                    texts = {T.unparse(o) for o in others}
                     if len(texts) != 1 or not all(_reads_local(o, func.locals) for o in others):
                         continue
                     if module_names is None:
@@ -92,8 +92,8 @@ class ReturnSlotResolvesElsewhere(Rule):
                         continue  # undefined: LL201's business
                     # the replacement must read only locals bound where this return runs
                     other = others[0]
-                    if any(isinstance(n, ast.Name) and n.id in func.locals and n.id not in r.bound
-                           for n in ast.walk(other)):
+                    if any(isinstance(n, T.Name) and n.id in func.locals and n.id not in r.bound
+                           for n in T.walk(other)):
                         continue
                     text = texts.pop()
                     where = "module global" if elt.id in module_names else "builtin"

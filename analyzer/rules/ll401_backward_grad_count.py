@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+from analyzer import tree as T
 from typing import Iterable
 
 from analyzer.flow.autograd import find_autograd_classes, return_arity
@@ -93,8 +93,8 @@ class BackwardGradCount(Rule):
                     continue
                 if lo <= n <= hi:
                     continue
-                if n > hi and isinstance(r.value, ast.Tuple) and all(
-                        isinstance(e, ast.Constant) and e.value is None for e in r.value.elts[hi:]):
+                if n > hi and isinstance(r.value, T.Tuple) and all(
+                        isinstance(e, T.Constant) and e.value is None for e in r.value.elts[hi:]):
                     continue  # extra trailing Nones are accepted by PyTorch
                 after = "after ctx" if cls.setup_context is None else "(setup_context style)"
                 if cls.apply_counts == {lo} and lo == hi and cls.forward.node.args.defaults:

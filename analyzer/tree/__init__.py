@@ -1,0 +1,44 @@
+"""The one tree per file: LibCST's parse, lowered to the abstract grammar the analysis reads.
+
+    module, tree = parse(text)      # LibCST module, analysis tree (each node keeps `.cst`)
+
+See `analyzer.tree.nodes` for why the analysis reads a lowered view of the LibCST tree, and
+`analyzer.tree.positions` for when positions are computed.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from analyzer.tree.lower import lower_module
+from analyzer.tree.nodes import *  # noqa: F401,F403  (the node classes are this package's API)
+from analyzer.tree.nodes import AST, Attribute, Module, Name, Tuple, dump, iter_child_nodes, walk
+
+__all__ = ["parse", "unparse", "lower_module", "walk", "iter_child_nodes", "dump", "AST"]
+
+
+def parse(text: str, python_version: Optional[str] = None) -> tuple[cst.Module, Module]:
+    """Parse `text` with LibCST's native parser and lower it. Raises `libcst.ParserSyntaxError`.
+
+    `python_version` ("3.11") is the grammar version LibCST reads; None reads the newest."""
+    if python_version is None:
+        module = cst.parse_module(text)
+    else:
+        module = cst.parse_module(text, cst.PartialParserConfig(python_version=python_version))
+    return module, lower_module(module)
+
+
+def unparse(node: AST) -> str:
+    """The source text of an expression, without enclosing parentheses; dotted names exactly."""
+    if isinstance(node, Name):
+        return node.id
+    if isinstance(node, Attribute):
+        return f"{unparse(node.value)}.{node.attr}"
+    c = node.cst
+    if type(c) is tuple:  # a span with no node of its own: `a, b` in `x[a, b]`
+        return ", ".join(unparse(e) for e in getattr(node, "elts", ()))
+    if isinstance(c, cst.BaseExpression) and getattr(c, "lpar", None):
+        c = c.with_changes(lpar=[], rpar=[])
+    return node.pos.module.code_for_node(c).strip()

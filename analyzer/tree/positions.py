@@ -1,0 +1,110 @@
+"""Positions of analysis-tree nodes, computed from the LibCST tree on first use.
+
+LibCST keeps no positions in its nodes: `PositionProvider` regenerates the whole file and records
+a `CodeRange` object per node, which costs more than the parse itself (2.4x on installed peft).
+Most files report nothing and never need a position, so nothing is computed until a node's
+`lineno` (or another position) is first read. Then one code generation pass records character
+offsets only, as plain integers, and offsets become (line, column) with a binary search over the
+line starts. The ranges are LibCST's syntactic ones: the same start and end as
+`PositionProvider`, with 1-based lines and 0-based character columns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+__all__ = ["Positions"]
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+@dataclass
+class _OffsetState(CodegenState):
+    """Code generation that records each node's [start, end) character offsets."""
+
+    offset: int = 0
+    spans: dict = field(default_factory=dict)
+    _stack: list = field(default_factory=list)
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._stack.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._stack.pop()
+        # a syntactic position recorded inside the node's own code generation wins
+        if node not in self.spans:
+            self.spans[node] = (start, self.offset)
+
+    @contextmanager
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
+                                  end_node: Optional[cst.CSTNode] = None) -> Iterator[None]:
+        start = self.offset
+        try:
+            yield
+        finally:
+            end = self.offset
+            if start_node is not None:
+                start = self.spans[start_node][0]
+            if end_node is not None:
+                end = self.spans[end_node][1]
+            self.spans[node] = (start, end)
+
+
+Anchor = Union[cst.CSTNode, tuple]
+
+
+class Positions:
+    """Positions for the nodes lowered from one LibCST module."""
+
+    __slots__ = ("module", "_spans", "_line_starts")
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self._spans: Optional[dict] = None
+        self._line_starts: list[int] = []
+
+    @property
+    def computed(self) -> bool:
+        """Whether this file has paid for its positions (benchmarks and tests read it)."""
+        return self._spans is not None
+
+    def _compute(self) -> dict:
+        m = self.module
+        state = _OffsetState(default_indent=m.default_indent, default_newline=m.default_newline)
+        m._codegen(state)
+        text = "".join(state.tokens)
+        self._line_starts = [0] + [x.end() for x in _NEWLINE.finditer(text)]
+        self._spans = state.spans
+        return state.spans
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self._line_starts, offset) - 1
+        return i + 1, offset - self._line_starts[i]
+
+    def offsets(self, anchor: Anchor) -> tuple[int, int]:
+        """[start, end) character offsets of a LibCST node, or of a `(first, last)` pair's span."""
+        spans = self._spans if self._spans is not None else self._compute()
+        if type(anchor) is tuple:
+            return spans[anchor[0]][0], spans[anchor[1]][1]
+        return spans[anchor]
+
+    def span(self, anchor: Anchor) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column): 1-based lines, 0-based character columns."""
+        start, end = self.offsets(anchor)
+        return self._line_col(start) + self._line_col(end)
