@@ -16,7 +16,8 @@ from analyzer.runtime.contracts import Expect
 from analyzer.runtime.functions import watch, watch_module
 from analyzer.runtime.lora import watch_model
 from analyzer.runtime.report import Report, RuntimeViolation, RuntimeViolationWarning, reports
-from analyzer.runtime.state import ENV_VAR, LOG_DIR_ENV_VAR, MODES, checking, current_mode, disable, enable
+from analyzer.runtime.state import ENV_VAR, LOG_DIR_ENV_VAR, MODES, current_mode
+from analyzer.runtime.switches import checking, disable, enable
 
 __all__ = ["ENV_VAR", "LOG_DIR_ENV_VAR", "MODES", "Expect", "Report", "RuntimeViolation", "RuntimeViolationWarning",
            "check_consistency", "checking", "current_mode", "disable", "enable", "lora_fingerprint", "reports",

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from analyzer.runtime.lora import is_lora_layer
+from analyzer.runtime.layers import is_lora_layer
 from analyzer.runtime.report import report
 from analyzer.runtime.state import STATE
 

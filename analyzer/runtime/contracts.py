@@ -1,7 +1,8 @@
 """What a watched function should return: from an explicit `Expect`, from the static pass (the
-arities of its return statements, via `analyzer.api`), or learned from its first call.
+arities of its return statements, via `analyzer.api`), or learned from its first call; and, per
+slot of the tuple, the kinds of value it holds (`kinds`).
 
-The static pass is imported lazily, when a function is first watched; it uses only `ast`.
+The static pass is imported lazily, on a watched function's first checked call.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
+from analyzer.runtime.kinds import SlotKinds
+from analyzer.runtime.retsource import explainer
+
 __all__ = ["Expect", "ReturnContract", "build_contract", "describe"]
+
+__tracebackhide__ = True
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,14 @@ class ReturnContract:
     lock once; afterwards the fields are read-only."""
 
     __slots__ = ("name", "arity", "none_ok", "not_none", "evidence", "learning", "_learn_lock", "_all_slots",
-                 "_none_slots")
+                 "_none_slots", "kinds", "func")
 
     def __init__(self, name: str, arity: Optional[int], none_ok: bool, evidence: str, learning: bool,
-                 not_none: Union[tuple[int, ...], str], none_slots: frozenset[int]) -> None:
+                 not_none: Union[tuple[int, ...], str], none_slots: frozenset[int],
+                 func: Optional[Callable[..., Any]] = None) -> None:
         self.name = name
+        self.func = func
+        self.kinds: Optional[SlotKinds] = None
         self.arity = arity
         self.none_ok = none_ok
         self.evidence = evidence
@@ -96,6 +105,12 @@ class ReturnContract:
         self.not_none: tuple[int, ...] = () if self._all_slots else tuple(not_none)
         if self._all_slots and arity is not None:
             self.not_none = self._slots_for(arity)
+        if arity is not None:
+            self._start_kinds(arity)
+
+    def _start_kinds(self, arity: int) -> None:
+        explain = explainer(self.func, arity) if self.func is not None else None
+        self.kinds = SlotKinds(self.name, arity, self._none_slots, explain)
 
     def _slots_for(self, arity: int) -> tuple[int, ...]:
         return tuple(i for i in range(arity) if i not in self._none_slots)
@@ -120,6 +135,9 @@ class ReturnContract:
                 if slot < len(out) and out[slot] is None:
                     report(f"{self.name}:none:{slot}",
                            f"{self.name} returned None in slot {slot} on call {call}; {self._none_evidence()}")
+        kinds = self.kinds
+        if kinds is not None and isinstance(out, tuple) and len(out) == kinds.arity:
+            kinds.check(out, call, report)
 
     def _none_evidence(self) -> str:
         if self._all_slots and self._none_slots:
@@ -141,6 +159,8 @@ class ReturnContract:
                 self.evidence = f"call {call} returned {len(out)} (no source, so that first call set the arity)"
                 if self._all_slots:
                     self.not_none = tuple(i for i, v in enumerate(out) if v is not None)
+                self._start_kinds(len(out))
+                self.kinds.check(out, call, lambda site, message: None)  # the first call teaches kinds too
                 self.learning = False
                 return False
         return True
@@ -153,8 +173,8 @@ def build_contract(func: Callable[..., Any], name: str, expect: Optional[Expect]
     if expect is not None and expect.arity is not None:
         none_ok = shape.none_ok if shape is not None else False
         return ReturnContract(name, expect.arity, none_ok, f"expected {expect.arity} (watch(expect=...))", False,
-                              not_none, none_slots)
+                              not_none, none_slots, func)
     if shape is None:
-        return ReturnContract(name, None, True, "", True, not_none, none_slots)
+        return ReturnContract(name, None, True, "", True, not_none, none_slots, func)
     evidence = f"its returns at {_lines(shape.lines)} produce {shape.arity}" if shape.arity is not None else ""
-    return ReturnContract(name, shape.arity, shape.none_ok, evidence, False, not_none, none_slots)
+    return ReturnContract(name, shape.arity, shape.none_ok, evidence, False, not_none, none_slots, func)

@@ -1,7 +1,9 @@
 """Watched functions: `@watch`, `watch("pkg.mod:func")`, `watch_module("pkg.mod")`.
 
-While the tracer is off nothing is wrapped: `watch` remembers the function and the tracer swaps
-the module (or class) attribute for a wrapper at each `enable()`, and back at `disable()`.
+A watched Python function is changed in place (`inplace`), so every reference to it is checked:
+`from mod import func` taken before `enable()`, bound methods, `functools.partial`, callbacks.
+While the tracer is off nothing is changed: `watch` remembers the function and each `enable()`
+applies it; `disable()` restores the original code.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import inspect
 import itertools
 import sys
 import threading
+import types
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from analyzer.runtime import inplace
 from analyzer.runtime.contracts import Expect, ReturnContract, build_contract
 from analyzer.runtime.report import report
 from analyzer.runtime.state import STATE
 
-__all__ = ["watch", "watch_module", "WATCHED_ATTR"]
+__all__ = ["watch", "watch_module", "watch_function", "WATCHED_ATTR"]
 
-# set on every wrapper: the function it wraps (so that nothing is wrapped twice)
-WATCHED_ATTR = "__lora_lint_watched__"
+WATCHED_ATTR = inplace.WATCHED_ATTR
+# pytest hides the frames of modules that set this: a violation's traceback ends in user code
+__tracebackhide__ = True
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,6 @@ class _Binding:
     def func(self) -> Callable[..., Any]:
         return getattr(self.raw, "__func__", self.raw)
 
-    def rewrap(self, wrapper: Callable[..., Any]) -> Any:
-        if isinstance(self.raw, staticmethod):
-            return staticmethod(wrapper)
-        if isinstance(self.raw, classmethod):
-            return classmethod(wrapper)
-        return wrapper
-
 
 def _check_watchable(func: Any) -> None:
     if not callable(func):
@@ -51,6 +49,10 @@ def _check_watchable(func: Any) -> None:
     if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
         # callers get a generator or coroutine; the return statements are not what they receive
         raise TypeError(f"lora-lint cannot watch {func.__qualname__}: it is a generator or coroutine function")
+
+
+def _label(func: Any) -> str:
+    return getattr(func, "__qualname__", getattr(func, "__name__", "function")).replace(".<locals>", "")
 
 
 class _LazyContract:
@@ -75,33 +77,58 @@ class _LazyContract:
         contract.check(out, call, report)
 
 
-def _wrap(func: Callable[..., Any], expect: Optional[Expect]) -> Callable[..., Any]:
-    name = getattr(func, "__qualname__", getattr(func, "__name__", "function")).replace(".<locals>", "")
-    contract = _LazyContract(func, name, expect)
-    calls = itertools.count(1)  # next() on a count is atomic under the GIL: no lock per call
+def _checker(plain: Callable[..., Any], expect: Optional[Expect]) -> Callable[[tuple, dict], Any]:
+    """What a watched function runs: the plain function, then (while on, outside compilation)
+    the contract check. `next()` on a count is atomic under the GIL: no lock per call."""
+    contract = _LazyContract(plain, _label(plain), expect)
+    calls = itertools.count(1)
     state = STATE
 
-    @functools.wraps(func)
-    def watched(*args, **kwargs):
-        out = func(*args, **kwargs)
+    def entry(args: tuple, kwargs: dict) -> Any:
+        out = plain(*args, **kwargs)
+        if state.announce_pending:
+            state.announce()
         if state.on and not state.is_compiling():
             contract.check(out, next(calls))
         return out
+
+    return entry
+
+
+def _wrap(func: Callable[..., Any], expect: Optional[Expect]) -> Callable[..., Any]:
+    """A separate wrapper, for callables that have no code of their own to patch (builtins,
+    callable objects): only callers of the returned wrapper are checked."""
+    entry = _checker(func, expect)
+
+    @functools.wraps(func)
+    def watched(*args, **kwargs):
+        return entry(args, kwargs)
 
     setattr(watched, WATCHED_ATTR, func)
     return watched
 
 
-def _swap_in(binding: _Binding, expect: Optional[Expect]) -> None:
-    """Wrap `binding` now; disable() puts the original back if nobody replaced it meanwhile."""
-    wrapped = binding.rewrap(_wrap(binding.func, expect))
-    setattr(binding.owner, binding.name, wrapped)
+def watch_function(func: types.FunctionType, expect: Optional[Expect] = None) -> bool:
+    """Patch `func` in place for this session (the tracer must be on). False when it was
+    watched already."""
+    if inplace.is_patched(func):
+        return False
+    undo = inplace.patch(func, lambda plain: _checker(plain, expect))
+    STATE.push_undo(undo)
+    STATE.count("helpers", 1)
+    STATE.push_undo(lambda: STATE.count("helpers", -1))
+    return True
 
-    def restore() -> None:
-        if inspect.getattr_static(binding.owner, binding.name, None) is wrapped:
-            setattr(binding.owner, binding.name, binding.raw)
 
-    STATE.push_undo(restore)
+def _remember(func: types.FunctionType, expect: Optional[Expect]) -> None:
+    """Watch `func` now if on, and again at every later `enable()`."""
+    def apply() -> None:
+        watch_function(func, expect)
+
+    with STATE.lock:
+        STATE.deferred[("function", id(func))] = apply
+    if STATE.on:
+        apply()
 
 
 def _resolve(module_name: str, qualname: str) -> Optional[_Binding]:
@@ -123,51 +150,31 @@ def _resolve(module_name: str, qualname: str) -> Optional[_Binding]:
 
 
 def watch(target: Any = None, *, expect: Optional[Expect] = None) -> Any:
-    """Watch a function's returns.
+    """Watch a function's returns, wherever it is called from.
 
-    - ``@watch`` or ``@watch(expect=Expect(arity=6))`` on a module-level function or a method;
-    - ``watch(func)`` returns a watched wrapper to call instead of `func`;
-    - ``watch("pkg.mod:func")`` or ``watch("pkg.mod:Cls.method")`` wraps the attribute in place.
+    - ``@watch`` or ``@watch(expect=Expect(arity=6))`` on a function or a method;
+    - ``watch(func)``: `func` itself is watched (every reference to it, however imported) and
+      returned; a ``functools.partial`` is watched through the function it holds;
+    - ``watch("pkg.mod:func")`` or ``watch("pkg.mod:Cls.method")``: the same, found by path.
 
-    While the tracer is off, ``watch`` wraps nothing: the function is remembered, and the module
-    or class attribute that holds it is wrapped at each ``enable()`` (code that kept its own
-    reference to the function from before then is not checked). Paths and decorated functions
-    are remembered the same way for later sessions; ``disable(forget=True)`` forgets them.
+    While the tracer is off nothing is changed: the function is remembered and patched at each
+    ``enable()``, restored at ``disable()``; ``disable(forget=True)`` forgets it. Callables
+    without Python code (builtins, callable objects) get a separate wrapper, returned here; only
+    callers of that wrapper are checked.
     """
     if target is None:
         return functools.partial(watch, expect=expect)
     if isinstance(target, str):
         return _watch_path(target, expect)
-    _check_watchable(target)
-    if getattr(target, WATCHED_ATTR, None) is not None:
+    func = target.func if isinstance(target, functools.partial) else target
+    func = getattr(func, "__func__", func)  # a bound method, staticmethod or classmethod
+    _check_watchable(func)
+    if isinstance(func, types.FunctionType):
+        _remember(func, expect)
         return target
-    module_name, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
-    if not STATE.on:
-        if module_name and qualname and "<locals>" not in qualname:
-            _defer_binding(module_name, qualname, target, expect)
+    if getattr(func, WATCHED_ATTR, None) is not None or not STATE.on:
         return target
-    binding = _resolve(module_name or "", qualname or "")
-    if binding is None and module_name and qualname and "<locals>" not in qualname:
-        # a decorator at definition time (the name is not bound yet): the `def` binds this
-        # wrapper now; later sessions wrap the plain function again
-        _defer_binding(module_name, qualname, target, expect, apply_now=False)
-        _restore_plain_at_disable(target)
-    return _wrap(target, expect)
-
-
-def _restore_plain_at_disable(func: Callable[..., Any]) -> None:
-    """A wrapper bound by a `def` while on: at disable() put the plain function back."""
-    module_name, qualname = func.__module__, func.__qualname__
-
-    def restore() -> None:
-        binding = _resolve(module_name, qualname)
-        if binding is not None and getattr(binding.func, WATCHED_ATTR, None) is func:
-            raw = binding.raw
-            plain = staticmethod(func) if isinstance(raw, staticmethod) else (
-                classmethod(func) if isinstance(raw, classmethod) else func)
-            setattr(binding.owner, binding.name, plain)
-
-    STATE.push_undo(restore)
+    return _wrap(func, expect)
 
 
 def _watch_path(spec: str, expect: Optional[Expect]) -> Any:
@@ -179,27 +186,33 @@ def _watch_path(spec: str, expect: Optional[Expect]) -> Any:
     if binding is None:
         raise AttributeError(f"lora-lint: {module_name} has no function {qualname!r} to watch")
     func = binding.func
-    if getattr(func, WATCHED_ATTR, None) is not None:
-        return getattr(binding.owner, binding.name)  # watched already: once is enough
     _check_watchable(func)
-    if not STATE.on:
-        _defer_binding(module_name, qualname, func, expect)
-        return func
-    _defer_binding(module_name, qualname, func, expect, apply_now=False)
-    _swap_in(binding, expect)
+    if isinstance(func, types.FunctionType):
+        _remember(func, expect)
+    else:
+        _swap_attribute(binding, expect)
     return getattr(binding.owner, binding.name)
 
 
-def _defer_binding(module_name: str, qualname: str, func: Callable[..., Any], expect: Optional[Expect],
-                   apply_now: bool = True) -> None:
+def _swap_attribute(binding: _Binding, expect: Optional[Expect]) -> None:
+    """For a callable without Python code: the module or class attribute is swapped for a
+    wrapper at each enable(), and back at disable()."""
     def apply() -> None:
-        binding = _resolve(module_name, qualname)
-        if binding is not None and binding.func is func:
-            _swap_in(binding, expect)
+        current = inspect.getattr_static(binding.owner, binding.name, None)
+        if current is not binding.raw:
+            return
+        wrapped = _wrap(binding.func, expect)
+        setattr(binding.owner, binding.name, wrapped)
+
+        def restore() -> None:
+            if inspect.getattr_static(binding.owner, binding.name, None) is wrapped:
+                setattr(binding.owner, binding.name, binding.raw)
+
+        STATE.push_undo(restore)
 
     with STATE.lock:
-        STATE.deferred[("function", module_name, qualname, id(func))] = apply
-    if apply_now and STATE.on:
+        STATE.deferred[("attribute", id(binding.owner), binding.name)] = apply
+    if STATE.on:
         apply()
 
 
@@ -213,6 +226,15 @@ def watch_module(module_name: str) -> int:
             continue
         if inspect.isgeneratorfunction(obj) or inspect.iscoroutinefunction(obj) or inspect.isasyncgenfunction(obj):
             continue
-        _defer_binding(module.__name__, name, obj, None)
+        _remember(obj, None)
         count += 1
     return count
+
+
+def watch_defined(func: Any) -> Any:
+    """The decorator the launcher adds to chosen `def`s of the script it runs: the function is
+    watched from the moment it exists, before the script's own code can call it."""
+    if isinstance(func, types.FunctionType) and not (
+            inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)):
+        _remember(func, None)
+    return func

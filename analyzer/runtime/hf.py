@@ -13,7 +13,7 @@ except ImportError as exc:  # transformers is optional for the rest of lora-lint
     raise ImportError("analyzer.runtime.hf needs transformers: pip install transformers") from exc
 
 from analyzer.runtime.lora import watch_model
-from analyzer.runtime.state import Scope
+from analyzer.runtime.switches import Scope
 
 __all__ = ["LoraLintCallback"]
 

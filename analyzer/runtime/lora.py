@@ -12,57 +12,16 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
+from analyzer.runtime.consistency import ConsistencyHook
+from analyzer.runtime.layers import is_lora_layer, linear_dims, linear_like
 from analyzer.runtime.report import report
 from analyzer.runtime.state import STATE
 
 __all__ = ["watch_model", "is_lora_layer", "linear_dims"]
 
-
-def is_lora_layer(module: Any) -> bool:
-    return hasattr(module, "lora_A") and hasattr(module, "lora_B") and hasattr(module, "get_base_layer")
-
-
-def _linear_like(module: Any, adapter: str) -> bool:
-    """A LoRA layer whose adapter is a pair of Linears over a Linear-shaped base (nn.Linear, a
-    quantised Linear, or transformers' Conv1D with fan_in_fan_out). Conv, Embedding, attention
-    and parameter (MoE) LoRA layers have other shape rules and are only checked for dtype and
-    scaling."""
-    import torch
-
-    lora_a = module.lora_A[adapter]
-    if not isinstance(lora_a, torch.nn.Linear) or hasattr(module, "num_experts"):
-        return False
-    base = module.get_base_layer()
-    return not isinstance(base, (torch.nn.Embedding, torch.nn.MultiheadAttention, torch.nn.modules.conv._ConvNd))
-
-
-@dataclass(frozen=True)
-class Dims:
-    out_features: Optional[int]
-    in_features: Optional[int]
-    source: str  # where the dims come from, for the message
-
-
-def linear_dims(module: Any) -> Dims:
-    """(out, in) of a Linear-like LoRA layer's base weight, as the layer computes with it."""
-    base = module.get_base_layer()
-    weight = getattr(base, "weight", None)
-    shape = None
-    source = "base weight"
-    if weight is not None:
-        quant_state = getattr(weight, "quant_state", None)
-        if quant_state is not None and getattr(quant_state, "shape", None) is not None:
-            shape, source = tuple(quant_state.shape), "base weight (quant_state.shape)"  # 4-bit: packed storage
-        elif weight.dim() == 2:
-            shape = tuple(weight.shape)
-    if shape is not None and len(shape) == 2:
-        if getattr(module, "fan_in_fan_out", False):
-            return Dims(shape[1], shape[0], source + ", fan_in_fan_out")
-        return Dims(shape[0], shape[1], source)
-    return Dims(getattr(module, "out_features", None), getattr(module, "in_features", None), "layer's in/out_features")
+__tracebackhide__ = True
 
 
 class _LayerWatch:
@@ -80,6 +39,8 @@ class _LayerWatch:
         return STATE.on and STATE.session == self.session and not STATE.is_compiling()
 
     def before(self, module: Any, args: tuple) -> None:
+        if STATE.announce_pending:
+            STATE.announce()
         if self._active():
             call = next(self.state_calls)
             if _sampled(call):
@@ -114,7 +75,7 @@ def check_layer_state(name: str, module: Any, call: int) -> None:
         if a_weight.dtype != b_weight.dtype:
             report(f"{name}:ab-dtype:{adapter}", f"{name}: lora_A[{adapter!r}] is {a_weight.dtype} but lora_B[{adapter!r}] "
                                                  f"is {b_weight.dtype} on forward {call}")
-        if _linear_like(module, adapter):
+        if linear_like(module, adapter):
             _check_linear_shapes(name, module, adapter, a_weight.shape, b_weight.shape, call)
         scaling = getattr(module, "scaling", {}).get(adapter)
         if not _finite_number(scaling):
@@ -154,7 +115,7 @@ def check_layer_output(name: str, module: Any, x: Any, output: Any, call: int) -
     if not isinstance(x, torch.Tensor) or not isinstance(output, torch.Tensor) or not x.is_floating_point():
         return
     adapters = list(getattr(module, "active_adapters", ()) or ())
-    if not adapters or adapters[0] not in module.lora_A or not _linear_like(module, adapters[0]):
+    if not adapters or adapters[0] not in module.lora_A or not linear_like(module, adapters[0]):
         return
     out_features = linear_dims(module).out_features
     want = tuple(x.shape[:-1]) + (out_features,)
@@ -177,25 +138,33 @@ def _autocast(device_type: str) -> bool:
         return bool(torch.is_autocast_enabled())
 
 
+# the LoRA layers hooked in this session, so that the default watching (which sees every PEFT
+# injection) and an explicit watch_model() of the same model hook each layer once
+_hooked: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+
+
 def _hook_model(model: Any, check_consistency_every: int) -> int:
     session = STATE.session
     if check_consistency_every:
-        from analyzer.runtime.consistency import ConsistencyHook
-
         handle = model.register_forward_pre_hook(ConsistencyHook(model, int(check_consistency_every), session))
         STATE.push_undo(handle.remove)
     count = 0
     for name, module in model.named_modules():
         if not is_lora_layer(module):
             continue
+        count += 1
+        if _hooked.get(module) == session:
+            continue
         watcher = _LayerWatch(name, session)
         # the layer's parameters are checked before its forward, which a bad shape would break
         # with a less telling error; the output after it
         before = module.register_forward_pre_hook(watcher.before)
         after = module.register_forward_hook(watcher.after)
+        _hooked[module] = session
+        STATE.count("layers", 1)
         STATE.push_undo(before.remove)
         STATE.push_undo(after.remove)
-        count += 1
+        STATE.push_undo(lambda module=module: (_hooked.pop(module, None), STATE.count("layers", -1)))
     return count
 
 

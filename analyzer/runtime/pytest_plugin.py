@@ -22,7 +22,7 @@ def pytest_configure(config) -> None:
     import pytest
 
     from analyzer import runtime
-    from analyzer.runtime.state import Scope
+    from analyzer.runtime.switches import Scope
 
     scope = Scope()
     try:
