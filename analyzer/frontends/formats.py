@@ -158,7 +158,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], unsafe_fixes: bool = False, 
         if safe:
             notes.append(f"{safe} fixable with --fix")
         if unsafe:
-            notes.append(f"{unsafe} {'more ' if safe else ''}with --fix --unsafe-fixes")
+            notes.append(f"{unsafe} {'more' if safe else 'fixable'} with --fix --unsafe-fixes")
     fixable = f" ({'; '.join(notes)})" if notes else ""
     return f"Found {_plural(len(diagnostics), 'finding')}{fixable}.{extra}"
 

@@ -74,8 +74,18 @@ def test_exclude_and_per_file_ignores(project: Path):
                      '[tool.lora-lint.per-file-ignores]\n"src/mixed.py" = ["LL2", "LL103"]\n"seed_*.py" = ["LL201"]')
     rc, found = _lint(str(project / "src"))
     assert found == [("mixed.py", "LL101")]
-    # exclusion applies to files named explicitly too (pre-commit passes files one by one)
-    assert _lint(str(project / "src" / "noqa.py"))[1] == []
+    # ruff's convention: a file named on the command line is linted although excluded...
+    noqa = str(project / "src" / "noqa.py")
+    assert _lint(noqa)[1] == [("noqa.py", "LL201"), ("noqa.py", "LL202")]
+    # ...unless --force-exclude (the pre-commit hooks pass it) or `force-exclude = true`
+    assert _lint(noqa, "--force-exclude") == (0, [])
+
+
+def test_force_exclude_in_the_file(project: Path):
+    _config(project, 'exclude = ["src/noqa.py"]\nforce-exclude = true')
+    assert _lint(str(project / "src" / "noqa.py")) == (0, [])
+    _config(project, 'force-exclude = "yes"')
+    assert _lint(str(project / "src" / "noqa.py"))[0] == 2
 
 
 def test_jobs_and_cache_dir_from_the_file(project: Path, monkeypatch):

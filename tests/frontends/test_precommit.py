@@ -147,3 +147,55 @@ def test_repository_passes_its_own_hooks():
     f8 = subprocess.run([sys.executable, "-m", "flake8", "--select=F,LL", *paths], cwd=REPO, env=tool_env(),
                         capture_output=True, timeout=120)
     assert (f8.returncode, f8.stdout) == (0, b""), f8.stdout.decode()
+
+
+HELPER_3 = "def factors(layer):\n    return layer.A, layer.B, layer.scale\n"
+HELPER_2 = "def factors(layer):\n    return layer.A, layer.B\n"
+CALLER_3 = "from helper import factors\n\n\ndef step(layer):\n    a, b, s = factors(layer)\n    return a @ b * s\n"
+CALLER_2 = "from helper import factors\n\n\ndef step(layer):\n    a, b = factors(layer)\n    return a @ b\n"
+
+
+def _write(work: Path, name: str, text: str) -> None:
+    (work / name).write_text(text)
+
+
+def test_a_staged_call_is_checked_against_the_unchanged_callee(repo):
+    """Only train.py is staged; the helper it calls is committed and returns 3 values. An unstaged
+    edit of the helper (which would make the call fit) is stashed by pre-commit: the hook sees the
+    project as the commit will have it."""
+    work, env = repo
+    _write(work, "helper.py", HELPER_3)
+    _write(work, "train.py", CALLER_3)
+    _git(work, env, "add", "helper.py", "train.py")
+    _git(work, env, "commit", "-q", "--no-verify", "-m", "both sides agree")
+    _write(work, "train.py", CALLER_2)
+    _git(work, env, "add", "train.py")
+    _write(work, "helper.py", HELPER_2)  # not staged
+    blocked = _commit(work, env, "caller only")
+    output = (blocked.stdout + blocked.stderr).decode()
+    assert blocked.returncode != 0, output
+    assert "train.py:5:5: LL301 unpacks 2 values from" in output, output
+    assert _commits(work, env) == 2
+    assert (work / "helper.py").read_text() == HELPER_2  # pre-commit put the unstaged edit back
+    # staging the other side too makes the change consistent: the commit goes through
+    _git(work, env, "add", "helper.py")
+    passed = _commit(work, env, "both sides")
+    assert passed.returncode == 0, (passed.stdout + passed.stderr).decode()
+
+
+def test_a_staged_callee_change_reports_the_unchanged_callers_it_breaks(repo):
+    work, env = repo
+    _write(work, "helper.py", HELPER_3)
+    _write(work, "train.py", CALLER_3)
+    _write(work, "other.py", "def unrelated():\n    return undefined_name\n")  # an old per-file finding
+    _git(work, env, "add", "helper.py", "train.py", "other.py")
+    _git(work, env, "commit", "-q", "--no-verify", "-m", "both sides agree")
+    _write(work, "helper.py", HELPER_2)
+    _git(work, env, "add", "helper.py")
+    blocked = _commit(work, env, "callee only")
+    output = (blocked.stdout + blocked.stderr).decode()
+    assert blocked.returncode != 0, output
+    assert "train.py:5:5: LL301 unpacks 3 values from" in output, output
+    # the unchanged files' own findings are not this commit's business
+    assert "other.py" not in output and "LL201" not in output
+    assert _commits(work, env) == 2
