@@ -4,7 +4,10 @@ The patched forward re-reads the layer on every call, because the state that
 decides eligibility changes after patching: ``model.disable_adapter()`` in
 DPO's reference pass, ``set_adapter``, merging, ``train()``/``eval()`` for
 dropout.  Whenever the kernel would compute something else it calls PEFT's own
-forward and counts the fallback with its reason.
+forward and counts the fallback with its reason.  A call that takes the fused
+path where Triton cannot run (no GPU and no ``TRITON_INTERPRET=1``, or no
+Triton) computes the same math in plain torch: it is counted, and reported, as
+a torch fallback, never as fused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, Optional
 import torch
 from torch import nn
 
-from .function import fused_lora_linear
+from .function import fused_lora_linear, resolve_backend
 from .params import STRUCTURAL_REASONS, LoraParameters, get_lora_parameters
 
 _ABSENT = object()
@@ -27,9 +30,10 @@ _ABSENT = object()
 class LayerStats:
     """Live call counters of one patched layer."""
 
-    fused_calls: int = 0
+    fused_calls: int = 0  # the fused path ran on the backend asked for (Triton, or torch by request)
+    torch_fallback_calls: int = 0  # backend "auto" but Triton cannot run here: the torch implementation ran
     base_only_calls: int = 0  # disabled or merged: PEFT's forward is the base layer's
-    fallbacks: Counter = field(default_factory=Counter)  # reason -> count
+    fallbacks: Counter = field(default_factory=Counter)  # reason -> count of calls sent to PEFT's forward
 
 
 @dataclass
@@ -47,6 +51,31 @@ class PatchReport:
     @property
     def fused_count(self) -> int:
         return sum(s.fused_calls for s in self.stats.values())
+
+    @property
+    def torch_fallback_count(self) -> int:
+        return sum(s.torch_fallback_calls for s in self.stats.values())
+
+    def __str__(self) -> str:
+        """What ran, in words: `patched 2 layers, skipped 1 (fan_in_fan_out: 1); calls: 0 fused,
+        6 torch fallback (Triton cannot run here), 2 PEFT forward (adapters disabled or merged)`."""
+        reasons = Counter(self.skipped.values())
+        skipped = f"skipped {len(self.skipped)}"
+        if reasons:
+            skipped += " (" + ", ".join(f"{r}: {n}" for r, n in sorted(reasons.items())) + ")"
+        calls = [f"{self.fused_count} fused"]
+        if self.torch_fallback_count:
+            calls.append(f"{self.torch_fallback_count} torch fallback (Triton cannot run here)")
+        base_only = sum(s.base_only_calls for s in self.stats.values())
+        if base_only:
+            calls.append(f"{base_only} PEFT forward (adapters disabled or merged)")
+        fallbacks: Counter = Counter()
+        for s in self.stats.values():
+            fallbacks.update(s.fallbacks)
+        for reason, n in sorted(fallbacks.items()):
+            calls.append(f"{n} PEFT fallback ({reason})")
+        layers = "layer" if len(self.patched) == 1 else "layers"
+        return f"patched {len(self.patched)} {layers}, {skipped}; calls: {', '.join(calls)}"
 
 
 def _call_reason(module: nn.Module, params: LoraParameters, x: torch.Tensor,
@@ -92,8 +121,12 @@ class _FusedForward:
         if reason is not None:
             self.stats.fallbacks[reason] += 1
             return self.peft_forward(x, *args, **kwargs)
-        self.stats.fused_calls += 1
-        return fused_lora_linear(x, params, backend=self.backend)
+        backend = resolve_backend(self.backend, x, params.weight)
+        if backend == "torch" and self.backend != "torch":
+            self.stats.torch_fallback_calls += 1
+        else:
+            self.stats.fused_calls += 1
+        return fused_lora_linear(x, params, backend=backend)
 
 
 def _lora_layer_class() -> Optional[type]:

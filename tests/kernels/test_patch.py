@@ -174,3 +174,49 @@ def test_getter_follows_nested_base_layers_to_the_bottom():
     # The wrapper's forward runs in PEFT's path, so the layer is not fused.
     assert params.reason is Reason.NESTED_BASE_LAYER
     assert patch_peft_model(model).skipped == {UP: Reason.NESTED_BASE_LAYER.value}
+
+
+_NO_TRITON_SCRIPT = """
+import torch
+from tests.kernels.kernel_helpers import tiny_peft
+from reference_kernels import patch_peft_model
+model = tiny_peft()
+report = patch_peft_model(model)
+for _ in range(3):
+    model(torch.randn(2, 24))
+with model.disable_adapter():
+    model(torch.randn(2, 24))
+print(report.fused_count, report.torch_fallback_count)
+print(report)
+"""
+
+
+def test_report_says_torch_fallback_when_triton_cannot_run():
+    """Without a GPU and without TRITON_INTERPRET the fused path computes in torch: that is what the
+    report must say (a fresh process, since Triton decides interpreted-or-not at first import)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    proc = subprocess.run([sys.executable, "-c", _NO_TRITON_SCRIPT], cwd=Path(__file__).resolve().parents[2],
+                          env=env, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    counts, text = proc.stdout.decode().splitlines()[:2]
+    assert counts == "0 6"  # two layers, three calls each: none fused
+    assert text == ("patched 2 layers, skipped 0; calls: 0 fused, 6 torch fallback (Triton cannot run here), "
+                    "2 PEFT forward (adapters disabled or merged)")
+
+
+@pytest.mark.filterwarnings("ignore:fan_in_fan_out")
+def test_report_text_names_what_ran_and_why_layers_were_skipped():
+    model = _mixed_peft()
+    report = patch_peft_model(model)
+    model(torch.tensor([[1, 2, 3]]))
+    text = str(report)
+    assert text.startswith("patched 1 layer, skipped 4 (")
+    assert f"{Reason.FAN_IN_FAN_OUT.value}: 1" in text
+    # the kernel tests run Triton (on CPU through its interpreter): nothing fell back to torch
+    assert text.endswith("; calls: 1 fused") and report.torch_fallback_count == 0
