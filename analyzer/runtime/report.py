@@ -1,5 +1,10 @@
 """What happens to a violation: raised, warned once per site, or logged (one JSONL file per
-rank), always prefixed with the rank under torch.distributed."""
+rank), always prefixed with the rank under torch.distributed.
+
+Each site remembers the user's frame that led to it (the first frame outside lora-lint, torch
+and PEFT): warnings and the end-of-run summary point there, and a raised violation's traceback,
+when it reaches `sys.excepthook`, ends there.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,13 @@ from typing import Optional
 
 from analyzer.runtime.state import STATE
 
-__all__ = ["RuntimeViolation", "RuntimeViolationWarning", "Report", "RankInfo", "rank_info", "report", "reports"]
+__all__ = ["RuntimeViolation", "RuntimeViolationWarning", "Report", "RankInfo", "rank_info", "report", "reports",
+           "install_excepthook", "user_frame"]
+
+__tracebackhide__ = True
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_TRAMPOLINE_PREFIX = "<lora-lint watch of "  # see inplace.py
 _LOG = logging.getLogger("analyzer.runtime")
 
 
@@ -36,6 +45,8 @@ class Report:
     count: int
     rank: Optional[int] = None
     world: Optional[int] = None
+    filename: Optional[str] = None  # the user's frame that led to the first occurrence
+    lineno: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,10 @@ def report(site: str, message: str) -> None:
             record.count += 1
         else:
             info = rank_info()
+            frame = user_frame()
             record = Report(site, (info.prefix if info else "") + message, 1, info.rank if info else None,
-                            info.world if info else None)
+                            info.world if info else None, frame.f_code.co_filename if frame else None,
+                            frame.f_lineno if frame else None)
             _reports[site] = record
     mode = STATE.options.mode
     if mode == "raise":
@@ -95,31 +108,108 @@ def report(site: str, message: str) -> None:
     if not first:
         return  # warn and log: a site speaks once; its total comes at disable()
     if mode == "warn":
-        _warn(f"lora-lint: {record.message} (repeats here are counted; the total comes when the tracer is turned off)")
+        _warn(record, f"lora-lint: {record.message} (repeats here are counted; a summary comes at exit)")
     elif mode == "log":
         _LOG.warning("lora-lint: %s", record.message)
         _write_jsonl(record, summary=False)
 
 
 def flush_totals() -> None:
-    """At disable(): the totals of the sites that went wrong more than once."""
+    """At disable() (and so at exit): warn mode gives one summary of every site, attributed to the
+    first site's user frame; log mode one summary line per repeated site."""
     mode = STATE.options.mode
-    for record in reports():
-        if record.count < 2:
-            continue
-        if mode == "warn":
-            _warn(f"lora-lint: {record.message} ({record.count} occurrences at this site in all)")
-        elif mode == "log":
-            _LOG.warning("lora-lint: %s (%d occurrences in all)", record.message, record.count)
-            _write_jsonl(record, summary=True)
+    records = reports()
+    if mode == "warn" and records:
+        lines = [f"lora-lint runtime summary: {len(records)} site{'s' * (len(records) != 1)} went wrong"]
+        for r in records:
+            where = f"{_short(r.filename)}:{r.lineno}: " if r.filename else ""
+            lines.append(f"  {where}{r.message} ({r.count} time{'s' * (r.count != 1)})")
+        _warn(records[0], "\n".join(lines))
+    elif mode == "log":
+        for record in records:
+            if record.count >= 2:
+                _LOG.warning("lora-lint: %s (%d occurrences in all)", record.message, record.count)
+                _write_jsonl(record, summary=True)
 
 
-def _warn(text: str) -> None:
-    # point the warning at the first frame outside this package (the caller of the watched code)
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(text, RuntimeViolationWarning, stacklevel=level)
+def _short(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith(".." + os.sep) else rel
+
+
+def _infrastructure_dirs() -> tuple[str, ...]:
+    dirs = [_PACKAGE_DIR]
+    for name in ("torch", "peft"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            dirs.append(os.path.dirname(os.path.abspath(module.__file__)))
+    return tuple(d + os.sep for d in dirs)
+
+
+def _is_user_code(filename: str, infrastructure: tuple[str, ...]) -> bool:
+    if filename.startswith(_TRAMPOLINE_PREFIX) or filename.startswith("<frozen "):
+        return False
+    return not filename.startswith(infrastructure) and not filename.startswith(_PACKAGE_DIR)
+
+
+def user_frame():
+    """The innermost frame outside lora-lint, torch and PEFT: the user's code that led here."""
+    infrastructure = _infrastructure_dirs()
+    frame = sys._getframe(1)
+    while frame is not None and not _is_user_code(frame.f_code.co_filename, infrastructure):
+        frame = frame.f_back
+    return frame
+
+
+def _warn(record: Report, text: str) -> None:
+    if record.filename is None:
+        warnings.warn(text, RuntimeViolationWarning, stacklevel=2)
+        return
+    # no module_globals: a loader that cannot give the source (`python -c`) would raise here;
+    # the warning's source line is read from the file
+    warnings.warn_explicit(text, RuntimeViolationWarning, record.filename, record.lineno or 0)
+
+
+def trim_traceback(tb):
+    """Cut a violation's traceback after its last user frame (the checker's frames, torch's
+    module-call frames between the user's call and a layer hook). Returns the new head."""
+    infrastructure = _infrastructure_dirs()
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    users = [i for i, e in enumerate(entries) if _is_user_code(e.tb_frame.f_code.co_filename, infrastructure)]
+    if not users:
+        return entries[0] if entries else None
+    entries[users[-1]].tb_next = None
+    # the launcher's own frames above the script's (runpy, analyzer.runtime.__main__) go too
+    return entries[users[0]]
+
+
+_hook_installed = False
+
+
+def install_excepthook() -> None:
+    """Once per process, at the first enable(): an uncaught RuntimeViolation is printed with its
+    traceback ending at the user's call. Stays after disable(): the launcher turns the tracer off
+    before the exception reaches the hook. Other exceptions pass through untouched."""
+    global _hook_installed
+    with STATE.lock:
+        if _hook_installed:
+            return
+        _hook_installed = True
+    previous = sys.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        if isinstance(exc, RuntimeViolation):
+            tb = trim_traceback(tb)
+            exc.__traceback__ = tb
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
 
 
 def _write_jsonl(record: Report, summary: bool) -> None:
