@@ -27,19 +27,20 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the `tests` package importable
     sys.path.insert(0, str(ROOT))
 
-import hypothesmith  # noqa: E402
-import libcst  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from tests.reliability.invariants import problems  # noqa: E402
 
-# share of N per strategy
-STRATEGIES = {
-    "grammar": (hypothesmith.from_grammar(), 0.5),
-    "module": (hypothesmith.from_node(libcst.Module), 0.2),
-    "function": (hypothesmith.from_node(libcst.FunctionDef), 0.2),
-    "class": (hypothesmith.from_node(libcst.ClassDef), 0.1),
-}
+def strategies() -> dict:
+    """Share of N per strategy. Imported here, not at the top: `--help` must work without the dev
+    extras (hypothesis, hypothesmith)."""
+    import hypothesmith
+    import libcst
+
+    return {
+        "grammar": (hypothesmith.from_grammar(), 0.5),
+        "module": (hypothesmith.from_node(libcst.Module), 0.2),
+        "function": (hypothesmith.from_node(libcst.FunctionDef), 0.2),
+        "class": (hypothesmith.from_node(libcst.ClassDef), 0.1),
+    }
 
 
 class _Hang(BaseException):
@@ -53,6 +54,10 @@ def _alarm(signum, frame):
 
 def run_strategy(name: str, strategy, n: int, seed_value: int, found: list[tuple[str, str, list[str]]],
                  counts: collections.Counter, timeout: float) -> None:
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    from tests.reliability.invariants import problems
+
     # generation only: hypothesis' target phase hill-climbs for a long time without new programs
     @seed(seed_value)
     @settings(max_examples=n, deadline=None, database=None, derandomize=False, print_blob=False,
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: collections.Counter = collections.Counter()
     found: list[tuple[str, str, list[str]]] = []
     start = time.perf_counter()
-    for i, (name, (strategy, share)) in enumerate(STRATEGIES.items()):
+    for i, (name, (strategy, share)) in enumerate(strategies().items()):
         t0 = time.perf_counter()
         run_strategy(name, strategy, max(1, round(args.n * share)), args.seed + i, found, counts, args.timeout)
         print(f"  {name}: {counts[name]} programs, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)

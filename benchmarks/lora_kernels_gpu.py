@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import torch
+# torch, peft and reference_kernels are imported inside the functions that use them, so that
+# `--help` works anywhere (no GPU, no optional dependency installed).
 
 SHAPES = {"4096x4096": (4096, 4096), "4096x1024": (4096, 1024), "4096x14336": (4096, 14336),
           "14336x4096": (14336, 4096)}
@@ -59,6 +60,8 @@ class Point:
 
 
 def _median_ms(fn: Callable[[], object], warmup: int, reps: int) -> float:
+    import torch
+
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
@@ -71,20 +74,27 @@ def _median_ms(fn: Callable[[], object], warmup: int, reps: int) -> float:
     return statistics.median(start.elapsed_time(end) for start, end in events)
 
 
-class _Proj(torch.nn.Module):
-    def __init__(self, k: int, n: int) -> None:
-        super().__init__()
-        self.proj = torch.nn.Linear(k, n, bias=False)  # Llama projections have no bias
+def _proj(k: int, n: int):
+    """One Llama projection (no bias) under the name PEFT targets."""
+    import torch
 
-    def forward(self, x):
-        return self.proj(x)
+    class Proj(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = torch.nn.Linear(k, n, bias=False)  # Llama projections have no bias
+
+        def forward(self, x):
+            return self.proj(x)
+
+    return Proj()
 
 
 def _build(point: Point, dtype: torch.dtype, adapter_dtype: torch.dtype, device: str = "cuda"):
+    import torch
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(0)
-    model = _Proj(point.k, point.n).to(device, dtype)
+    model = _proj(point.k, point.n).to(device, dtype)
     model = get_peft_model(model, LoraConfig(r=point.r, lora_alpha=2 * point.r, init_lora_weights=False,
                                              target_modules=["proj"]), autocast_adapter_dtype=False)
     for name, p in model.named_parameters():
@@ -102,6 +112,7 @@ def check(point: Point, dtype: torch.dtype, adapter_dtype: torch.dtype, device: 
     The tests run it on a tiny point on the CPU (Triton interpreter) so that
     this script's correctness path is known to work before a GPU runs it.
     """
+    import torch
     from reference_kernels import (fused_lora_linear, get_lora_parameters, lora_linear_backward,
                                    lora_linear_forward, relative_error, tolerance)
 
@@ -127,6 +138,7 @@ def check(point: Point, dtype: torch.dtype, adapter_dtype: torch.dtype, device: 
 
 def _runners(point: Point, dtype: torch.dtype, adapter_dtype: torch.dtype, compile_peft: bool):
     """contender -> (forward fn, step fn)."""
+    import torch
     from reference_kernels import get_lora_parameters, patch_peft_model
 
     _, layer, x, grad_y = _build(point, dtype, adapter_dtype)
@@ -202,6 +214,7 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = _parse(argv)
+    import torch
     if importlib.util.find_spec("reference_kernels") is None:
         # Run as a script from a checkout that is not installed.
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -26,9 +26,13 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.diagnostics import Diagnostic
-from analyzer.discovery import read_source
-from analyzer.engine import analyze_source, lint_source, project_diagnostics
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from a checkout that is not installed
+    sys.path.insert(0, str(ROOT))
+
+from analyzer.diagnostics import Diagnostic  # noqa: E402
+from analyzer.discovery import read_source  # noqa: E402
+from analyzer.engine import analyze_source, lint_source, project_diagnostics  # noqa: E402
 
 
 @dataclass
