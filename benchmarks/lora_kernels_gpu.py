@@ -27,10 +27,12 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 # torch, peft and reference_kernels are imported inside the functions that use them, so that
 # `--help` works anywhere (no GPU, no optional dependency installed).
+if TYPE_CHECKING:
+    import torch
 
 SHAPES = {"4096x4096": (4096, 4096), "4096x1024": (4096, 1024), "4096x14336": (4096, 14336),
           "14336x4096": (14336, 4096)}
