@@ -32,7 +32,7 @@ class LoraLintCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         self._scope = Scope()
-        self._scope.enter(self.mode, sample_every=self.sample_every)
+        self._scope.enter(self.mode, sample_every=self.sample_every, defaults=False)
         if model is not None:
             self.layers = watch_model(model, check_consistency_every=self.check_consistency_every)
         return control

@@ -1,6 +1,11 @@
 """pytest plugin (entry point `pytest11`): `pytest --lora-runtime=raise` runs the test session
-with lora-lint's runtime tracer in that mode; `--lora-runtime-watch MODULE:FUNC` watches
-functions for the session. Imports nothing heavy unless the option is given."""
+with lora-lint's runtime tracer in that mode, watching every PEFT LoRA layer and the return-tuple
+helpers under the rootdir by default; `--lora-runtime-watch MODULE:FUNC` watches more. Imports
+nothing heavy unless the option is given.
+
+The rootdir goes on `sys.path` first, as pytest's `rootdir`-relative imports put a test's folder
+there, so that `--lora-runtime-watch helpers:f` finds a module beside the tests under plain
+`pytest` as under `python -m pytest` (which adds the working directory)."""
 
 from __future__ import annotations
 
@@ -24,9 +29,15 @@ def pytest_configure(config) -> None:
     from analyzer import runtime
     from analyzer.runtime.switches import Scope
 
+    import os
+    import sys
+
+    rootdir = str(config.rootpath)
+    if rootdir not in sys.path:
+        sys.path.insert(0, rootdir)
     scope = Scope()
     try:
-        scope.enter(mode)
+        scope.enter(mode, roots=[rootdir, os.getcwd()], script="")
         for spec in config.getoption("--lora-runtime-watch", default=[]) or []:
             runtime.watch(spec)
     except (ImportError, ValueError, AttributeError, TypeError) as exc:

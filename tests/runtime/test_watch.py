@@ -4,6 +4,7 @@ the tracer's own safety (identity, exceptions, restore, threads)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 
@@ -14,7 +15,7 @@ pytest.importorskip("peft")
 pytest.importorskip("transformers")
 
 import analyzer.runtime as rt  # noqa: E402
-from tests.runtime.conftest import helper_line  # noqa: E402
+from tests.runtime.conftest import FIXTURES, helper_line  # noqa: E402
 
 # per forward, the fast path calls the helper once per q_proj and v_proj of each of 2 layers
 CALLS_PER_FORWARD = 4
@@ -67,7 +68,12 @@ def test_warn_mode_warns_once_goes_on_and_counts():
         with warnings.catch_warnings(record=True) as at_end:
             warnings.simplefilter("always")
             rt.disable()
-    assert [str(w.message) for w in at_end] == [f"lora-lint: {only.message} (12 occurrences at this site in all)"]
+    (summary,) = at_end
+    where = helper_line("fast_lora_forward_five", "globals()[getter](proj)[:5]")
+    # one summary for the run, pointing at the user's call of the helper, not at lora-lint or contextlib
+    assert str(summary.message) == ("lora-lint runtime summary: 1 site went wrong\n"
+                                    f"  {os.path.relpath(FIXTURES / 'lora_helpers.py')}:{where}: {only.message} (12 times)")
+    assert (summary.filename.endswith("lora_helpers.py"), summary.lineno) == (True, where)
 
 
 def test_clean_helper_and_model_report_nothing():
@@ -142,7 +148,11 @@ def test_explicit_expect_and_none_slots():
         with pytest.raises(rt.RuntimeViolation, match="sloppy returned None in slot 1 on call 2; its source never "
                                                       "returns None in any slot"):
             checked(None)
-        five = rt.watch(sloppy, expect=rt.Expect(arity=5))
+
+        def sloppy_too(value):
+            return 1, value, 3, 4
+
+        five = rt.watch(sloppy_too, expect=rt.Expect(arity=5))
         with pytest.raises(rt.RuntimeViolation, match=r"returned 4 values on call 1; expected 5 \(watch\(expect"):
             five(0)
 
@@ -183,6 +193,7 @@ def test_methods_keep_their_kind():
         assert holder.single() == (holder,)
         assert isinstance(Holder.__dict__["pair"], staticmethod)
     assert Holder.__dict__["pair"].__func__.__name__ == "pair" and not hasattr(Holder.pair, "__lora_lint_watched__")
+    assert isinstance(Holder.__dict__["triple"], classmethod)
 
 
 def test_identity_exceptions_and_restore():
@@ -196,15 +207,16 @@ def test_identity_exceptions_and_restore():
         return sentinel
 
     original = lora_helpers.get_lora_parameters_fixed
+    code = original.__code__
     with rt.checking("raise"):
         g = rt.watch(f)
-        assert g(False) is sentinel
+        assert g is f and g(False) is sentinel
         with pytest.raises(KeyError, match="boom") as err:
             g(True)
         assert err.value.args == ("boom",)
         rt.watch("lora_helpers:get_lora_parameters_fixed")
-        assert lora_helpers.get_lora_parameters_fixed is not original
-    assert lora_helpers.get_lora_parameters_fixed is original
+        assert lora_helpers.get_lora_parameters_fixed is original and original.__code__ is not code
+    assert lora_helpers.get_lora_parameters_fixed is original and original.__code__ is code
 
 
 def test_thread_safe_counting():
