@@ -24,11 +24,11 @@ from analyzer.cache import AnalysisCache
 from analyzer.config import DEFAULT_CACHE_DIR, Config, ConfigError, RuleLayer, load_config, parse_codes, \
     project_root, resolve_selection
 from analyzer.diagnostics import Diagnostic
-from analyzer.discovery import read_source
+from analyzer.discovery import discover, read_source
 from analyzer.engine import Selection, is_selected
 from analyzer.frontends.docs import explain
 from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics
-from analyzer.frontends.project import collect, project_context
+from analyzer.frontends.project import project_context
 from analyzer.frontends.runner import default_jobs, lint_files, lint_in_context
 from analyzer.rules import ENGINE_CODES
 
@@ -144,6 +144,43 @@ def _cache(args: argparse.Namespace, config: Config, selection: Selection) -> Op
     return AnalysisCache(folder, selection)
 
 
+def _display_path(path: str) -> str:
+    """The form every output format prints: `./a.py` and `a//b.py` become `a.py` and `a/b.py`, so
+    text, JSON, GitHub and SARIF name a file the same way; an absolute path stays absolute."""
+    if os.path.isabs(path):
+        return path
+    return os.path.normpath(path)
+
+
+def _collect(paths: Sequence[str], config: Config,
+             force_exclude: bool) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
+    """(path, bytes) of every file to lint, and LL003 for what cannot be read.
+
+    The config's `exclude` applies to what a folder walk finds; a file named on the command line is
+    linted anyway (ruff's convention), unless `force_exclude` (`--force-exclude`, or
+    `force-exclude = true`), which the pre-commit hooks pass so that a commit skips what a full
+    run skips."""
+    files: list[tuple[str, bytes]] = []
+    failures: list[Diagnostic] = []
+    seen: set[str] = set()
+    for path in paths:
+        for item in discover([path]):
+            if isinstance(item, Diagnostic):
+                failures.append(item)
+                continue
+            named = item == path
+            item = _display_path(item)
+            if item in seen or ((force_exclude or not named) and config.excluded(item)):
+                continue
+            seen.add(item)
+            raw = read_source(item)
+            if isinstance(raw, Diagnostic):
+                failures.append(raw)
+            else:
+                files.append((item, raw))
+    return files, failures
+
+
 def _visible(diagnostics: Sequence[Diagnostic], selection: Selection, config: Config) -> list[Diagnostic]:
     out = []
     per_file: dict[str, tuple[str, ...]] = {}
@@ -246,7 +283,7 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> in
         # the name stands for a file named on the command line: excluded only under --force-exclude
         files = [] if force_exclude and config.excluded(stdin_name) else [(stdin_name, _read_stdin(stdin))]
     else:
-        files, failures = collect(paths, config, force_exclude)
+        files, failures = _collect(paths, config, force_exclude)
     if not files and not failures:
         # ruff's wording: an empty folder or only excluded files is most often a wrong path
         _warn("No Python files found under the given path(s)")
