@@ -4,9 +4,12 @@
     python benchmarks/runtime_gpu_nosync.py --dry-run-on-cpu   # the same steps on CPU, no sync check
 
 1. Strict: a PEFT LoRA MLP trained for a few steps on the GPU under
-   `torch.cuda.set_sync_debug_mode("error")` (any synchronising call raises) with every LoRA
-   layer hooked, a watched parameter helper on a fast path, a reference forward with the
-   adapters disabled, and a checked custom autograd Function.
+   `torch.cuda.set_sync_debug_mode("error")` (any synchronising call raises) with the default
+   watching on (every LoRA layer, found among the live PEFT models, and the fixtures' helpers
+   chosen by the static pass), a watched parameter helper on a fast path, a reference forward
+   with the adapters disabled, and a checked custom autograd Function. Then the same with the
+   stale-bias helper (fixtures/runtime/stale_bias) in warn mode: the slot-kind check that catches
+   it, and the report it makes, must not synchronise either.
 2. Relative: the tiny PEFT Llama of the tests (hidden 512) under `set_sync_debug_mode("warn")`,
    with and without the tracer; the model itself may synchronise (mask building), so the test
    is that the tracer adds no synchronising call to what the plain run makes.
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 import types
@@ -22,7 +26,8 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "runtime"))
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
+sys.path.insert(0, str(FIXTURES))
 
 DEVICE = "cuda"
 
@@ -67,7 +72,7 @@ def strict() -> None:
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     x = torch.randn(64, 512, device=DEVICE)
     w = torch.randn(512, device=DEVICE, requires_grad=True)
-    with rt.checking("raise"):
+    with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
         rt.watch_model(model)
         rt.watch_function_class(Scale)
         rt.watch("lora_helpers:get_lora_parameters_fixed")
@@ -82,6 +87,39 @@ def strict() -> None:
                 opt.step()
         assert rt.reports() == [], rt.reports()
     print(f"strict ({DEVICE}): 5 steps under set_sync_debug_mode('error') with every check on: no synchronisation")
+    stale_drift(model, x)
+
+
+def stale_drift(model, x) -> None:
+    """The stale-bias helper on the fast path: the kind drift is found and reported (warn mode)
+    under set_sync_debug_mode('error')."""
+    sys.path.insert(0, str(FIXTURES / "stale_bias"))
+    import helpers
+
+    import analyzer.runtime as rt
+    import lora_helpers
+
+    first = model.base_model.model[0]
+
+    def forward(self, h):
+        W, quant_state, A, B, s, bias = helpers.get_params(self)
+        y = h @ W.t() + s * ((h @ A.t()) @ B.t()) if A is not None else h @ W.t()
+        return y + bias if isinstance(bias, torch.Tensor) else y
+
+    first.forward = types.MethodType(forward, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rt.checking("warn"):
+            rt.watch(helpers.get_params)
+            with sync_debug("error"):
+                for _ in range(2):
+                    model(x)
+                    with torch.no_grad(), model.disable_adapter():
+                        model(x)
+            sites = [(r.site, r.count) for r in rt.reports()]
+    assert sites == [("get_params:kind:5", 2)], sites
+    first.forward = types.MethodType(lambda self, h: lora_helpers.fast_lora_forward(self, h), first)
+    print(f"strict ({DEVICE}): the stale-bias drift found and reported twice without synchronisation")
 
 
 def _sync_warnings(model, traced: bool) -> int:
@@ -120,7 +158,10 @@ def relative() -> bool:
 
 def main() -> int:
     global DEVICE
-    if "--dry-run-on-cpu" in sys.argv[1:]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="exit status: 0 no synchronisation added, 1 a synchronisation, 2 no CUDA")
+    parser.add_argument("--dry-run-on-cpu", action="store_true", help="run the same steps on the CPU (no sync check)")
+    if parser.parse_args().dry_run_on_cpu:
         DEVICE = "cpu"
     elif not torch.cuda.is_available():
         print("needs a CUDA GPU", file=sys.stderr)

@@ -1,13 +1,16 @@
-"""Cost of the runtime tracer, measured side by side in one run.
+"""Cost of the runtime tracer with its default watching, measured side by side in one run.
 
     python benchmarks/runtime_overhead.py [--hidden 512] [--layers 2] [--steps 20] [--repeat 5]
 
 1. Training-step time of a PEFT LoRA Llama (hidden >= 512, LoRA on every linear projection)
-   with and without the tracer: every LoRA layer watched, and the parameter helper (called by
-   the q_proj/v_proj fast path on every forward) watched. Plain and traced runs alternate, so
-   drift hits both alike; the ratio is of medians.
-2. Per-call cost of a watched function returning a 6-tuple, next to the bare function and to
-   beartype with an equivalent return hint.
+   with and without the tracer, which is told nothing: the default watching finds the model's
+   LoRA layers and the fixtures' return-tuple helpers (the q_proj/v_proj fast path calls one on
+   every forward). Plain and traced runs alternate, so drift hits both alike; the ratio is of
+   medians.
+2. Per-call cost of a watched function returning a 6-tuple (arity and slot-kind checks), next to
+   the bare function and to beartype with an equivalent return hint.
+3. torch.compile: graph breaks of a smaller LoRA Llama's forward and of a step calling a watched
+   helper, with the tracer on, next to the same without it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import torch
 
 import analyzer.runtime as rt
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "runtime"))
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
+sys.path.insert(0, str(FIXTURES))
 import tiny_llama  # noqa: E402
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -72,16 +76,19 @@ def main() -> None:
     step_times(model, 3, args.batch, args.seq, args.vocab)  # warm-up
     plain: list[float] = []
     traced: list[float] = []
+    watched = {}
     for _ in range(args.repeat):
         plain += step_times(model, args.steps, args.batch, args.seq, args.vocab)
-        with rt.checking("raise"):
-            assert rt.watch_model(model) == layers
-            rt.watch("lora_helpers:get_lora_parameters_fixed")
+        # told nothing: the default watching finds the model and the helpers itself
+        with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
             traced += step_times(model, args.steps, args.batch, args.seq, args.vocab)
+            watched = dict(rt.state.STATE.counts)
             assert rt.reports() == []
+    assert watched["layers"] == layers and watched["helpers"] >= 1, watched
     p, t = statistics.median(plain), statistics.median(traced)
     print(f"model: Llama, hidden {args.hidden}, {args.layers} layers, LoRA r=16 on {layers} linear layers "
-          f"({fast} on the fast path calling the watched helper); batch {args.batch}x{args.seq} tokens; CPU, 1 thread")
+          f"({fast} on the fast path calling a helper); batch {args.batch}x{args.seq} tokens; CPU, 1 thread")
+    print(f"default watching: {watched['layers']} LoRA layers and {watched['helpers']} helpers")
     print(f"step time: plain {p * 1e3:.2f} ms, traced {t * 1e3:.2f} ms, ratio {t / p:.3f} "
           f"(medians of {len(plain)} steps each)")
 
@@ -90,10 +97,10 @@ def main() -> None:
     def six():
         return x, None, x, x, 1.0, x
 
-    with rt.checking("raise"):
-        watched = rt.watch(six)
-        cost_watch = per_call_us(watched, args.calls)
     cost_bare = per_call_us(six, args.calls)
+    with rt.checking("raise"):
+        rt.watch(six)  # in place: `six` itself is now checked
+        cost_watch = per_call_us(six, args.calls)
     try:
         from beartype import beartype
 
@@ -106,6 +113,34 @@ def main() -> None:
         cost_bt = float("nan")
     print(f"per call (6-tuple): bare {cost_bare:.2f} us, lora-lint watch {cost_watch:.2f} us "
           f"(+{cost_watch - cost_bare:.2f}), beartype {cost_bt:.2f} us (+{cost_bt - cost_bare:.2f})")
+    graph_breaks()
+
+
+def _breaks(fn, *inputs) -> int:
+    torch._dynamo.reset()
+    return torch._dynamo.explain(fn)(*inputs).graph_break_count
+
+
+def graph_breaks() -> None:
+    model = tiny_llama.build(hidden=64, layers=1, vocab=128, r=4, targets=ALL_LINEAR)
+    tiny_llama.use_fast_path(model)
+    ids = torch.randint(0, 128, (2, 8))
+    import lora_helpers
+
+    def step(x):
+        W, quant_state, A, B, s, bias = lora_helpers.get_lora_parameters_fixed(model.base_model.model.model.layers[0]
+                                                                                .self_attn.q_proj)
+        return x @ W.t() + s * ((x @ A.t()) @ B.t())
+
+    x = torch.randn(3, 64)
+    plain = (_breaks(model, ids), _breaks(step, x))
+    with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
+        traced = (_breaks(model, ids), _breaks(step, x))
+        assert rt.reports() == []
+    torch._dynamo.reset()
+    print(f"torch.compile graph breaks (plain -> traced): LoRA Llama forward {plain[0]} -> {traced[0]}, "
+          f"step calling the watched helper {plain[1]} -> {traced[1]}; added by the tracer: "
+          f"{traced[0] - plain[0] + traced[1] - plain[1]}")
 
 
 if __name__ == "__main__":
