@@ -27,6 +27,7 @@ SLOW = (
     "tests/runtime/test_watch.py::test_seed_bug_raises_at_the_first_disabled_adapter_call_with_the_static_lines",
     "tests/kernels/test_training.py",
     "tests/kernels/test_patch.py::test_report_says_torch_fallback_when_triton_cannot_run",
+    "tests/kernels/test_patch.py::test_readme_patcher_example_prints_what_the_readme_says",
     "tests/frontends/test_precommit.py",  # git repositories and real pre-commit runs
     "tests/frontends/test_flake8_plugin.py::test_default_off_rule_uses_flakes_default_ignore",
     "tests/frontends/test_flake8_plugin.py::test_same_findings_as_lora_lint_on_every_fixture",

@@ -220,3 +220,21 @@ def test_report_text_names_what_ran_and_why_layers_were_skipped():
     assert f"{Reason.FAN_IN_FAN_OUT.value}: 1" in text
     # the kernel tests run Triton (on CPU through its interpreter): nothing fell back to torch
     assert text.endswith("; calls: 1 fused") and report.torch_fallback_count == 0
+
+
+def test_readme_patcher_example_prints_what_the_readme_says():
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    section = (root / "README.md").read_text(encoding="utf-8").split("## Reference kernels", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    claimed = " ".join(re.search(r"this prints `(.*?)`", section, re.S).group(1).split())
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().strip() == claimed
