@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,51 @@ def test_trainer_callback_watches_the_model_for_the_run(tmp_path):
     assert callback.layers == 8 and seen == {"hooks": 1, "mode": "raise"}
     assert rt.current_mode() == "off"
     assert not tiny_llama.lora_layers(model)[0]._forward_pre_hooks
+
+
+BESIDE_HELPER = '''
+import torch
+
+FLAG = True
+
+
+def get_pair(w, disabled):
+    if disabled:
+        return w, FLAG
+    return w, w.grad
+'''
+
+BESIDE_TEST = '''
+import torch
+from helpers_beside import get_pair
+
+
+def test_clean_path():
+    w = torch.ones(2)
+    assert get_pair(w, False)[1] is None
+
+
+def test_stale_flag():
+    w = torch.ones(2)
+    get_pair(w, False)
+    get_pair(w, True)
+'''
+
+
+@pytest.mark.parametrize("runner", ["pytest", "python -m pytest"])
+@pytest.mark.parametrize("watch", [[], ["--lora-runtime-watch", "helpers_beside:get_pair"]])
+def test_plugin_finds_modules_beside_the_tests_under_both_runners(tmp_path, runner, watch):
+    (tmp_path / "helpers_beside.py").write_text(BESIDE_HELPER)
+    (tmp_path / "test_beside.py").write_text(BESIDE_TEST)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    env.pop("LORA_LINT_RUNTIME", None)
+    command = ([str(Path(sys.executable).parent / "pytest")] if runner == "pytest"
+               else [sys.executable, "-m", "pytest"])
+    proc = subprocess.run([*command, "-p", "no:cacheprovider", "--lora-runtime=raise", *watch, "test_beside.py"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert "1 passed, 1 failed" in proc.stdout.replace("1 failed, 1 passed", "1 passed, 1 failed"), proc.stdout[-3000:]
+    assert ("RuntimeViolation: get_pair returned a bool (True) in slot 1 on call 3; earlier calls returned None "
+            "(from call 1) there") in proc.stdout
+    # pytest shows the test's call last: lora-lint's own frames are hidden
+    failure = proc.stdout[proc.stdout.index("test_stale_flag"):]
+    assert "analyzer/runtime" not in failure and "get_pair(w, True)" in failure
