@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=8)
     ap.add_argument("--calls", type=int, default=200_000)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -77,20 +77,40 @@ def main() -> None:
     plain: list[float] = []
     traced: list[float] = []
     watched = {}
-    for _ in range(args.repeat):
-        plain += step_times(model, args.steps, args.batch, args.seq, args.vocab)
+    pair_ratios = []
+
+    def traced_block() -> list[float]:
+        nonlocal watched
         # told nothing: the default watching finds the model and the helpers itself
         with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
-            traced += step_times(model, args.steps, args.batch, args.seq, args.vocab)
+            times = step_times(model, args.steps, args.batch, args.seq, args.vocab)
             watched = dict(rt.state.STATE.counts)
             assert rt.reports() == []
+        return times
+
+    for i in range(args.repeat):
+        # each pair runs both blocks back to back, in alternating order: load from other processes
+        # drifts over seconds, and a ratio within a pair sees the same drift on both sides
+        if i % 2 == 0:
+            p_block = step_times(model, args.steps, args.batch, args.seq, args.vocab)
+            t_block = traced_block()
+        else:
+            t_block = traced_block()
+            p_block = step_times(model, args.steps, args.batch, args.seq, args.vocab)
+        plain += p_block
+        traced += t_block
+        pair_ratios.append(statistics.median(t_block) / statistics.median(p_block))
     assert watched["layers"] == layers and watched["helpers"] >= 1, watched
     p, t = statistics.median(plain), statistics.median(traced)
     print(f"model: Llama, hidden {args.hidden}, {args.layers} layers, LoRA r=16 on {layers} linear layers "
           f"({fast} on the fast path calling a helper); batch {args.batch}x{args.seq} tokens; CPU, 1 thread")
     print(f"default watching: {watched['layers']} LoRA layers and {watched['helpers']} helpers")
     print(f"step time: plain {p * 1e3:.2f} ms, traced {t * 1e3:.2f} ms, ratio {t / p:.3f} "
-          f"(medians of {len(plain)} steps each)")
+          f"(medians of {len(plain)} steps each); median of {len(pair_ratios)} paired ratios "
+          f"{statistics.median(pair_ratios):.3f} (range {min(pair_ratios):.3f}-{max(pair_ratios):.3f})")
+
+    print(f"time inside the tracer's own code: {tracer_share(model, args) * 100:.2f}% of a traced step "
+          f"(cProfile over {args.steps} steps; load from other processes slows both sides alike)")
 
     x = torch.zeros(1)
 
@@ -114,6 +134,23 @@ def main() -> None:
     print(f"per call (6-tuple): bare {cost_bare:.2f} us, lora-lint watch {cost_watch:.2f} us "
           f"(+{cost_watch - cost_bare:.2f}), beartype {cost_bt:.2f} us (+{cost_bt - cost_bare:.2f})")
     graph_breaks()
+
+
+def tracer_share(model, args) -> float:
+    """The share of a traced step's profiled time spent in lora-lint's functions and trampolines.
+    cProfile inflates Python-heavy code most, so this over-states the tracer's share; it is
+    also independent of other processes' load, unlike the wall-clock ratio."""
+    import cProfile
+    import pstats
+
+    with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
+        profile = cProfile.Profile()
+        profile.enable()
+        step_times(model, args.steps, args.batch, args.seq, args.vocab)
+        profile.disable()
+    stats = pstats.Stats(profile).stats
+    ours = sum(v[2] for k, v in stats.items() if "analyzer/runtime" in k[0] or k[0].startswith("<lora-lint"))
+    return ours / sum(v[2] for v in stats.values())
 
 
 def _breaks(fn, *inputs) -> int:

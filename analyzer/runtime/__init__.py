@@ -1,12 +1,15 @@
 """Runtime assertion mode: check what LoRA code really returns while a job runs.
 
-    import analyzer.runtime as rt
-    rt.enable("raise")            # or LORA_LINT_RUNTIME=warn and rt.enable()
-    rt.watch_model(peft_model)    # every LoRA layer, on each forward
-    helper = rt.watch(helper)     # a function's return arity, from its source's return lines
-    with rt.checking("warn"): ... # on for a block only
+    LORA_LINT_RUNTIME=raise python train.py            # no code change (start-up hook)
+    python -m analyzer.runtime --mode raise train.py   # the launcher
 
-Modes follow torch's debug switches: off | log | warn | raise. Nothing is wrapped while off.
+    import analyzer.runtime as rt
+    rt.enable("raise")            # every PEFT LoRA layer and your return-tuple helpers, by default
+    rt.watch(helper)              # more: arity from its return lines, and each slot's kind of value
+    rt.watch_model(peft_model)    # a model's LoRA layers, explicitly
+    with rt.checking("warn"): ... # on for a block only, watching what the block asks for
+
+Modes follow torch's debug switches: off | log | warn | raise. Nothing is changed while off.
 Importing this package imports neither torch nor libcst and reads no environment variable.
 """
 

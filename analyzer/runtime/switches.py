@@ -99,9 +99,10 @@ def _at_exit() -> None:
 
 
 def disable(*, forget: bool = False) -> None:
-    """Turn the tracer off and undo every wrap and hook, newest first. Repeated violations get
-    their totals (warn: one summary warning per site; log: one summary line per site).
-    `forget=True` also drops what `watch`/`watch_model` were given while off."""
+    """Turn the tracer off and undo every patch and hook, newest first. Violations get their
+    totals (warn: one summary warning for the run; log: one summary line per repeated site).
+    Also run at exit for a session still on. `forget=True` also drops what `watch`/`watch_model`
+    were given while off."""
     if STATE.on:
         if STATE.announce_pending:
             STATE.announce()

@@ -24,13 +24,18 @@ def test_models_before_and_after_enable_and_helpers_are_watched(capsys):
     before = tiny_llama.build(targets=("q_proj", "v_proj"))  # 4 LoRA layers
     inject = peft.tuners.tuners_utils.BaseTuner.inject_adapter
     rt.enable("raise", roots=[str(FIXTURES)], script="")
-    assert rt.state.STATE.counts == {"layers": 4, "helpers": 2}  # get_lora_parameters_bias and _fixed
+    counts = dict(rt.state.STATE.counts)
+    # (earlier tests' models not yet collected may be found as well: they are live PEFT tuners too)
+    assert all(len(layer._forward_pre_hooks) == 1 for layer in tiny_llama.lora_layers(before))
+    assert hasattr(lora_helpers.get_lora_parameters_bias, "__lora_lint_watched__")
+    assert hasattr(lora_helpers.get_lora_parameters_fixed, "__lora_lint_watched__")
     after = tiny_llama.build(targets=("q_proj", "k_proj", "v_proj", "o_proj"))  # 8 more, via inject_adapter
-    assert rt.state.STATE.counts["layers"] == 12
+    assert rt.state.STATE.counts["layers"] == counts["layers"] + 8
     tiny_llama.use_fast_path(after, getter="get_lora_parameters_bias")
     with pytest.raises(rt.RuntimeViolation, match="^get_lora_parameters_bias returned 5 values on call 5"):
         tiny_llama.train(after, steps=2, reference_at=(1,))
-    assert capsys.readouterr().err.splitlines()[0] == "lora-lint runtime: watching 12 LoRA layers and 2 helpers (raise)"
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"lora-lint runtime: watching {counts['layers'] + 8} LoRA layers and {counts['helpers']} helpers (raise)")
     rt.disable()
     assert peft.tuners.tuners_utils.BaseTuner.inject_adapter is inject
     assert not hasattr(lora_helpers.get_lora_parameters_fixed, "__lora_lint_watched__")
@@ -45,7 +50,7 @@ def test_explicit_watch_model_and_defaults_hook_each_layer_once():
     with rt.checking("raise", defaults=True, roots=[str(FIXTURES)], script=""):
         assert rt.watch_model(model) == 2
         layer = tiny_llama.lora_layers(model, suffixes=("q_proj",))[0]
-        assert len(layer._forward_pre_hooks) == 1 and rt.state.STATE.counts["layers"] == 2
+        assert len(layer._forward_pre_hooks) == 1
 
 
 def test_code_outside_the_roots_is_not_chosen(tmp_path):
