@@ -299,8 +299,9 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> in
         diagnostics = _fix(session, files, failures, diagnostics)
     elif args.unsafe_fixes:
         _, unsafe = fixable_counts(diagnostics)
-        _warn(f"--unsafe-fixes changes only what --fix and --diff apply; add --fix to apply the "
-              f"{unsafe} unsafe fix(es) available, or --diff to see them")
+        available = (f"add --fix to apply the {unsafe} unsafe fix(es) available, or --diff to see them" if unsafe
+                     else "no unsafe fix is available here")
+        _warn(f"--unsafe-fixes changes only what --fix and --diff apply; {available}")
     if session.cache is not None and session.cache.write_error:
         _warn(session.cache.write_error)
     in_baseline = 0
