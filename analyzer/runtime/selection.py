@@ -72,11 +72,11 @@ def returns_a_tuple(code: types.CodeType) -> bool:
 
 
 def _confirmed(path: str, qualname: str, source: str) -> bool:
-    from analyzer.api import function_contract
-
     try:
+        from analyzer.api import function_contract
+
         contract = function_contract(path, qualname, source=source)
-    except Exception:  # the static pass must never break the traced job
+    except Exception:  # the static pass (even failing to import) must never break the traced job
         return False
     return contract is not None and any(r.arity is not None and r.arity >= 2 for r in contract.returns)
 
