@@ -28,6 +28,15 @@ __all__ = ["DefaultWatching"]
 _PEFT_TUNERS = "peft.tuners.tuners_utils"
 
 
+def _quietly_watch(func: Any) -> None:
+    """What the tracer chose itself must not stop the job: a function it cannot patch is left
+    unwatched, with one line saying so."""
+    try:
+        watch_function(func)
+    except TypeError as exc:
+        print(f"lora-lint runtime: not watching {func.__qualname__}: {exc}", file=sys.stderr)
+
+
 class DefaultWatching:
     """One session's default watching: started by `enable(defaults=True)`, undone by `disable()`."""
 
@@ -70,7 +79,7 @@ class DefaultWatching:
 
     def _watch_helpers(self, module: Any) -> None:
         for func in selection.helpers_in_module(module):
-            watch_function(func)
+            _quietly_watch(func)
 
     def _main_helpers(self) -> None:
         """The script's own helpers that exist by now (env-var mode: the script runs unaided)."""
@@ -83,7 +92,7 @@ class DefaultWatching:
                 owner = getattr(owner, part, None)
             func = getattr(owner, "__func__", owner)
             if func is not None and getattr(func, "__module__", None) == "__main__" and hasattr(func, "__code__"):
-                watch_function(func)
+                _quietly_watch(func)
 
     def _follow_peft(self, tuners: Any) -> None:
         base = getattr(tuners, "BaseTuner", None)

@@ -255,5 +255,8 @@ def watch_defined(func: Any) -> Any:
     watched from the moment it exists, before the script's own code can call it."""
     if isinstance(func, types.FunctionType) and not (
             inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)):
-        _remember(func, None)
+        try:
+            _remember(func, None)
+        except TypeError as exc:  # the script must run even where the tracer cannot follow
+            print(f"lora-lint runtime: not watching {func.__qualname__}: {exc}", file=sys.stderr)
     return func

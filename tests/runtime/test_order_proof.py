@@ -115,3 +115,32 @@ def test_launcher_says_when_the_script_has_no_such_function():
     proc = _launch("--watch", "__main__:nope", "own_helper.py")
     assert (proc.returncode, proc.stdout) == (2, "")
     assert "own_helper.py defines no function 'nope' to watch" in proc.stderr
+
+
+class _Base:
+    def pair(self, x):
+        return x, x
+
+
+class _Child(_Base):
+    def pair(self, x, *, scale=2):
+        offset = 1
+
+        def inner(y):
+            return y + offset, x * scale  # a closure over two names
+
+        return super().pair(x)[0], inner(x)[1]  # super(): a `__class__` cell
+
+
+def test_closures_super_keyword_defaults_signature_and_source_survive_patching():
+    import inspect
+
+    child = _Child()
+    source = inspect.getsource(_Child.pair)
+    signature = inspect.signature(_Child.pair)
+    with rt.checking("raise"):
+        rt.watch(_Child.pair)
+        assert child.pair(3) == (3, 6) and child.pair(3, scale=3) == (3, 9)
+        assert inspect.signature(_Child.pair) == signature and inspect.getsource(_Child.pair) == source
+        assert _Child.pair.__kwdefaults__ != {"scale": 2}  # the trampoline's, while watched
+    assert _Child.pair.__kwdefaults__ == {"scale": 2} and child.pair(3) == (3, 6)
