@@ -24,8 +24,8 @@ runpy.run_path({script!r}, run_name="__main__")
 _NOT_YET = {"runtime_gpu_nosync.py", "runtime_overhead.py"}
 
 
-_NOT_YET_MARK = pytest.mark.xfail(reason="imports torch before parsing its arguments (runtime benchmarks, "
-                                          "converted separately)", strict=False)
+_NOT_YET_MARK = pytest.mark.xfail(reason="imports torch at module level: --help works without a GPU but not "
+                                          "without torch (runtime benchmarks, owned separately)", strict=False)
 
 
 @pytest.mark.parametrize("name", [pytest.param(p.name, marks=[_NOT_YET_MARK] if p.name in _NOT_YET else [])
