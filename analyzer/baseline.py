@@ -12,15 +12,16 @@ Several findings with one key are counted: a third one where two were recorded i
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+import libcst as cst
+
+from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic
 from analyzer.fileio import replace_file
 
@@ -52,16 +53,14 @@ def enclosing_scopes(text: str, lines: Sequence[int]) -> dict[int, str]:
     included), "" at module level or when the file does not parse."""
     spans: list[tuple[int, int, str]] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        _module, tree = T.parse(text)
+    except (cst.ParserSyntaxError, T.TooDeep, RecursionError, MemoryError):
         return {line: "" for line in lines}
-    stack: list[tuple[ast.AST, str]] = [(tree, "")]
+    stack: list[tuple[T.AST, str]] = [(tree, "")]
     while stack:
         node, prefix = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
                 name = f"{prefix}.{child.name}" if prefix else child.name
                 start = min([child.lineno] + [d.lineno for d in child.decorator_list])
                 spans.append((start, child.end_lineno or child.lineno, name))

@@ -7,7 +7,7 @@ import libcst as cst
 from analyzer import tree as T
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from analyzer.diagnostics import Diagnostic
@@ -165,6 +165,10 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
         _module, tree = T.parse(text, target_version)
     except cst.ParserSyntaxError as exc:
         return FileAnalysis(path, [_syntax_diagnostic(path, exc)])
+    except T.TooDeep as exc:
+        return FileAnalysis(path, [Diagnostic(path, exc.line, exc.column, "LL001",
+                                              "syntax error: too deeply nested for the parser (Python refuses "
+                                              "a few thousand levels)")])
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     if rules is None:

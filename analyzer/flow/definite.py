@@ -93,16 +93,21 @@ class UnpackSite:
     starred: bool  # a `*rest` target: `count` is then a lower bound
     callee: str  # dotted text of the called expression: f, self.m, mod.f
     cls: Optional[str]  # class whose method holds the call (for self.m)
-    line: int
-    col: int
     method: Optional[str] = None  # that method's name
+
+    # positions are computed on first read (see analyzer.tree.positions)
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def col(self) -> int:
+        return self.node.col_offset
 
 
 @dataclass(frozen=True)
 class ReturnRecord:
     node: Optional[T.Return]  # None: falling off the end of the body
-    line: int
-    col: int
     value: Optional[T.expr]
     shape: Optional[Shape]  # known tuple shape, None when not a known tuple
     starred_head: Optional[int] = None  # `return a, *rest`: number of fixed items
@@ -111,6 +116,18 @@ class ReturnRecord:
     bound: frozenset = frozenset()
     # `return out` where `out` holds tuples of different shapes on different paths
     alt_shapes: tuple = ()
+    # falling off the end: the body's last statement, whose last line is where it happens
+    last: Optional[T.AST] = None
+
+    @property
+    def line(self) -> int:
+        if self.node is not None:
+            return self.node.lineno
+        return getattr(self.last, "end_lineno", None) or self.last.lineno
+
+    @property
+    def col(self) -> int:
+        return 0 if self.node is None else self.node.col_offset
 
     def site(self) -> ReturnSite:
         none_slots: frozenset[int] = frozenset()
@@ -323,12 +340,22 @@ class _ScopeInfo:
 @dataclass
 class _LoopFrame:
     body_mask: int
-    line: int
+    loop: T.stmt  # the `for` / `while`
     depth: int  # branch depth at body entry
-    end: int = 0  # last line of the body
     unconditional: bool = True  # no earlier top-level statement of the body may leave it
     breaks: list = field(default_factory=list)
     continues: list = field(default_factory=list)
+
+    # lines are read only by the rare decisions that need them: positions cost a pass over the file
+    @property
+    def line(self) -> int:
+        return self.loop.lineno
+
+    @property
+    def end(self) -> int:
+        """The last line of the body."""
+        body = self.loop.body
+        return max((getattr(st, "end_lineno", 0) or 0) for st in body) if body else self.line
 
 
 def _may_exit(stmt: T.stmt) -> bool:
@@ -418,8 +445,13 @@ class _Runner:
         self.zero_loop_caller: dict[str, bool] = {}
         self._parents: Optional[dict] = None
         self._tested: Optional[dict[str, list[int]]] = None
-        self.line = getattr(info.node, "lineno", 0)  # the statement being run
+        self.at: T.AST = info.node  # the statement being run
         self._prepare_nested_defs()
+
+    @property
+    def line(self) -> int:
+        """The line of the statement being run (read only where a decision needs it)."""
+        return getattr(self.at, "lineno", 0)
 
     def _join(self, *states) -> tuple:
         return join(*states, next_test=self._next_test)
@@ -1132,7 +1164,7 @@ class _Runner:
         return state
 
     def stmt(self, state: tuple, node: T.stmt) -> tuple:
-        self.line = node.lineno
+        self.at = node
         method = getattr(self, "s_" + type(node).__name__, None)
         if method is None:
             return self.expr_children(state, node)
@@ -1246,7 +1278,6 @@ class _Runner:
                 if stars > 1:
                     continue
                 self.sink.unpacks.append(UnpackSite(t, len(t.elts) - stars, bool(stars), callee, cls,
-                                                    t.lineno, t.col_offset,
                                                     self.qualname.rsplit(".", 1)[-1] if cls else None))
 
     def value_fact(self, state: tuple, name: str, value: T.expr) -> tuple:
@@ -1435,7 +1466,7 @@ class _Runner:
             per_path = self._path_shapes(state, self.index[value.id])
             if per_path is not None and len(per_path) > 1 and not self._flag_chosen(state, self.index[value.id]):
                 alt = tuple(sorted(per_path, key=lambda sh: (len(sh), repr(sh))))
-        self.returns.append(ReturnRecord(node, node.lineno, node.col_offset, value, shape, head, is_none, bound, alt))
+        self.returns.append(ReturnRecord(node, value, shape, head, is_none, bound, alt))
 
     def _flag_chosen(self, state: tuple, mask: int) -> bool:
         """Do the paths holding different shapes differ in a fact about an optional argument
@@ -1539,7 +1570,7 @@ class _Runner:
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
-    def _enter_loop(self, state: tuple, body: list[T.stmt], orelse: list[T.stmt], line: int,
+    def _enter_loop(self, state: tuple, body: list[T.stmt], orelse: list[T.stmt], loop: T.stmt,
                     extra_names: set[str]) -> tuple[tuple, _LoopFrame]:
         inner = self.module.bindings_of(body)
         assigned = (inner.bound | extra_names)
@@ -1554,8 +1585,7 @@ class _Runner:
             shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
             head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
                                 carried=(p.carried | new) & ~p.bound, shapes=shapes))
-        frame = _LoopFrame(body_mask=body_mask, line=line, depth=self.branch_depth + 1,
-                           end=max((getattr(st, "end_lineno", 0) or 0) for st in body) if body else line)
+        frame = _LoopFrame(body_mask=body_mask, loop=loop, depth=self.branch_depth + 1)
         return self._join(head), frame
 
     def _exact_head(self, state: tuple, approx: tuple, body: list[T.stmt], frame: _LoopFrame, entry_of) -> tuple:
@@ -1577,7 +1607,7 @@ class _Runner:
         assigned = inner.bound | inner.deleted
         head = state
         for _ in range(6):
-            trial = _LoopFrame(body_mask=frame.body_mask, line=frame.line, depth=frame.depth, end=frame.end)
+            trial = _LoopFrame(body_mask=frame.body_mask, loop=frame.loop, depth=frame.depth)
             self.dry += 1
             try:
                 end = self._run_loop(head, entry_of(head), body, trial)
@@ -1606,7 +1636,7 @@ class _Runner:
     def s_For(self, state, node):
         state = self.expr(state, node.iter)
         target_names_set = {n.id for n in target_names(node.target)}
-        head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, target_names_set)
+        head, frame = self._enter_loop(state, node.body, node.orelse, node, target_names_set)
 
         def entry_of(h: tuple) -> tuple:
             return self.assign_target(self._iter_split(h, node.iter)[1], node.target)
@@ -1677,7 +1707,7 @@ class _Runner:
         return (not f and bool(t)), t, f
 
     def s_While(self, state, node):
-        head, frame = self._enter_loop(state, node.body, node.orelse, node.lineno, set())
+        head, frame = self._enter_loop(state, node.body, node.orelse, node, set())
         head = self._exact_head(state, head, node.body, frame, lambda h: self.cond(h, node.test)[0])
         first_t, first_f = self.cond(state, node.test)
         t, f = self.cond(head, node.test)
@@ -2440,7 +2470,7 @@ def _run_scope(module: _ModuleContext, node: T.AST, parent: _ScopeInfo, qualname
                         locals=frozenset(local_names))
     if end:
         last = node.body[-1]
-        flow.returns.append(ReturnRecord(None, getattr(last, "end_lineno", last.lineno) or last.lineno, 0, None, None, None, True))
+        flow.returns.append(ReturnRecord(None, None, None, None, True, last=last))
     return flow
 
 

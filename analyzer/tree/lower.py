@@ -114,7 +114,11 @@ class _Lowering:
         return out
 
     def suite(self, suite: Optional[cst.BaseSuite]) -> list:
-        return [] if suite is None else self.block(suite.body)
+        if suite is None:
+            return []
+        if isinstance(suite, cst.SimpleStatementSuite):  # `if x: a; b` on the header's line
+            return self.block([suite])
+        return self.block(suite.body)
 
     def _expr_stmt(self, s: cst.Expr) -> list:
         return [N.Expr(s, self.pos, self.expr(s.value))]
