@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from analyzer.diagnostics import Diagnostic
+from analyzer.rules import ENGINE_CODES
 from analyzer.fileio import replace_file
 
 __all__ = ["NoqaOutcome", "add_noqa", "comment_lines", "silenced_elsewhere"]
@@ -31,7 +32,7 @@ __all__ = ["NoqaOutcome", "add_noqa", "comment_lines", "silenced_elsewhere"]
 _NOQA = re.compile(r"#\s*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:(?:[ \t]*,[ \t]*|[ \t]+)[A-Z]+[0-9]+)*))?",
                    re.IGNORECASE)
 # LL000-LL003 (syntax errors, unreadable files) are not findings a comment can silence
-_NOT_SILENCEABLE = ("LL000", "LL001", "LL002", "LL003")
+_NOT_SILENCEABLE = tuple(ENGINE_CODES)
 
 
 @dataclass

@@ -23,6 +23,7 @@ import libcst as cst
 
 from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic
+from analyzer.rules import ENGINE_CODES
 from analyzer.fileio import replace_file
 
 __all__ = ["BaselineError", "BaselineResult", "apply_baseline", "write_baseline", "enclosing_scopes"]
@@ -30,7 +31,7 @@ __all__ = ["BaselineError", "BaselineResult", "apply_baseline", "write_baseline"
 _FORMAT = 1
 _LINE_REFS = re.compile(r"\b(lines?) \d+(?:(?:, and |, | and |-)\d+)*")
 _FILE_REFS = re.compile(r"(\.pyi?):\d+(?::\d+)?")
-_ENGINE_CODES = ("LL000", "LL001", "LL002", "LL003")
+_ENGINE_CODES = tuple(ENGINE_CODES)
 
 
 class BaselineError(Exception):

@@ -21,7 +21,8 @@ import sys
 from typing import Optional
 
 from analyzer import __version__
-from analyzer.engine import FileAnalysis, Selection
+from analyzer.engine import FileAnalysis
+from analyzer.selection import Selection
 from analyzer.fileio import replace_file
 from analyzer.flow.project import module_name_for
 

@@ -25,8 +25,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
-from analyzer.engine import Selection
-from analyzer.rules import ALL_RULES, ENGINE_CODES
+from analyzer.selection import Selection
+from analyzer import rules as registry
+from analyzer.rules import ENGINE_CODES
 
 __all__ = ["Config", "ConfigError", "find_config", "load_config", "parse_codes", "resolve_selection", "RuleLayer",
            "known_codes", "path_matches", "project_root", "DEFAULT_CACHE_DIR"]
@@ -79,7 +80,7 @@ class Config:
 
 
 def known_codes() -> set[str]:
-    return {r.code for r in ALL_RULES} | set(ENGINE_CODES)
+    return {r.code for r in registry.ALL_RULES} | set(ENGINE_CODES)
 
 
 def parse_codes(items: Iterable[str], where: str) -> tuple[str, ...]:
@@ -116,7 +117,7 @@ def resolve_selection(*layers: RuleLayer) -> Selection:
     Layers apply in order over the defaults (the default-on rules). A layer with `select` starts
     afresh from it; within a layer the longest matching entry decides (ignore wins a tie), and a
     rule no entry matches keeps its state from below (off, when the layer has `select`)."""
-    enabled = {r.code: bool(r.default_enabled) for r in ALL_RULES}
+    enabled = {r.code: bool(r.default_enabled) for r in registry.ALL_RULES}
     for layer in layers:
         chosen = tuple(layer.select or ()) + layer.extend_select
         dropped = layer.ignore + layer.extend_ignore

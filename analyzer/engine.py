@@ -2,129 +2,22 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
-from analyzer import tree as T
-import re
 import sys
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+import libcst as cst
+
+from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic
 from analyzer.flow.definite import analyze_module
 from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
-from analyzer.rules import ALL_RULES
+from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
+from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
 
-__all__ = ["Selection", "FileAnalysis", "analyze_source", "project_diagnostics", "lint_source",
-           "lint_sources", "is_selected", "noqa_silences", "alias_silenced"]
-
-_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which codes run. Codes and prefixes (`LL2`) are accepted in both lists; the longest
-    matching entry wins, so `--select LL2 --ignore LL202` runs LL201 only."""
-
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-
-    def enabled(self, code: str, default: bool = True) -> bool:
-        best_sel = max((len(p) for p in self.select if code.startswith(p)), default=-1)
-        best_ign = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
-        if best_sel < 0 and best_ign < 0:
-            return default if not self.select else False
-        return best_sel > best_ign
-
-
-def is_selected(selection: Selection, code: str) -> bool:
-    if code in ("LL000", "LL001", "LL002", "LL003"):
-        return True
-    return selection.enabled(code)
-
-
-def _rules_for(selection: Selection) -> list[Rule]:
-    return [r() for r in ALL_RULES if selection.enabled(r.code, r.default_enabled)]
-
-
-def _noqa_codes(line: str) -> Optional[set[str]]:
-    """None: no noqa; empty set: blanket noqa; else the listed codes."""
-    if "noqa" not in line.lower():
-        return None
-    m = _NOQA.search(line)
-    if m is None:
-        return None
-    codes = m.group("codes")
-    if not codes:
-        return set()
-    return {c.upper() for c in re.split(r"[,\s]+", codes) if c}
-
-
-def noqa_silences(codes: Optional[set[str]], code: str) -> bool:
-    """Whether a line's noqa codes (`_noqa_codes`) silence `code`.
-
-    Listed codes match as prefixes, as in flake8 (`# noqa: LL2`). A rule's `noqa_aliases` count
-    too: a line already silenced for pyflakes' undefined-name codes (`# noqa: F821`) is a decision
-    the author made about this very defect, and re-flagging it would make users add a second
-    comment for the same thing."""
-    if codes is None:
-        return False
-    if not codes:
-        return True
-    names = (code,) + _aliases(code)
-    return any(n.startswith(c) for c in codes for n in names)
-
-
-def alias_silenced(line: str, code: str, above: str = "") -> bool:
-    """Silenced by one of `code`'s aliases or type-checker codes only (for front-ends that apply
-    their own noqa); `above` is the line before, where pyrefly may put its ignore."""
-    codes = _noqa_codes(line)
-    if codes and any(a.startswith(c) for c in codes for a in _aliases(code)):
-        return True
-    return checker_ignored_at(line, above, code)
-
-
-_CHECKER_IGNORE = re.compile(r"#\s*(?:type|pyright|pyrefly)\s*:\s*ignore\s*\[(?P<codes>[^\]]*)\]")
-
-
-def checker_ignored(line: str, code: str) -> bool:
-    """A type checker's ignore for the same defect on the line (`# type: ignore[possibly-undefined]`,
-    `# pyright: ignore[reportPossiblyUnbound]`, `# pyrefly: ignore [unbound-name]`): the author
-    already looked at this read. A bare `# type: ignore` is about types and silences nothing here."""
-    if "ignore" not in line:
-        return False
-    wanted = _rule_attr(code, "checker_ignores")
-    if not wanted:
-        return False
-    for m in _CHECKER_IGNORE.finditer(line):
-        if any(c.strip() in wanted for c in m.group("codes").split(",")):
-            return True
-    return False
-
-
-def checker_ignored_at(line: str, above: str, code: str) -> bool:
-    """`checker_ignored` on the line, or on a comment line of its own just above it, where pyrefly
-    takes its ignores from."""
-    if checker_ignored(line, code):
-        return True
-    return above.lstrip().startswith("#") and "pyrefly" in above and checker_ignored(above, code)
-
-
-def _aliases(code: str) -> tuple[str, ...]:
-    return _rule_attr(code, "noqa_aliases")
-
-
-def _rule_attr(code: str, attr: str) -> tuple[str, ...]:
-    """A rule's tuple-valued class attribute, by code (empty for engine codes)."""
-    return next((tuple(getattr(r, attr)) for r in ALL_RULES if r.code == code), ())
-
-
-def _suppressed(source: SourceText, d: Diagnostic) -> bool:
-    line = source.line(d.line)
-    return noqa_silences(_noqa_codes(line), d.code) or checker_ignored_at(line, source.line(d.line - 1), d.code)
-
+__all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
 
 @dataclass
 class FileAnalysis:
@@ -172,7 +65,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     if rules is None:
-        rules = _rules_for(selection)
+        rules = rules_for(selection)
     try:
         flow = analyze_module(tree)
     except RecursionError:
@@ -193,7 +86,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
         except Exception as exc:
             out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in {rule.code}: {type(exc).__name__}: {exc}"))
             continue
-        out.extend(d for d in found if not (honor_noqa and _suppressed(source, d)))
+        out.extend(d for d in found if not (honor_noqa and suppressed(source, d)))
     out.sort()
     summary = None
     try:
@@ -202,7 +95,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
         out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
     noqa = {}
     for u in (summary.unpacks if summary and honor_noqa else []):
-        codes = _noqa_codes(source.line(u.line))
+        codes = noqa_codes(source.line(u.line))
         if codes is not None:
             noqa[u.line] = codes
     return FileAnalysis(path, out, summary, noqa)
@@ -212,7 +105,7 @@ def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection =
                         rules: Optional[Sequence[Rule]] = None) -> list[Diagnostic]:
     """Findings of the cross-file rules over every analysed file (one index for the run)."""
     if rules is None:
-        rules = _rules_for(selection)
+        rules = rules_for(selection)
     project_rules = [r for r in rules if isinstance(r, ProjectRule)]
     summaries = [a.summary for a in analyses if a.summary is not None]
     if not project_rules or not summaries:
@@ -246,14 +139,14 @@ def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
                 rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> list[Diagnostic]:
     """All findings for one file's content, the file being its own project. Never raises."""
     if rules is None:
-        rules = _rules_for(selection)
+        rules = rules_for(selection)
     analysis = analyze_source(raw, path, selection, rules, honor_noqa)
     return sorted(analysis.diagnostics + project_diagnostics([analysis], selection, rules))
 
 
 def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Selection()) -> list[Diagnostic]:
     """All findings for several files linted as one project (cross-file rules see all of them)."""
-    rules = _rules_for(selection)
+    rules = rules_for(selection)
     analyses = [analyze_source(raw, path, selection, rules) for path, raw in files]
     out = [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses, selection, rules)
     return sorted(out)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.engine import Selection, lint_source
+from analyzer.engine import lint_source
+from analyzer.selection import Selection
 from analyzer.rules import ALL_RULES
 
 VALID = [(r.code, i, src) for r in ALL_RULES for i, src in enumerate(r.VALID)]

@@ -25,7 +25,7 @@ from analyzer.config import DEFAULT_CACHE_DIR, Config, ConfigError, RuleLayer, l
     project_root, resolve_selection
 from analyzer.diagnostics import Diagnostic
 from analyzer.discovery import discover, read_source
-from analyzer.engine import Selection, is_selected
+from analyzer.selection import Selection, is_selected
 from analyzer.frontends.docs import explain
 from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics
 from analyzer.frontends.project import project_context

@@ -15,7 +15,8 @@ import re
 import sys
 from typing import Optional
 
-from analyzer.rules import ALL_RULES, ENGINE_CODES, rule_by_code
+from analyzer import rules as registry
+from analyzer.rules import ENGINE_CODES, rule_by_code
 
 __all__ = ["rule_markdown", "rules_page", "explain", "DOCS_PAGE"]
 
@@ -83,11 +84,11 @@ def rules_page() -> str:
         "| code | name | summary | default |",
         "| --- | --- | --- | --- |",
     ]
-    for rule in ALL_RULES:
+    for rule in registry.ALL_RULES:
         default = "on" if rule.default_enabled else "off"
         lines.append(f"| [{rule.code}](#{_anchor(rule)}) | {rule.name} | {rule.summary} | {default} |")
     lines.append("")
-    body = [rule_markdown(rule, heading_level=2) for rule in ALL_RULES]
+    body = [rule_markdown(rule, heading_level=2) for rule in registry.ALL_RULES]
     engine = ["## Codes for files that could not be analysed", "",
               "Always reported; the exit code is 2 when any of them is.", ""]
     engine += [f"- **{code}**: {text}" for code, text in sorted(ENGINE_CODES.items())]

@@ -8,17 +8,18 @@ rules that are off by default join flake8's default-ignore list, so `--select LL
 
 flake8 hands the plugin one file at a time, so cross-file rules (LL301) see that file alone: the
 findings are those of `lora-lint FILE`. A file flake8 cannot parse is reported by flake8 (E999),
-not as LL001.
+not as LL001 (flake8 parses with the interpreter's `ast` for its own checks).
 """
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Iterator, Optional, Sequence
 
 from analyzer import __version__
-from analyzer.engine import Selection, alias_silenced, lint_source
-from analyzer.rules import ALL_RULES
+from analyzer import rules as registry
+from analyzer.engine import lint_source
+from analyzer.noqa import alias_silenced
+from analyzer.selection import Selection
 
 __all__ = ["LoraLintChecker", "default_off_codes"]
 
@@ -28,7 +29,7 @@ _ALL = Selection(select=("LL",))
 
 def default_off_codes(rules: Optional[Sequence[type]] = None) -> list[str]:
     """Codes of the rules that run only when selected explicitly."""
-    return [r.code for r in (ALL_RULES if rules is None else rules) if not getattr(r, "default_enabled", True)]
+    return [r.code for r in (registry.ALL_RULES if rules is None else rules) if not getattr(r, "default_enabled", True)]
 
 
 class LoraLintChecker:
@@ -38,8 +39,10 @@ class LoraLintChecker:
     version = __version__
     disable_noqa = False  # set from flake8's options before any file is checked
 
-    def __init__(self, tree: T.AST, filename: str, lines: Sequence[str]) -> None:
-        # `tree` is requested so flake8 runs this as an AST plugin; the engine parses for itself
+    def __init__(self, tree: object, filename: str, lines: Sequence[str]) -> None:
+        # `tree` is requested only so that flake8 runs this as a whole-file plugin. It is flake8's
+        # `ast` tree and is not read: the engine parses `lines` with LibCST, as the CLI does, so
+        # both report the same findings at the same positions whatever the interpreter reads
         self.filename = filename
         self.lines = lines
 

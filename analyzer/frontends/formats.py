@@ -11,7 +11,8 @@ from urllib.parse import quote
 from analyzer import __version__
 from analyzer.diagnostics import Diagnostic
 from analyzer.frontends.docs import rule_markdown
-from analyzer.rules import ALL_RULES, ENGINE_CODES
+from analyzer import rules as registry
+from analyzer.rules import ENGINE_CODES
 
 __all__ = ["FORMATS", "write_text", "write_json", "write_sarif", "write_github", "write_statistics", "sarif_log",
            "summary_line", "fixable_counts"]
@@ -57,7 +58,7 @@ def _uri(path: str) -> str:
 
 def _sarif_rules() -> list[dict]:
     rules = []
-    for rule in ALL_RULES:
+    for rule in registry.ALL_RULES:
         doc = rule_markdown(rule, heading_level=1, examples=False)
         rules.append({
             "id": rule.code,
@@ -116,7 +117,7 @@ def write_sarif(diagnostics: Sequence[Diagnostic], out: TextIO) -> None:
 
 
 def _names() -> dict[str, str]:
-    names = {r.code: r.name for r in ALL_RULES}
+    names = {r.code: r.name for r in registry.ALL_RULES}
     names.update({code: "analysis-failure" for code in ENGINE_CODES})
     return names
 

@@ -17,7 +17,8 @@ from typing import Optional, Sequence
 
 from analyzer.cache import AnalysisCache
 from analyzer.diagnostics import Diagnostic
-from analyzer.engine import FileAnalysis, Selection, analyze_source, project_diagnostics
+from analyzer.engine import FileAnalysis, analyze_source, project_diagnostics
+from analyzer.selection import Selection
 
 __all__ = ["default_jobs", "analyze_files", "lint_files", "lint_in_context"]
 

@@ -3,9 +3,6 @@ default yet, but the mechanism must work): `python default_off.py flake8|lora-li
 
 import sys
 
-import analyzer.config as config
-import analyzer.engine as engine
-import analyzer.frontends.flake8_plugin as plugin
 import analyzer.rules as rules
 from analyzer.rules.ll202_possibly_unbound import PossiblyUnbound
 
@@ -15,7 +12,8 @@ class OffByDefault(PossiblyUnbound):
 
 
 swapped = tuple(OffByDefault if r is PossiblyUnbound else r for r in rules.ALL_RULES)
-rules.ALL_RULES = engine.ALL_RULES = config.ALL_RULES = plugin.ALL_RULES = swapped
+# one registry: every front-end reads analyzer.rules.ALL_RULES when it runs
+rules.ALL_RULES = swapped
 
 if sys.argv[1] == "flake8":
     from flake8.main.cli import main as flake8_main

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import cache as cache_module
-from analyzer.engine import Selection
+from analyzer.selection import Selection
 from analyzer.frontends import cli, runner
 from tests.frontends.conftest import BIN, REPO, copy_data, tool_env
 

@@ -36,8 +36,8 @@ class _Exploding(Rule):
 
 
 def _with_rule(monkeypatch, rule_cls):
-    real = engine._rules_for
-    monkeypatch.setattr(engine, "_rules_for", lambda selection: [*real(selection), rule_cls()])
+    real = engine.rules_for
+    monkeypatch.setattr(engine, "rules_for", lambda selection: [*real(selection), rule_cls()])
 
 
 def _assert_run_went_on(run):
