@@ -24,10 +24,12 @@ import types
 import warnings
 from pathlib import Path
 
-import torch
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
-sys.path.insert(0, str(FIXTURES))
+# torch is imported by _load() once argparse has answered: `--help` needs neither it nor a GPU.
+# The checkout and its fixtures go on sys.path, so the script runs from any folder.
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "runtime"
+torch = None
+Scale = None
 
 DEVICE = "cuda"
 
@@ -47,16 +49,25 @@ def sync_debug(mode: str):
         torch.cuda.synchronize()
 
 
-class Scale(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, w):
-        ctx.save_for_backward(x, w)
-        return x * w
+def _load() -> None:
+    global torch, Scale
+    for path in (str(ROOT), str(FIXTURES)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    import torch as _torch
 
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        return g * w, (g * x).sum(0)
+    class _Scale(_torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return g * w, (g * x).sum(0)
+
+    torch, Scale = _torch, _Scale
 
 
 def strict() -> None:
@@ -161,7 +172,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="exit status: 0 no synchronisation added, 1 a synchronisation, 2 no CUDA")
     parser.add_argument("--dry-run-on-cpu", action="store_true", help="run the same steps on the CPU (no sync check)")
-    if parser.parse_args().dry_run_on_cpu:
+    dry_run = parser.parse_args().dry_run_on_cpu
+    _load()
+    if dry_run:
         DEVICE = "cpu"
     elif not torch.cuda.is_available():
         print("needs a CUDA GPU", file=sys.stderr)

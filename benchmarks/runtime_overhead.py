@@ -22,13 +22,11 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import torch
-
-import analyzer.runtime as rt
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
-sys.path.insert(0, str(FIXTURES))
-import tiny_llama  # noqa: E402
+# torch, PEFT and the tracer are imported by _load() once argparse has answered: `--help` needs
+# none of them. The checkout and its fixtures go on sys.path, so the script runs from any folder.
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "runtime"
+torch = rt = tiny_llama = None
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -36,6 +34,19 @@ ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "d
 # CPU time of this process per step, next to wall time: on a shared machine, other processes'
 # load stretches wall time by the second but CPU time far less
 CPU_TIMES: list[float] = []
+
+
+def _load() -> None:
+    global torch, rt, tiny_llama
+    for path in (str(ROOT), str(FIXTURES)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    import torch as _torch
+    import tiny_llama as _tiny_llama
+
+    import analyzer.runtime as _rt
+
+    torch, rt, tiny_llama = _torch, _rt, _tiny_llama
 
 
 def step_times(model, steps: int, batch: int, seq: int, vocab: int) -> list[float]:
@@ -74,6 +85,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=8)
     ap.add_argument("--calls", type=int, default=200_000)
     args = ap.parse_args()
+    _load()
     torch.set_num_threads(1)
 
     model = tiny_llama.build(hidden=args.hidden, layers=args.layers, vocab=args.vocab, r=16, targets=ALL_LINEAR)

@@ -51,3 +51,47 @@ def linear_dims(module: Any) -> Dims:
             return Dims(shape[1], shape[0], source + ", fan_in_fan_out")
         return Dims(shape[0], shape[1], source)
     return Dims(getattr(module, "out_features", None), getattr(module, "in_features", None), "layer's in/out_features")
+
+
+def child(module: Any, name: str) -> Any:
+    """A registered submodule by name, or None: a dict lookup, where `getattr` on a module goes
+    through `nn.Module.__getattr__` (and builds an AttributeError on a miss)."""
+    modules = module.__dict__.get("_modules")
+    return modules.get(name) if modules is not None else getattr(module, name, None)
+
+
+def base_weight(module: Any) -> Any:
+    """The weight object of the innermost base layer (identity only: a cache key)."""
+    base = module
+    while True:
+        inner = child(base, "base_layer")
+        if inner is None:
+            break
+        base = inner
+    params = base.__dict__.get("_parameters")
+    return params.get("weight") if params is not None else getattr(base, "weight", None)
+
+
+class Geometry:
+    """Per LoRA layer: whether each adapter is Linear-like and the base's dims, recomputed only
+    when the adapter's module or the base weight object is replaced (a new adapter, a
+    quantisation, a merge that swaps weights). The forward hooks run on every sampled forward;
+    the questions asked here need a dozen module lookups, some of which miss."""
+
+    __slots__ = ("_facts",)
+
+    def __init__(self) -> None:
+        self._facts: dict[str, tuple[tuple, bool, Dims]] = {}
+
+    def of(self, module: Any, adapter: str) -> tuple[bool, Dims]:
+        lora_a = child(child(module, "lora_A"), adapter)
+        weight = base_weight(module)
+        # the weight's shape too: `weight.data = ...` can resize a Parameter and keep its identity
+        key = (id(lora_a), id(weight), getattr(weight, "shape", None))
+        known = self._facts.get(adapter)
+        if known is not None and known[0] == key:
+            return known[1], known[2]
+        like = linear_like(module, adapter)
+        dims = linear_dims(module) if like else Dims(None, None, "")
+        self._facts[adapter] = (key, like, dims)
+        return like, dims

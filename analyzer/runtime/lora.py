@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from typing import Any
+from typing import Any, Optional
 
 from analyzer.runtime.consistency import ConsistencyHook
-from analyzer.runtime.layers import is_lora_layer, linear_dims, linear_like
+from analyzer.runtime.layers import Dims, Geometry, child, is_lora_layer, linear_dims
 from analyzer.runtime.report import report
 from analyzer.runtime.state import STATE
 
@@ -27,13 +27,14 @@ __tracebackhide__ = True
 class _LayerWatch:
     """The hooks of one LoRA layer. Holds the layer's name and counters, never a tensor."""
 
-    __slots__ = ("name", "session", "state_calls", "output_calls")
+    __slots__ = ("name", "session", "state_calls", "output_calls", "geometry")
 
     def __init__(self, name: str, session: int) -> None:
         self.name = name
         self.session = session
         self.state_calls = itertools.count(1)
         self.output_calls = itertools.count(1)
+        self.geometry = Geometry()
 
     def _active(self) -> bool:
         return STATE.on and STATE.session == self.session and not STATE.is_compiling()
@@ -44,13 +45,13 @@ class _LayerWatch:
         if self._active():
             call = next(self.state_calls)
             if _sampled(call):
-                check_layer_state(self.name, module, call)
+                check_layer_state(self.name, module, call, self.geometry)
 
     def after(self, module: Any, args: tuple, output: Any) -> None:
         if self._active():
             call = next(self.output_calls)
             if _sampled(call) and args:
-                check_layer_output(self.name, module, args[0], output, call)
+                check_layer_output(self.name, module, args[0], output, call, self.geometry)
 
 
 def _sampled(call: int) -> bool:
@@ -58,25 +59,31 @@ def _sampled(call: int) -> bool:
     return call <= options.warmup or (call - options.warmup) % options.sample_every == 0
 
 
-def check_layer_state(name: str, module: Any, call: int) -> None:
+def check_layer_state(name: str, module: Any, call: int, geometry: Optional[Geometry] = None) -> None:
+    """Before a forward: the active adapters exist, A and B share a dtype, their shapes fit the
+    base weight (Linear-like layers), scaling is a finite number."""
     if getattr(module, "disable_adapters", False) or getattr(module, "merged", False):
         return  # the forward uses the base layer alone; the adapters are not read
+    geometry = geometry or Geometry()
+    lora_a, lora_b = child(module, "lora_A"), child(module, "lora_B")
+    embedding = child(module, "lora_embedding_A")
     for adapter in list(getattr(module, "active_adapters", ()) or ()):
-        if adapter in getattr(module, "lora_embedding_A", {}):
+        if embedding is not None and adapter in embedding:
             continue  # an Embedding layer keeps its adapters there
-        missing = [d for d in ("lora_A", "lora_B") if adapter not in getattr(module, d)]
+        missing = [d for d, holder in (("lora_A", lora_a), ("lora_B", lora_b)) if holder is None or adapter not in holder]
         if missing:
-            have = sorted(module.lora_A.keys())
+            have = sorted(lora_a.keys()) if lora_a is not None else []
             report(f"{name}:missing:{adapter}", f"{name}: active adapter {adapter!r} is not in {' or '.join(missing)} "
                                                 f"on forward {call} (lora_A has {have})")
             continue
-        a_weight = module.lora_A[adapter].weight
-        b_weight = module.lora_B[adapter].weight
+        a_weight = lora_a[adapter].weight
+        b_weight = lora_b[adapter].weight
         if a_weight.dtype != b_weight.dtype:
             report(f"{name}:ab-dtype:{adapter}", f"{name}: lora_A[{adapter!r}] is {a_weight.dtype} but lora_B[{adapter!r}] "
                                                  f"is {b_weight.dtype} on forward {call}")
-        if linear_like(module, adapter):
-            _check_linear_shapes(name, module, adapter, a_weight.shape, b_weight.shape, call)
+        like, dims = geometry.of(module, adapter)
+        if like:
+            _check_linear_shapes(name, dims, adapter, a_weight.shape, b_weight.shape, call)
         scaling = getattr(module, "scaling", {}).get(adapter)
         if not _finite_number(scaling):
             report(f"{name}:scaling:{adapter}", f"{name}: scaling[{adapter!r}] is {scaling!r} on forward {call}, "
@@ -92,8 +99,7 @@ def _finite_number(value: Any) -> bool:
     return isinstance(value, torch.Tensor) and value.dim() == 0 and value.is_floating_point()
 
 
-def _check_linear_shapes(name: str, module: Any, adapter: str, a_shape: Any, b_shape: Any, call: int) -> None:
-    dims = linear_dims(module)
+def _check_linear_shapes(name: str, dims: Dims, adapter: str, a_shape: Any, b_shape: Any, call: int) -> None:
     if dims.out_features is None or dims.in_features is None or len(a_shape) != 2 or len(b_shape) != 2:
         return
     rank = a_shape[0]
@@ -109,15 +115,22 @@ def _dims(shape: Any) -> str:
     return "x".join(map(str, tuple(shape)))
 
 
-def check_layer_output(name: str, module: Any, x: Any, output: Any, call: int) -> None:
+def check_layer_output(name: str, module: Any, x: Any, output: Any, call: int,
+                       geometry: Optional[Geometry] = None) -> None:
+    """After a forward: the output has the input's leading dims and the layer's out-features,
+    the input's device, and its dtype outside autocast."""
     import torch
 
     if not isinstance(x, torch.Tensor) or not isinstance(output, torch.Tensor) or not x.is_floating_point():
         return
     adapters = list(getattr(module, "active_adapters", ()) or ())
-    if not adapters or adapters[0] not in module.lora_A or not linear_like(module, adapters[0]):
+    lora_a = child(module, "lora_A")
+    if not adapters or lora_a is None or adapters[0] not in lora_a:
         return
-    out_features = linear_dims(module).out_features
+    like, dims = (geometry or Geometry()).of(module, adapters[0])
+    if not like:
+        return
+    out_features = dims.out_features
     want = tuple(x.shape[:-1]) + (out_features,)
     if out_features is not None and tuple(output.shape) != want:
         report(f"{name}:output-shape", f"{name}: output is {_dims(output.shape)} for a {_dims(x.shape)} input on forward "

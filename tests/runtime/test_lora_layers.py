@@ -174,3 +174,20 @@ def test_no_tensor_is_retained():
         del ids, out
         gc.collect()
         assert [r() for r in refs] == [None, None]
+
+
+def test_cached_geometry_follows_a_base_weight_resized_in_place():
+    import tiny_llama
+
+    model = tiny_llama.build(targets=("q_proj",))
+    layer = tiny_llama.lora_layers(model, suffixes=("q_proj",))[0]
+    ids = torch.randint(0, 128, (2, 8))
+    with rt.checking("warn"):
+        rt.watch_model(model)
+        model(input_ids=ids)  # the layer's geometry is learned and cached here
+        assert rt.reports() == []
+        with torch.no_grad():
+            layer.get_base_layer().weight.data = torch.zeros(32, 31)  # same Parameter, another shape
+        with pytest.warns(rt.RuntimeViolationWarning, match=r"but the base weight is 32x31"):
+            layer.forward = lambda x, *a, **k: torch.zeros(*x.shape[:-1], 32)  # the forward itself would fail
+            model(input_ids=ids)
