@@ -17,6 +17,8 @@ between the heading and the block is prose, except lines of the form
 
     xfail: <reason>      the analysis is known to be wrong here: the expectations say what it
                          *should* report, and the test is expected to fail (strict)
+    checks: <what>, ...  compare `returns`, `unpacks` or `functions` exactly even though the case
+                         has no tag of that kind (asserts there are none)
 
 Expectations are comments at the end of a source line; several may share a line:
 
@@ -61,6 +63,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 _HEADING = re.compile(r"^##\s+(.+?)\s*$")
 _FENCE_OPEN = re.compile(r"^```(py|python)\s*$")
 _XFAIL = re.compile(r"^xfail:\s*(.+?)\s*$")
+_CHECKS = re.compile(r"^checks:\s*(.+?)\s*$")
 _TAG = re.compile(r"#\s*([ERUF]):\s*")
 _SHAPE = re.compile(r"^(\d+\+?|none|\?|end)$")
 _UNPACK = re.compile(r"^(\d+)(\+?)$")
@@ -160,6 +163,13 @@ def load_file(path: Path) -> list[Case]:
         m = _XFAIL.match(line)
         if m and current is not None:
             current.xfail = m.group(1)
+        m = _CHECKS.match(line)
+        if m and current is not None:
+            for what in (w.strip() for w in m.group(1).split(",")):
+                if what not in ("returns", "unpacks", "functions"):
+                    raise CaseFormatError(f"{path.name}:{i}: unknown check {what!r}")
+                if getattr(current, what) is None:
+                    setattr(current, what, Counter() if what != "functions" else {})
     if block is not None:
         raise CaseFormatError(f"{path.name}:{block_start}: unclosed code block")
     for case in cases:
