@@ -1,0 +1,14 @@
+"""Rule-agnostic flow analysis: definite assignment and return shapes (see `definite`)."""
+
+from analyzer.flow.definite import analyze_function_returns, analyze_module
+from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse, ReturnRecord, UnpackSite
+
+__all__ = [
+    "analyze_module",
+    "analyze_function_returns",
+    "NameUse",
+    "UnpackSite",
+    "ReturnRecord",
+    "FunctionFlow",
+    "ModuleFlow",
+]

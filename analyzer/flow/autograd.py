@@ -11,8 +11,8 @@ from analyzer import tree as T
 from dataclasses import dataclass, field
 from typing import Optional
 
-from analyzer.flow.definite import FunctionFlow, ModuleFlow, ReturnRecord
-from analyzer.flow.definite import dotted_name as _dotted
+from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord
+from analyzer.flow.syntax import dotted_name as _dotted
 
 __all__ = ["AutogradClass", "SavedUse", "find_autograd_classes"]
 

@@ -13,6 +13,7 @@ from analyzer import tree as T
 from typing import Optional
 
 from analyzer.flow.state import Path
+from analyzer.flow.syntax import _iter_subject
 
 __all__ = ["Atom", "atom", "assume", "literal_truth", "subject_text"]
 
@@ -194,3 +195,121 @@ def _consistent(facts: frozenset, subj: str) -> bool:
     if truth is not None:
         candidates = {c for c in candidates if literal_truth(c) in (None, truth)}
     return bool(candidates)
+
+
+def test_lines(scope: T.AST) -> dict[str, list[int]]:
+    """Subjects (`flag`, `x.mode`, `len(xs)`) of the conditions a scope's statements test (`if`,
+    `while`, `assert`, and `a and b` as a whole statement or assigned value), with the sorted lines
+    that test them. Statements only: tests inside expressions are rarer, and this runs per scope."""
+    out: dict[str, set[int]] = {}
+
+    def test(expr: T.expr) -> None:
+        for part, subject in _condition_atoms(expr):
+            out.setdefault(subject, set()).add(part.lineno)
+
+    stack = list(getattr(scope, "body", ()))
+    while stack:
+        st = stack.pop()
+        if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+            continue
+        if isinstance(st, (T.If, T.While, T.Assert)):
+            test(st.test)
+        elif isinstance(st, (T.For, T.AsyncFor)):
+            # entering a loop tests whether its data is empty (again on each pass of an outer loop)
+            subject = _iter_subject(st.iter)
+            if subject is not None:
+                test(subject)
+        elif isinstance(st, (T.Assign, T.Expr, T.Return)) and isinstance(st.value, T.BoolOp):
+            test(st.value)
+        elif isinstance(st, (T.Assign, T.Return)) and isinstance(st.value, T.IfExp):
+            test(st.value.test)  # `unet = unet if train_unet else None`
+        for attr in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(st, attr, ()))
+        for h in getattr(st, "handlers", ()):
+            stack.extend(h.body)
+        for c in getattr(st, "cases", ()):
+            stack.extend(c.body)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _test_subject(test: T.expr) -> Optional[str]:
+    """The value a dispatch test looks at: `x` in `x == 1`, `x in (...)`, `isinstance(x, T)`."""
+    if isinstance(test, T.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], (T.Eq, T.Is)):
+            return T.dump(test.left)
+        # `x in ("a", "b")` dispatches over values; `x in self.lora_A` tests membership in a
+        # container, and a chain of those is no exhaustive dispatch
+        if (isinstance(test.ops[0], T.In) and isinstance(test.comparators[0], (T.Tuple, T.List, T.Set))
+                and all(isinstance(e, T.Constant) for e in test.comparators[0].elts)):
+            return T.dump(test.left)
+    if (isinstance(test, T.Call) and isinstance(test.func, T.Name)
+            and test.func.id in ("isinstance", "issubclass", "hasattr") and test.args):
+        return T.dump(test.args[0])
+    return None
+
+
+def _value_dispatch_on_local(chain: list[T.If], closed: Optional[dict] = None) -> bool:
+    """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
+    one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
+    object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
+    be checked where the object was built. Over an argument whose declaration lists its values
+    (`Literal[...]`, a pytest parametrize list) the chain is exhaustive when it handles them all."""
+    closed = closed or {}
+    handled: set = set()
+    subjects: set[str] = set()  # declared arguments the chain compares directly
+    for link in chain:
+        t = link.test
+        if not (isinstance(t, T.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (T.Eq, T.In))):
+            return False
+        root = t.left
+        while isinstance(root, (T.Attribute, T.Subscript)):
+            root = root.value
+        if not isinstance(root, T.Name) or root.id in ("self", "cls"):
+            return False
+        if root.id in closed:
+            values = closed[root.id]
+            if values is None or t.left is not root:
+                return False  # values known only to the declaration, or a value derived from it
+            subjects.add(root.id)
+            right = t.comparators[0]
+            items = right.elts if isinstance(t.ops[0], T.In) and isinstance(right, (T.Tuple, T.List, T.Set)) else [right]
+            handled.update(literal_value(e) for e in items)
+    # a declared value no arm handles is reachable; all handled: the chain is exhaustive
+    return not subjects or not all(closed[n] <= handled for n in subjects)
+
+
+def _test_subjects(test: T.expr) -> set[str]:
+    if isinstance(test, T.BoolOp) and isinstance(test.op, T.Or):
+        out: set[str] = set()
+        for v in test.values:
+            out |= _test_subjects(v)
+        return out
+    subj = _test_subject(test)
+    return {subj} if subj is not None else set()
+
+
+def _dispatch_subject(chain: list[T.If]) -> Optional[str]:
+    """The value every test of an if/elif chain looks at, if there is one."""
+    common = _test_subjects(chain[0].test)
+    for link in chain[1:]:
+        common &= _test_subjects(link.test)
+    return min(common) if common else None
+
+
+def _condition_atoms(expr: T.expr):
+    """(atom expression, subject) for each fact a condition establishes (through `and`, `or`, `not`)."""
+    if isinstance(expr, T.BoolOp):
+        for v in expr.values:
+            yield from _condition_atoms(v)
+        return
+    if isinstance(expr, T.UnaryOp) and isinstance(expr.op, T.Not):
+        yield from _condition_atoms(expr.operand)
+        return
+    a = atom(expr)
+    if a is not None:
+        yield expr, a[0][1]
+
+
+def _condition_subjects(expr: T.expr) -> set[str]:
+    """Subjects of the facts a condition establishes."""
+    return {subject for _, subject in _condition_atoms(expr)}

@@ -12,7 +12,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from analyzer.flow.definite import FunctionFlow, ModuleFlow, dotted_name, optional_params
+from analyzer.flow.results import FunctionFlow, ModuleFlow
+from analyzer.flow.signature import optional_params
+from analyzer.flow.syntax import dotted_name
 from analyzer.flow.shapes import annotation_allows_variants
 
 __all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]

@@ -8,26 +8,10 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzer import tree as T
-from dataclasses import dataclass, field
+from analyzer.flow.definite import analyze_function_returns
+from analyzer.flow.results import ReturnSite
 
 __all__ = ["ReturnSite", "collect_function_returns", "find_function"]
-
-
-@dataclass(frozen=True)
-class ReturnSite:
-    """One `return` (or the implicit one at the end of the body).
-
-    arity: number of items when the value is a known tuple, else None.
-    starred: the tuple has a starred item; `arity` then counts the fixed items (a lower bound).
-    none_slots: 0-based slots filled with a literal None.
-    is_none: bare `return`, `return None`, or falling off the end.
-    """
-
-    line: int
-    arity: int | None
-    starred: bool = False
-    none_slots: frozenset[int] = field(default_factory=frozenset)
-    is_none: bool = False
 
 
 def find_function(tree: T.Module, qualname: str) -> T.FunctionDef | T.AsyncFunctionDef | None:
@@ -67,7 +51,5 @@ def collect_function_returns(source: bytes, qualname: str) -> tuple[list[ReturnS
     func = find_function(tree, qualname)
     if func is None:
         return None
-    from analyzer.flow.definite import analyze_function_returns
-
     sites, falls_off_end, _ = analyze_function_returns(func)
     return sites, falls_off_end

@@ -12,8 +12,10 @@ unbound" finding (we prefer a missed bug to a false alarm).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
+
+from analyzer import tree as T
 
 __all__ = ["Path", "State", "MAX_PATHS", "join", "EMPTY"]
 
@@ -128,3 +130,51 @@ def widen(paths: Iterable[Path]) -> Path:
     lost = frozenset(k[1] for (k, _) in every - common)
     return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, acc.imprecise, acc.shapes,
                 acc.loopzero, acc.dropped | lost)
+
+
+def _forget_subjects(state: tuple, subjects: set[str]) -> tuple:
+    if not subjects or not any(f[0][1] in subjects for p in state for f in p.facts):
+        return state
+    return join([p.with_facts(frozenset(f for f in p.facts if f[0][1] not in subjects)) for p in state])
+
+
+_NONE_LITERAL = ("const", "NoneType", None)
+
+
+def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
+    """After `a or b` / `x if c else y` used as a value: the paths split on its operands rejoin.
+    What they assumed there decides nothing later (no statement branched on it), and keeping it
+    only multiplies paths until they are widened and the analysis goes quiet. A walrus inside
+    is the exception: what it bound depends on those facts. For the same reason a test in it of
+    a subject forgotten earlier (which makes a path imprecise) leaves no imprecision behind."""
+    if any(isinstance(n, T.NamedExpr) for n in T.walk(node)):
+        return after
+    if any(p.imprecise for p in after) and not any(p.imprecise for p in before):
+        after = join([replace(p, imprecise=False) for p in after])
+    if len(after) < 2:
+        return after
+    known: set = set()
+    for p in before:
+        known |= p.facts
+    if all(p.facts <= known for p in after):
+        return after
+    return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
+
+
+def _after_first_pass(p: Path) -> bool:
+    """The path assumed `x == 0` false (`x` counting passes): it is not on the first pass."""
+    return any(not truth and key[0] == "eq" and key[2] == ("const", "int", 0) for key, truth in p.facts)
+
+
+def _uncarry(state: tuple) -> tuple:
+    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound", except on
+    a path known not to be on the first pass (`i == 0` was false): the first pass bound it there
+    (`for i, x in enumerate(xs): if i == 0: first = x` ... `return first`)."""
+    if not any(p.carried for p in state):
+        return state
+    return join([p.bind(p.carried) if _after_first_pass(p) else replace(p, carried=0) for p in state])
+
+
+def _zero_pass(state: tuple, body_mask: int) -> tuple:
+    """The exit of a loop that ran zero times: what only its body binds is unbound "by loop"."""
+    return join([replace(p, loopzero=p.loopzero | (body_mask & ~p.bound)) for p in state])

@@ -12,7 +12,7 @@ from analyzer import tree as T
 from dataclasses import dataclass
 from typing import Optional
 
-from analyzer.flow.definite import FunctionFlow, ModuleFlow, NameUse
+from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse
 
 __all__ = ["SlotSuggestion", "suggest_for_use"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, Optional
 
 from analyzer.diagnostics import Fix
-from analyzer.flow.definite import ModuleFlow
+from analyzer.flow.results import ModuleFlow
 from analyzer.source import SourceText
 
 __all__ = ["Rule", "ProjectRule", "RuleContext", "Report", "Invalid", "report_at", "report_at_def_name"]

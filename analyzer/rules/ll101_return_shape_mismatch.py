@@ -6,7 +6,7 @@ from analyzer import tree as T
 from collections import Counter
 from typing import Iterable, Optional
 
-from analyzer.flow.definite import FunctionFlow, ReturnRecord
+from analyzer.flow.results import FunctionFlow, ReturnRecord
 from analyzer.flow.project import flag_guarded_returns
 from analyzer.flow.shapes import annotation_allows_variants, describe_shape, short_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext

@@ -1,0 +1,171 @@
+"""Facts about the module and about one scope, computed once and read by the interpreter: calls
+that never return, context managers that may swallow exceptions, global names, the bindings of
+each block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.names import BUILTIN_NAMES, collect_bindings, ScopeBindings
+from analyzer.flow.signature import literal_aliases
+from analyzer.flow.syntax import _dotted
+
+
+_NORETURN_CALLS = {
+    "sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip", "pytest.exit",
+    "pytest.xfail", "_pytest.outcomes.fail", "_pytest.outcomes.skip", "_pytest.outcomes.exit",
+    "_pytest.outcomes.xfail", "typing.assert_never", "assert_never", "typing_extensions.assert_never",
+    "self.fail", "self.skipTest",
+}
+
+
+_RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
+
+
+# unittest.TestCase methods that always raise, also called on a test case passed around by name
+# (`def check(test_case): ... test_case.fail(msg)`)
+_TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
+
+
+# (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+_SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
+                    "self.assertRaisesRegex"}
+
+
+def _testcase_noreturn(name: str) -> bool:
+    """`self.fail(...)` on a test case, `parser.error(...)` on an argparse parser (it exits)."""
+    receiver, _, method = name.rpartition(".")
+    owner = receiver.rsplit(".", 1)[-1].lower()
+    if method == "error" and owner.endswith("parser"):
+        return True
+    return method in _TESTCASE_NORETURN and "test" in owner
+
+
+def _is_noreturn_annotation(ann: Optional[T.expr]) -> bool:
+    if ann is None:
+        return False
+    if isinstance(ann, T.Constant) and isinstance(ann.value, str):
+        return ann.value.split(".")[-1] in {"NoReturn", "Never"}
+    name = _dotted(ann)
+    return name is not None and name.split(".")[-1] in {"NoReturn", "Never"}
+
+
+def _always_raises(body: list[T.stmt]) -> bool:
+    """Syntactic: every path through `body` ends in `raise` (used for unannotated helpers)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, T.Raise):
+        return True
+    if isinstance(last, T.If):
+        return _always_raises(last.body) and _always_raises(last.orelse)
+    if isinstance(last, (T.With, T.AsyncWith)):
+        return _always_raises(last.body)
+    return False
+
+
+class ModuleContext:
+    def __init__(self, tree: T.Module) -> None:
+        self.tree = tree
+        self.bindings = collect_bindings(tree.body)
+        self.global_names = set(self.bindings.bound)
+        self.noreturn: set[str] = set()
+        self.defined_functions: set[str] = set()
+        # name -> how many `global name` statements the module has
+        self.global_decls: dict[str, int] = {}
+        self.suppressing_classes: set[str] = set()
+        self.by_type: dict[type, list[T.AST]] = {}
+        self._bindings_memo: dict[tuple[int, int], ScopeBindings] = {}
+        self._scan(tree)
+        self.classes = self.by_type.get(T.ClassDef, [])
+        self.imports = self.by_type.get(T.Import, []) + self.by_type.get(T.ImportFrom, [])
+        self.dynamic = self.bindings.star_import or self.bindings.dynamic
+        self._string_words: Optional[frozenset[str]] = None
+        self.literal_aliases = literal_aliases(tree)
+
+    def may_come_from_exec(self, name: str) -> bool:
+        """In a module that runs `exec` into its own namespace (and has no star import), could the
+        executed code define `name`? Generated source is built from the module's strings, so only
+        if some string of the module mentions the name."""
+        if self.bindings.star_import:
+            return True
+        if self._string_words is None:
+            words: set[str] = set()
+            for node in T.walk(self.tree):
+                if isinstance(node, T.Constant) and isinstance(node.value, str):
+                    words.update(_IDENTIFIER.findall(node.value))
+            self._string_words = frozenset(words)
+        return name in self._string_words
+
+    def bindings_of(self, body: list[T.stmt]) -> ScopeBindings:
+        """collect_bindings, once per block (nested loops and try blocks ask again and again)."""
+        if not body:
+            return collect_bindings(body)
+        key = (id(body[0]), len(body))
+        found = self._bindings_memo.get(key)
+        if found is None:
+            found = self._bindings_memo[key] = collect_bindings(body)
+        return found
+
+    def _scan(self, tree: T.Module) -> None:
+        by_type = self.by_type
+        for node in T.walk(tree):
+            bucket = by_type.get(type(node))
+            if bucket is None:
+                bucket = by_type[type(node)] = []
+            bucket.append(node)
+            if isinstance(node, T.ImportFrom) and node.module:
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in _NORETURN_CALLS:
+                        self.noreturn.add(alias.asname or alias.name)
+            elif isinstance(node, T.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        for full in _NORETURN_CALLS:
+                            if full.startswith(alias.name + "."):
+                                self.noreturn.add(alias.asname + full[len(alias.name):])
+            if isinstance(node, T.Global):
+                self.global_names.update(node.names)
+                for n in node.names:
+                    self.global_decls[n] = self.global_decls.get(n, 0) + 1
+            elif isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+                self.defined_functions.add(node.name)
+                if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
+                    self.noreturn.add(node.name)
+                    self.noreturn.add(f"self.{node.name}")
+                    self.noreturn.add(f"cls.{node.name}")
+            elif isinstance(node, T.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (T.FunctionDef, T.AsyncFunctionDef)) and item.name == "__exit__":
+                        if _exit_may_suppress(item):
+                            self.suppressing_classes.add(node.name)
+
+    def is_global(self, name: str) -> bool:
+        return name in self.global_names or name in BUILTIN_NAMES
+
+
+def _exit_may_suppress(func: T.AST) -> bool:
+    for node in T.walk(func):
+        if isinstance(node, T.Return) and node.value is not None:
+            v = node.value
+            if isinstance(v, T.Constant) and not v.value:
+                continue
+            return True
+    return False
+
+
+@dataclass
+class ScopeInfo:
+    kind: str  # "module" | "class" | "function"
+    node: T.AST
+    locals: frozenset[str]
+    parent: Optional["ScopeInfo"]
+    name: str
+    dynamic: bool = False

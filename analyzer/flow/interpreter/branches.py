@@ -1,0 +1,228 @@
+"""Compound statements: the dispatcher that runs a block, and the handlers that fork and join
+(`if`, `for`, `while`, `with`, `try`, `match`).
+"""
+
+from __future__ import annotations
+
+from analyzer import tree as T
+from analyzer.flow.conditions import _condition_subjects, _dispatch_subject, _value_dispatch_on_local
+from analyzer.flow.context import _SUPPRESSING_CMS
+from analyzer.flow.interpreter.frame import LoopFrame
+from analyzer.flow.interpreter.statements import Statements
+from analyzer.flow.names import pattern_names, target_names
+from analyzer.flow.state import EMPTY, _forget_subjects, _uncarry, _zero_pass
+from analyzer.flow.syntax import _catches_nameerror, _dotted, _elif_chain, _irrefutable, _may_exit
+
+
+class Runner(Statements):
+    """Interprets one scope (module, class body or function): the top of the stack."""
+
+    def block(self, state: tuple, body: list[T.stmt]) -> tuple:
+        for stmt in body:
+            if not state:
+                break
+            state = self.stmt(state, stmt)
+        return state
+
+    def loop_body(self, state: tuple, body: list[T.stmt], frame: LoopFrame) -> tuple:
+        for stmt in body:
+            if not state:
+                break
+            state = self.stmt(state, stmt)
+            if frame.unconditional and _may_exit(stmt):
+                frame.unconditional = False
+        return state
+
+    def stmt(self, state: tuple, node: T.stmt) -> tuple:
+        self.at = node
+        method = getattr(self, "s_" + type(node).__name__, None)
+        if method is None:
+            return self.expr_children(state, node)
+        return method(state, node)
+
+    def s_If(self, state, node):
+        chain = _elif_chain(node)
+        self.branch_depth += 1
+        outs = []
+        cur = state
+        for link in chain:
+            self.branch_depth -= 1
+            t, cur = self.cond(cur, link.test)
+            self.branch_depth += 1
+            outs.append(self.block(t, link.body))
+        last = chain[-1]
+        if (len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None
+                and not _value_dispatch_on_local(chain, self.closed_params)):
+            # `if self.kind == "a": v = ... elif self.kind == "b": v = ...` (or over isinstance) with
+            # no else is a dispatch the code means to be exhaustive: the fall-through counts as
+            # binding what every arm binds (arms that raise or return do not count: they never
+            # reach the use)
+            arms = [self.module.bindings_of(link.body).bound for link, out in zip(chain, outs) if out]
+            common = set.intersection(*arms) if arms else set()
+            for name in sorted(common):
+                cur = self.bind(cur, name)
+        else:
+            cur = self.block(cur, last.orelse)
+        self.branch_depth -= 1
+        return self._join(*self._skipped_is_not_carried([cur, *outs], chain))
+
+    def _exact_head(self, state: tuple, approx: tuple, body: list[T.stmt], frame: LoopFrame, entry_of) -> tuple:
+        """The loop head as a fixpoint of real passes, for bodies that `del` a name or replace a
+        sentinel.
+
+        The usual head over-approximates the back edge and forgets the facts about names the body
+        reassigns. With `del` at the end of a pass (`del outputs` to free memory) that loses the
+        flag that says the next pass rebinds the name (`if consumed: outputs = step()`), so such
+        loops get a few dry passes (nothing reported) until the head stops changing. If it does
+        not settle within six passes, the approximation stands."""
+        inner = self.module.bindings_of(body)
+        # a sentinel the body replaces (`best = _MISSING`, then `best, score = ...` in the loop)
+        # says, after the loop, whether the pass that binds the others ran: worth the same passes
+        sentinel = any(key[0] == "same" and key[1] in inner.bound and key[2] not in self.index
+                       for p in state for key, _ in p.facts)
+        if not (inner.deleted or sentinel) or self.dry >= 2:
+            return approx
+        assigned = inner.bound | inner.deleted
+        head = state
+        for _ in range(6):
+            trial = LoopFrame(body_mask=frame.body_mask, loop=frame.loop, depth=frame.depth)
+            self.dry += 1
+            try:
+                end = self._run_loop(head, entry_of(head), body, trial)
+            finally:
+                self.dry -= 1
+            # the back edge keeps only facts about what the body assigns (the flags that say what
+            # the next pass does); tests of loop-invariant values would multiply paths forever
+            new = self._join(head, [self._keep_facts(p, assigned) for p in self._join(end, *trial.continues)])
+            if set(new) == set(head):
+                return head
+            head = new
+        return approx
+
+    def _run_loop(self, head: tuple, entry: tuple, body: list[T.stmt], frame: LoopFrame) -> tuple:
+        self.loops.append(frame)
+        self.branch_depth += 1
+        end = self.loop_body(entry, body, frame)
+        self.branch_depth -= 1
+        self.loops.pop()
+        return end
+
+    def s_For(self, state, node):
+        state = self.expr(state, node.iter)
+        target_names_set = {n.id for n in target_names(node.target)}
+        head, frame = self._enter_loop(state, node.body, node.orelse, node, target_names_set)
+
+        def entry_of(h: tuple) -> tuple:
+            return self.assign_target(self._iter_split(h, node.iter)[1], node.target)
+
+        head = self._exact_head(state, head, node.body, frame, entry_of)
+        nonempty_known, iter_t, iter_f = self._iter_split(head, node.iter)
+        entry = iter_t
+        entry = self.assign_target(entry, node.target)
+        end = self._run_loop(head, entry, node.body, frame)
+        # exits: zero iterations from the original state, or the end of any pass
+        zero = EMPTY if nonempty_known else _zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
+        if zero:
+            self._note_zero_loop(node.body, self._reads_caller_data(node.iter))
+        exit_state = self._join(zero, _uncarry(end), _uncarry(self._join(*frame.continues)))
+        self.branch_depth += 1
+        exit_state = self.block(exit_state, node.orelse)
+        self.branch_depth -= 1
+        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
+
+    s_AsyncFor = s_For
+
+    def s_While(self, state, node):
+        head, frame = self._enter_loop(state, node.body, node.orelse, node, set())
+        head = self._exact_head(state, head, node.body, frame, lambda h: self.cond(h, node.test)[0])
+        first_t, first_f = self.cond(state, node.test)
+        t, f = self.cond(head, node.test)
+        end = self._run_loop(head, t, node.body, frame)
+        # after the body, the test runs again; what it found before may have changed (the body
+        # mutates `proj` in `while proj.pending(): proj.pop()`), so its own facts are forgotten
+        # first (facts about other subjects stay: reassigned names were forgotten at the head)
+        again = _forget_subjects(_uncarry(self._join(end, *frame.continues)), _condition_subjects(node.test))
+        _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
+        exit_state = self._join(_zero_pass(first_f, frame.body_mask), f_again)
+        if first_f:
+            self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in T.walk(node.test)
+                                                if isinstance(n, T.Name)))
+        self.branch_depth += 1
+        exit_state = self.block(exit_state, node.orelse)
+        self.branch_depth -= 1
+        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
+
+    def s_With(self, state, node):
+        suppress = False
+        for item in node.items:
+            state = self.expr(state, item.context_expr)
+            if self._may_suppress(item.context_expr):
+                suppress = True
+            if item.optional_vars is not None:
+                state = self.assign_target(state, item.optional_vars)
+        if not suppress:
+            return self.block(state, node.body)
+        entry = state
+        self.branch_depth += 1
+        end = self.block(state, node.body)
+        self.branch_depth -= 1
+        return self._join(end, self._widen_by_body(entry, node.body))
+
+    s_AsyncWith = s_With
+
+    def _may_suppress(self, expr: T.expr) -> bool:
+        func = expr.func if isinstance(expr, T.Call) else expr
+        name = _dotted(func)
+        if name is None:
+            return False
+        return name in _SUPPRESSING_CMS or name.split(".")[-1] in self.module.suppressing_classes
+
+    def s_Try(self, state, node):
+        catches_nameerror = any(_catches_nameerror(h) for h in node.handlers)
+        if catches_nameerror:
+            self.suppress_nameerror += 1
+        entry = state
+        end = self.block(state, node.body)
+        if catches_nameerror:
+            self.suppress_nameerror -= 1
+        handler_entry = self._widen_by_body(entry, node.body)
+        self.branch_depth += 1
+        outs = [self.block(end, node.orelse)]
+        for h in node.handlers:
+            hs = self.expr(handler_entry, h.type)
+            if h.name:
+                hs = self.bind(hs, h.name)
+            hs = self.block(hs, h.body)
+            if h.name:
+                hs = self.unbind(hs, h.name)
+            outs.append(hs)
+        self.branch_depth -= 1
+        after = self._join(*outs)
+        if node.finalbody and after:
+            after = self.block(after, node.finalbody)
+        return after
+
+    s_TryStar = s_Try
+
+    def s_Match(self, state, node):
+        state = self.expr(state, node.subject)
+        outs = []
+        rest = state
+        self.branch_depth += 1
+        for case in node.cases:
+            cs = rest
+            for sub in T.walk(case.pattern):
+                if isinstance(sub, T.MatchValue):
+                    cs = self.expr(cs, sub.value)
+                elif isinstance(sub, T.MatchClass):
+                    cs = self.expr(cs, sub.cls)
+            for name in pattern_names(case.pattern):
+                cs = self.bind(cs, name)
+            if case.guard is not None:
+                cs, _ = self.cond(cs, case.guard)
+            outs.append(self.block(cs, case.body))
+            if case.guard is None and _irrefutable(case.pattern):
+                rest = EMPTY
+                break
+        self.branch_depth -= 1
+        return self._join(rest, *outs)

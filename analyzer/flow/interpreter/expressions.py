@@ -1,0 +1,199 @@
+"""Expressions: loads, walrus bindings, `and`/`or` and conditional expressions, comprehensions,
+conditions split into a true and a false state, and assignment targets.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import literal_value
+from analyzer.flow.interpreter.loops import Loops
+from analyzer.flow.names import is_type_checking_test, target_names
+from analyzer.flow.shapes import Shape
+from analyzer.flow.state import EMPTY, _forget_new_facts
+from analyzer.flow.syntax import _dotted, _nonempty_when
+
+
+class Expressions(Loops):
+    """Evaluates expressions for their loads and bindings."""
+
+    def expr(self, state: tuple, node: Optional[T.AST]) -> tuple:
+        """Evaluate `node` for its loads and bindings (walrus); return the state after it."""
+        if node is None or not state:
+            return state
+        if isinstance(node, T.Name):
+            if isinstance(node.ctx, T.Load):
+                self.load(state, node)
+                return self._survived_load(state, node.id)
+            return state
+        if isinstance(node, T.Constant):
+            return state
+        if isinstance(node, T.NamedExpr):
+            state = self.expr(state, node.value)
+            return self.bind(state, node.target.id, self.shape_of(state, node.value))
+        if isinstance(node, T.BoolOp):
+            t, f = self.cond(state, node)
+            return _forget_new_facts(self._join(t, f), state, node)
+        if isinstance(node, T.IfExp):
+            t, f = self.cond(state, node.test)
+            self.branch_depth += 1
+            t = self.expr(t, node.body)
+            f = self.expr(f, node.orelse)
+            self.branch_depth -= 1
+            return _forget_new_facts(self._join(t, f), state, node)
+        if isinstance(node, T.Lambda):
+            for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                state = self.expr(state, d)
+            self._register_nested(node, self.nest_parent(), self.qualname + ".<lambda>")
+            return state
+        if isinstance(node, (T.ListComp, T.SetComp, T.GeneratorExp, T.DictComp)):
+            return self.comprehension(state, node)
+        if isinstance(node, T.Call):
+            state = self.expr(state, node.func)
+            for a in node.args:
+                state = self.expr(state, a)
+            for kw in node.keywords:
+                state = self.expr(state, kw.value)
+            if isinstance(node.func, T.Name):
+                state = self.direct_call(state, node, self.cond)
+            return state
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, T.expr):
+                state = self.expr(state, child)
+            elif isinstance(child, (T.comprehension, T.keyword, T.arguments)):
+                for sub in T.iter_child_nodes(child):
+                    if isinstance(sub, T.expr):
+                        state = self.expr(state, sub)
+        return state
+
+    def comprehension(self, state: tuple, node: T.AST) -> tuple:
+        gens = node.generators
+        state = self.expr(state, gens[0].iter)
+        names: set[str] = set()
+        for g in gens:
+            for n in target_names(g.target):
+                names.add(n.id)
+        self.shadow.append(names)
+        self.branch_depth += 1
+        inner = state
+        for i, g in enumerate(gens):
+            if i:
+                inner = self.expr(inner, g.iter)
+            for cond in g.ifs:
+                # the element is built only for items that pass: `[r for p in ps if (r := f(p))]`
+                inner = self.cond(inner, cond)[0]
+        if isinstance(node, T.DictComp):
+            inner = self.expr(inner, node.key)
+            inner = self.expr(inner, node.value)
+        else:
+            inner = self.expr(inner, node.elt)
+        self.branch_depth -= 1
+        self.shadow.pop()
+        # walrus bindings inside the comprehension happen only if it runs at least once
+        return self._join(state, inner) if inner is not state else state
+
+    def cond(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
+        """(state where `node` is true, state where it is false)."""
+        if not state:
+            return EMPTY, EMPTY
+        if isinstance(node, T.BoolOp):
+            is_and = isinstance(node.op, T.And)
+            cur = state
+            others = []
+            for i, v in enumerate(node.values):
+                if i:
+                    self.branch_depth += 1
+                t, f = self.cond(cur, v)
+                if i:
+                    self.branch_depth -= 1
+                if is_and:
+                    others.append(f)
+                    cur = t
+                else:
+                    others.append(t)
+                    cur = f
+            rest = self._join(*others)
+            return (cur, rest) if is_and else (rest, cur)
+        if isinstance(node, T.UnaryOp) and isinstance(node.op, T.Not):
+            t, f = self.cond(state, node.operand)
+            return f, t
+        if isinstance(node, T.Constant):
+            return (state, EMPTY) if node.value else (EMPTY, state)
+        if is_type_checking_test(node):
+            return EMPTY, state
+        if isinstance(node, T.NamedExpr):
+            state = self.expr(state, node)
+            return self._split(state, T.Name(node.target.cst, node.target.pos, node.target.id, T.LOAD))
+        state = self.expr(state, node)
+        t, f = self._split(state, node)
+        ran = _nonempty_when(node)
+        if ran is not None:
+            # `any(... (m := f(x)) ...)` true, or `all(...)` false: the generator ran at least once,
+            # so its walrus targets are bound on that branch
+            names, when = ran
+            for n in names:
+                if when:
+                    t = self.bind(t, n)
+                else:
+                    f = self.bind(f, n)
+        return t, f
+
+    def expr_children(self, state: tuple, node: T.AST) -> tuple:
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, T.expr):
+                state = self.expr(state, child)
+        return state
+
+    def assign_target(self, state: tuple, target: T.expr, value_shape: Optional[Shape] = None) -> tuple:
+        if isinstance(target, T.Name):
+            return self.bind(state, target.id, value_shape)
+        if isinstance(target, (T.Tuple, T.List)):
+            for i, elt in enumerate(target.elts):
+                sub = None
+                if value_shape is not None and not any(isinstance(e, T.Starred) for e in target.elts) and i < len(value_shape):
+                    sub = value_shape[i]
+                state = self.assign_target(state, elt, sub)
+            return state
+        if isinstance(target, T.Starred):
+            return self.assign_target(state, target.value)
+        # attribute / subscript store: evaluate the object and index, then forget facts about it
+        if isinstance(target, T.Attribute):
+            state = self.expr(state, target.value)
+            text = _dotted(target)
+            if text is not None:
+                state = self.invalidate_all(state, [text])
+            return state
+        if isinstance(target, T.Subscript):
+            state = self.expr(state, target.value)
+            return self.expr(state, target.slice)
+        return self.expr(state, target)
+
+    def _assign_flag(self, state: tuple, name: str, value: T.expr) -> tuple:
+        key = ("truthy", name, None)
+        self.fact_names[key] = frozenset({name})
+        return self._join(*(self._with_fact(self.assign_target(branch, T.Name(None, None, name, T.STORE), None),
+                                            key, truth)
+                            for truth, branch in zip((True, False), self.cond(state, value))))
+
+    def value_fact(self, state: tuple, name: str, value: T.expr) -> tuple:
+        """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
+        key = None
+        names = frozenset({name})
+        if isinstance(value, T.Constant):
+            lit = literal_value(value)
+            if lit is not None:
+                key, truth = ("eq", name, lit), True
+        elif isinstance(value, T.IfExp):
+            # `variant = "i2v" if image is not None else "t2v"`: one of two known values
+            lits = {literal_value(value.body), literal_value(value.orelse)}
+            if None not in lits:
+                key, truth = ("in", name, frozenset(lits)), True
+        elif isinstance(value, T.Name) and value.id != name:
+            # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
+            key, truth, names = ("same", name, value.id), True, frozenset({name, value.id})
+        # (empty containers are not recorded: `xs = []` is usually filled by `xs.append` later)
+        if key is None:
+            return state
+        self.fact_names[key] = names
+        return self._with_fact(state, key, truth)

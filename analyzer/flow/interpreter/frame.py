@@ -1,0 +1,342 @@
+"""One scope's interpretation state and the operations on its path sets.
+
+The interpreter is a stack of classes, one file each, every layer calling only what is defined
+in itself or below it:
+
+    Frame -> Verdicts -> ReturnShapes -> Closures -> Loops -> Expressions -> Statements -> Runner
+
+`Frame` owns every attribute (only its constructor sets them): the bit index of the scope's
+names, the loop stack, the branch depth, the sink the verdicts go to. It binds and unbinds
+names on every path of a state and splits a state on a branch condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import assume, atom, test_lines
+from analyzer.flow.context import ModuleContext, ScopeInfo
+from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, ScopeBindings
+from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite
+from analyzer.flow.shapes import Shape
+from analyzer.flow.signature import closed_params, optional_params, param_literal_defaults
+from analyzer.flow.state import join, Path
+from analyzer.flow.syntax import _attr_targets, _param_names, _walk_body
+
+
+# finding kinds reported once per name and scope (see Frame.report)
+_ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
+                           "closure_exit", "maybe_global"})
+
+
+@dataclass
+class LoopFrame:
+    body_mask: int
+    loop: T.stmt  # the `for` / `while`
+    depth: int  # branch depth at body entry
+    unconditional: bool = True  # no earlier top-level statement of the body may leave it
+    breaks: list = field(default_factory=list)
+    continues: list = field(default_factory=list)
+
+    # lines are read only by the rare decisions that need them: positions cost a pass over the file
+    @property
+    def line(self) -> int:
+        return self.loop.lineno
+
+    @property
+    def end(self) -> int:
+        """The last line of the body."""
+        body = self.loop.body
+        return max((getattr(st, "end_lineno", 0) or 0) for st in body) if body else self.line
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.uses: list[NameUse] = []
+        self.pending: list[tuple[T.AST, ScopeInfo, str]] = []
+        self.seen: set[int] = set()
+        self.unpacks: list[UnpackSite] = []
+
+    def use(self, use: NameUse) -> None:
+        key = id(use.node)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.uses.append(use)
+
+    def nested(self, node: T.AST, parent: ScopeInfo, qualname: str) -> None:
+        self.pending.append((node, parent, qualname))
+
+
+class Frame:
+    """A scope being interpreted: its names, its paths, and where verdicts go."""
+
+    def report(self, node: T.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
+               detail: str = "") -> None:
+        if self.dry:
+            return
+        if kind in _ONE_PER_NAME:
+            # the second read of a name missing on the same kind of paths is the same gap: one
+            # binding fixes both, so it is reported once, at its first read
+            if (name, kind) in self.gaps:
+                return
+            self.gaps.add((name, kind))
+        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
+
+    def _register_nested(self, node: T.AST, parent: "ScopeInfo", qualname: str) -> None:
+        if not self.dry:
+            self.sink.nested(node, parent, qualname)
+
+    def __init__(self, module: ModuleContext, info: ScopeInfo, bindings: ScopeBindings,
+                 sink: "Sink", params: Iterable[str] = (), qualname: str = "") -> None:
+        self.module = module
+        self.info = info
+        self.b = bindings
+        self.sink = sink
+        self.qualname = qualname or info.name
+        self.index: dict[str, int] = {}
+        for i, name in enumerate(sorted(info.locals)):
+            self.index[name] = 1 << i
+        # module globals that only this function creates (`global K` here, bound nowhere else):
+        # tracked like locals, since a read may come before any call has assigned them
+        self.private_globals: set[str] = set()
+        if info.kind == "function":
+            for name in sorted(bindings.globals & bindings.bound):
+                if (module.global_decls.get(name) == 1 and name not in module.bindings.bound
+                        and name not in BUILTIN_NAMES and not module.dynamic):
+                    self.private_globals.add(name)
+                    self.index[name] = 1 << len(self.index)
+        self.param_mask = 0
+        for p in params:
+            if p in self.index:
+                self.param_mask |= self.index[p]
+        self.fact_names: dict[tuple, frozenset[str]] = {}
+        self.loops: list[LoopFrame] = []
+        self.branch_depth = 0
+        self.suppress_nameerror = 0
+        self.shadow: list[set[str]] = []  # comprehension targets currently in scope
+        self.returns: list[ReturnRecord] = []
+        self.reported: set[int] = set()
+        self.gaps: set[tuple[str, str]] = set()
+        self._co_bound: Optional[dict[str, frozenset[str]]] = None
+        self._lines_memo: Optional[dict[str, list[int]]] = None
+        self.local_defs: dict[str, T.AST] = {}
+        self.escaping_nonlocals: set[str] = set()
+        # nested functions that outlive the call (returned, registered as hooks, decorated), with
+        # the loads through which they escape; and the states at this function's returns
+        self.escaping_defs: dict[str, tuple[T.AST, list[T.Name]]] = {}
+        self.exits: list[tuple[T.Return, tuple]] = []
+        self.nested: list[tuple[T.AST, str]] = []
+        self.optional_params = optional_params(info.node)
+        self.closed_params = closed_params(info.node, module.literal_aliases)
+        self.param_defaults = param_literal_defaults(info.node)
+        # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
+        self.dry = 0
+        args = getattr(info.node, "args", None)
+        self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
+        # name -> whether the last loop that may skip binding it iterates the caller's data
+        self.zero_loop_caller: dict[str, bool] = {}
+        self._parents: Optional[dict] = None
+        self._tested: Optional[dict[str, list[int]]] = None
+        self.at: T.AST = info.node  # the statement being run
+        self._prepare_nested_defs()
+
+    @property
+    def line(self) -> int:
+        """The line of the statement being run (read only where a decision needs it)."""
+        return getattr(self.at, "lineno", 0)
+
+    def _join(self, *states) -> tuple:
+        return join(*states, next_test=self._next_test)
+
+    def _next_test(self, subject: str) -> float:
+        """Where the scope next tests `subject` after the statement being run (a test earlier in
+        an enclosing loop comes round on the next pass); infinity when never. Too many paths are
+        merged by forgetting the facts needed furthest ahead first."""
+        lines = self._test_subjects().get(subject, ())
+        for ln in lines:
+            if ln >= self.line:
+                return ln
+        for frame in reversed(self.loops):
+            for ln in lines:
+                if frame.line <= ln < self.line:
+                    return frame.end + 1 + (ln - frame.line)
+        return float("inf")
+
+    def _test_subjects(self) -> dict[str, list[int]]:
+        if self._tested is None:
+            self._tested = test_lines(self.info.node)
+        return self._tested
+
+    def _prepare_nested_defs(self) -> None:
+        """Find nested functions called directly (their free variables are checked at the call)."""
+        if self.info.kind != "function" or isinstance(self.info.node, T.Lambda):
+            return
+        body = self.info.node.body
+        defs: dict[str, T.AST] = {}
+        lambdas: dict[str, list[T.Lambda]] = {}
+        lambda_names: set[str] = set()
+        redefined: set[str] = set()
+        stack: list[T.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+                if node.name in defs:
+                    redefined.add(node.name)
+                defs.setdefault(node.name, node)
+                continue
+            if (isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name)
+                    and isinstance(node.value, T.Lambda)):
+                # `scale = lambda: alpha / denom`, called later like a nested function
+                lambdas.setdefault(node.targets[0].id, []).append(node.value)
+            if isinstance(node, (T.ClassDef, T.Lambda)):
+                continue
+            stack.extend(T.iter_child_nodes(node))
+        for lname, found in lambdas.items():
+            if len(found) == 1 and lname not in defs and len(self.binding_lines(lname)) == 1:
+                defs[lname] = found[0]
+                lambda_names.add(lname)
+        if not defs:
+            return
+        escaping: set[str] = set()
+        callee_ids: set[int] = set()
+        loads: list[T.Name] = []
+        for node in _walk_body(body):
+            if isinstance(node, T.Call) and isinstance(node.func, T.Name):
+                callee_ids.add(id(node.func))
+            elif isinstance(node, T.Name) and node.id in defs and isinstance(node.ctx, T.Load):
+                loads.append(node)
+        escaping.update(n.id for n in loads if id(n) not in callee_ids)
+        for name, d in defs.items():
+            if name in lambda_names:
+                continue
+            if d.decorator_list or name in self.b.nondef_bound:
+                escaping.add(name)
+        for name, d in defs.items():
+            if name in lambda_names:
+                if name not in escaping:
+                    self.local_defs[name] = d
+                continue
+            nl = self.module.bindings_of(d.body).nonlocals
+            if name in escaping:
+                self.escaping_nonlocals |= nl
+                # one def per name: with several (one per branch), which one escaped is unknown
+                if name not in self.b.nondef_bound and name not in redefined:
+                    self.escaping_defs[name] = (d, [n for n in loads if n.id == name and id(n) not in callee_ids])
+            else:
+                self.local_defs[name] = d
+
+    def initial_state(self) -> tuple:
+        return (Path(self.param_mask, self.param_mask, frozenset()),)
+
+    def mask_of(self, names: Iterable[str]) -> int:
+        m = 0
+        for n in names:
+            m |= self.index.get(n, 0)
+        return m
+
+    def bind(self, state: tuple, name: str, shape: Optional[Shape] = None) -> tuple:
+        mask = self.index.get(name, 0)
+        out = []
+        for p in state:
+            p = self._invalidate(p, name)
+            if mask:
+                p = p.bind(mask)
+                p = self._set_shape(p, mask, shape)
+            out.append(p)
+        return self._join(out)
+
+    def unbind(self, state: tuple, name: str) -> tuple:
+        mask = self.index.get(name, 0)
+        if not mask:
+            return state
+        return self._join([self._invalidate(p, name).unbind(mask) for p in state])
+
+    def _set_shape(self, p: Path, mask: int, shape: Optional[Shape]) -> Path:
+        if not p.shapes and shape is None:
+            return p
+        rest = tuple(item for item in p.shapes if item[0] != mask)
+        if shape is not None:
+            rest = rest + ((mask, shape),)
+        return p.with_shapes(rest) if rest != p.shapes else p
+
+    def _invalidate(self, p: Path, name: str) -> Path:
+        if not p.facts:
+            return p
+        prefix = name + "."
+        keep = frozenset(
+            f for f in p.facts
+            if not any(n == name or n.startswith(prefix) for n in self.fact_names.get(f[0], ()))
+        )
+        return p if len(keep) == len(p.facts) else p.with_facts(keep)
+
+    def invalidate_all(self, state: tuple, names: Iterable[str]) -> tuple:
+        names = list(names)
+        if not names:
+            return state
+        out = []
+        for p in state:
+            for n in names:
+                p = self._invalidate(p, n)
+            out.append(p)
+        return self._join(out)
+
+    def binding_lines(self, name: str) -> list[int]:
+        if self._lines_memo is None:
+            self._lines_memo = all_binding_lines(self.info.node)
+        return self._lines_memo.get(name, [])
+
+    def _parent_map(self) -> dict:
+        if self._parents is None:
+            self._parents = {}
+            for parent in _walk_body(list(getattr(self.info.node, "body", []) or [])):
+                for child in T.iter_child_nodes(parent):
+                    self._parents[child] = parent
+        return self._parents
+
+    def nest_parent(self) -> ScopeInfo:
+        """The parent scope for a nested function: comprehension variables in scope count."""
+        if not self.shadow:
+            return self.info
+        names = frozenset().union(*self.shadow)
+        return ScopeInfo("function", self.info.node, names, self.info, "<comprehension>")
+
+    def _split(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
+        a = atom(node)
+        if a is None:
+            return state, state
+        key, names, polarity = a
+        self.fact_names[key] = names
+        t_paths, f_paths = [], []
+        for p in state:
+            if p.dropped and key[1] in p.dropped and not p.imprecise:
+                p = replace(p, imprecise=True)
+            pt = assume(p, key, polarity)
+            pf = assume(p, key, not polarity)
+            if pt is not None:
+                t_paths.append(pt)
+            if pf is not None:
+                f_paths.append(pf)
+        return self._join(t_paths), self._join(f_paths)
+
+    def _with_fact(self, state: tuple, key: tuple, truth: bool) -> tuple:
+        """`state` with a fact that an assignment just made true (kept as is where it cannot hold)."""
+        out = []
+        for p in state:
+            q = assume(p, key, truth)
+            out.append(q if q is not None else p)
+        return self._join(out)
+
+    def _keep_facts(self, p: Path, names: set[str]) -> Path:
+        keep = frozenset(f for f in p.facts if self.fact_names.get(f[0], frozenset()) & names)
+        return p if keep == p.facts else p.with_facts(keep)
+
+    def _widen_by_body(self, state: tuple, body: list[T.stmt]) -> tuple:
+        """The state at an arbitrary point of `body`: what it binds is possibly bound."""
+        inner = self.module.bindings_of(body)
+        mask = self.mask_of(inner.bound)
+        dmask = self.mask_of(inner.deleted)
+        state = self.invalidate_all(state, inner.bound | _attr_targets(body))
+        return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])

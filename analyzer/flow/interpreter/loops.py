@@ -1,0 +1,119 @@
+"""Loop bookkeeping: the over-approximated loop head, zero-pass and first-pass marks, and
+iterables known to be non-empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from analyzer import tree as T
+from analyzer.flow.conditions import atom
+from analyzer.flow.interpreter.closures import Closures
+from analyzer.flow.interpreter.frame import LoopFrame
+from analyzer.flow.state import _after_first_pass, EMPTY
+from analyzer.flow.syntax import _attr_targets, _first_pass_test, _iter_subject, _ITER_WRAPPERS, _literal_nonempty, _model_structure, _range_bound
+
+
+class Loops(Closures):
+    """Builds loop heads and exits."""
+
+    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
+        """Branches that rejoin inside a loop: a name one of them binds and another skips was
+        skipped in this very pass. On the skipping side it is no longer "unbound on the first
+        pass only" (a binding later in the body that the next pass will have run): on the first
+        pass it reaches the code after the branch unbound. Not so when the name was bound before
+        the loop on some path (the earlier value may be what the pass reads), when the test is a
+        first-pass test (`if i == 0:`), or for branches that leave the pass (`continue`): they do
+        not rejoin, so `if i == 0: prev = x; continue` keeps its excuse."""
+        live = [o for o in outs if o]
+        if not self.loops or len(live) < 2 or not any(p.carried for o in live for p in o):
+            return outs
+        if any(_first_pass_test(link.test) for link in chain):
+            return outs
+        # only what these branches themselves bind
+        arms = self.mask_of(set().union(*(self.module.bindings_of(link.body).bound for link in chain),
+                                        self.module.bindings_of(chain[-1].orelse).bound))
+        bound_somewhere = 0
+        for o in live:
+            every = ~0
+            for p in o:
+                every &= p.bound
+            bound_somewhere |= every
+        bound_somewhere &= arms
+        if not bound_somewhere:
+            return outs
+        frame_line = self.loops[-1].line
+        for name, bit in self.index.items():
+            if bound_somewhere & bit and any(ln < frame_line for ln in self.binding_lines(name)):
+                bound_somewhere &= ~bit
+        # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
+        # skipped on a later pass only: it keeps its excuse
+        return [self._join([p if _after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
+                            for p in o])
+                if any(p.carried & bound_somewhere for p in o) else o for o in outs]
+
+    def _enter_loop(self, state: tuple, body: list[T.stmt], orelse: list[T.stmt], loop: T.stmt,
+                    extra_names: set[str]) -> tuple[tuple, LoopFrame]:
+        inner = self.module.bindings_of(body)
+        assigned = (inner.bound | extra_names)
+        body_mask = self.mask_of(assigned)
+        deleted_mask = self.mask_of(inner.deleted)
+        # Over-approximate the back edge: whatever the body may bind is possibly bound at the head
+        # ("carried": only the first pass lacks it), and facts about reassigned names are dropped.
+        head = []
+        for p in self.invalidate_all(state, assigned | _attr_targets(body)):
+            new = body_mask & ~p.maybe
+            # a tuple rebuilt in the loop (`acc += (x,)`) has a size that depends on the trip count
+            shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
+            head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
+                                carried=(p.carried | new) & ~p.bound, shapes=shapes))
+        frame = LoopFrame(body_mask=body_mask, loop=loop, depth=self.branch_depth + 1)
+        return self._join(head), frame
+
+    def _note_zero_loop(self, body: list[T.stmt], caller: bool) -> None:
+        for n in self.module.bindings_of(body).bound:
+            self.zero_loop_caller[n] = caller
+
+    def _reads_caller_data(self, it: T.expr) -> bool:
+        """`for x in items`, `items.values()`, `enumerate(model.named_modules())`: the iterable
+        comes from a parameter (an empty one is the caller's input). `range(n)` is a count."""
+        while True:
+            if isinstance(it, T.Call):
+                if isinstance(it.func, T.Name) and it.func.id in _ITER_WRAPPERS and it.args:
+                    it = it.args[0]
+                elif isinstance(it.func, T.Attribute):
+                    it = it.func.value
+                else:
+                    return False
+            elif isinstance(it, (T.Attribute, T.Subscript)):
+                it = it.value
+            else:
+                break
+        return isinstance(it, T.Name) and it.id in self.params
+
+    def _iter_split(self, state: tuple, it: T.expr) -> tuple[bool, tuple, tuple]:
+        """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
+        lit_nonempty = _literal_nonempty(it)
+        if lit_nonempty is True or _model_structure(it):
+            return True, state, EMPTY
+        bound = _range_bound(it)
+        if bound is not None:
+            # `range(n)` after `if n <= 0: raise` (n > 0) or `if n < 1: raise` (n >= 1)
+            positive = atom(T.Compare(None, None, bound, [T.Gt(None, None)], [T.Constant(None, None, 0, None)]))
+            at_least_one = atom(T.Compare(None, None, bound, [T.GtE(None, None)], [T.Constant(None, None, 1, None)]))
+            t_paths, f_paths = [], []
+            for p in state:
+                facts = [(a[0], a[2]) for a in (positive, at_least_one) if a is not None]
+                if any(f in p.facts for f in facts):
+                    t_paths.append(p)
+                elif all((k, not v) in p.facts for k, v in facts):
+                    f_paths.append(p)
+                else:
+                    t_paths.append(p)
+                    f_paths.append(p)
+            return (not f_paths and bool(t_paths)), self._join(t_paths), self._join(f_paths)
+        subject = _iter_subject(it)
+        if subject is None:
+            return False, state, state
+        t, f = self._split(state, subject)
+        return (not f and bool(t)), t, f

@@ -1,0 +1,176 @@
+"""Simple statements: one handler per statement kind that does not hold a block of statements
+(assignments, imports, `return`, `raise`, `assert`, `break`, definitions).
+"""
+
+from __future__ import annotations
+
+from analyzer import tree as T
+from analyzer.flow.context import _NORETURN_CALLS, _RAISE_HELPER, _testcase_noreturn
+from analyzer.flow.interpreter.expressions import Expressions
+from analyzer.flow.names import target_names
+from analyzer.flow.state import EMPTY
+from analyzer.flow.syntax import _all_args, _dotted
+
+
+class Statements(Expressions):
+    """Runs the statements that hold no nested block."""
+
+    def s_Expr(self, state, node):
+        state = self.expr(state, node.value)
+        if isinstance(node.value, T.Call):
+            name = _dotted(node.value.func)
+            if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn
+                                     or _testcase_noreturn(name) or self._raise_helper(name)):
+                return EMPTY
+        return state
+
+    def _raise_helper(self, name: str) -> bool:
+        """`raise_type_error(...)`, `unimplemented(...)` imported from elsewhere: helpers named for
+        raising are taken never to return (a same-module one is judged by its body instead);
+        `raise_if_...` / `maybe_raise...` are conditional and do return."""
+        last = name.rsplit(".", 1)[-1]
+        if last in self.module.defined_functions:
+            return False
+        if last in ("unimplemented", "unreachable"):
+            return True
+        return (_RAISE_HELPER.match(last) is not None
+                and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
+
+    def s_Assign(self, state, node):
+        if self._derived_flag(node):
+            return self._assign_flag(state, node.targets[0].id, node.value)
+        state = self.expr(state, node.value)
+        if isinstance(node.value, T.Call) and state:
+            self.note_unpacks(node)
+        shape = self.shape_of(state, node.value)
+        for t in node.targets:
+            state = self.assign_target(state, t, shape)
+        if len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
+            state = self.value_fact(state, node.targets[0].id, node.value)
+        return state
+
+    def _derived_flag(self, node: T.Assign) -> bool:
+        """`generate = return_audio and self.has_talker`, later tested (`if not generate: return`):
+        the flag carries what its condition assumed."""
+        value = node.value
+        if len(node.targets) != 1 or not isinstance(node.targets[0], T.Name):
+            return False
+        if not (isinstance(value, (T.BoolOp, T.Compare))
+                or (isinstance(value, T.UnaryOp) and isinstance(value.op, T.Not))):
+            return False
+        name = node.targets[0].id
+        if name not in self._test_subjects():
+            return False
+        return not any(isinstance(n, (T.NamedExpr, T.Lambda)) or (isinstance(n, T.Name) and n.id == name)
+                       for n in T.walk(value))
+
+    def s_AugAssign(self, state, node):
+        state = self.expr(state, node.value)
+        if isinstance(node.target, T.Name):
+            self.load(state, node.target)
+            shape = None
+            if isinstance(node.op, T.Add):
+                left = self.shape_of(state, node.target)
+                right = self.shape_of(state, node.value)
+                if left is not None and right is not None:
+                    shape = left + right
+            return self.bind(state, node.target.id, shape)
+        return self.assign_target(state, node.target)
+
+    def s_AnnAssign(self, state, node):
+        self.annotation(node.annotation)
+        if node.value is None:
+            return state
+        state = self.expr(state, node.value)
+        return self.assign_target(state, node.target, self.shape_of(state, node.value))
+
+    def s_Delete(self, state, node):
+        for t in node.targets:
+            if isinstance(t, T.Name):
+                self.load(state, t)
+                state = self.unbind(state, t.id)
+            elif isinstance(t, (T.Tuple, T.List)):
+                for n in target_names(t):
+                    self.load(state, n)
+                    state = self.unbind(state, n.id)
+            else:
+                state = self.expr(state, t.value if hasattr(t, "value") else t)
+                if isinstance(t, T.Subscript):
+                    state = self.expr(state, t.slice)
+        return state
+
+    def s_Import(self, state, node):
+        for alias in node.names:
+            name = alias.asname or alias.name.split(".")[0]
+            state = self.bind(state, name)
+        return state
+
+    def s_ImportFrom(self, state, node):
+        for alias in node.names:
+            if alias.name != "*":
+                state = self.bind(state, alias.asname or alias.name)
+        return state
+
+    def s_Global(self, state, node):
+        return state
+
+    s_Nonlocal = s_Global
+
+    def s_Pass(self, state, node):
+        return state
+
+    def s_Return(self, state, node):
+        state = self.expr(state, node.value)
+        if self.info.kind == "function" and state:
+            self.record_return(state, node)
+            if self.escaping_defs and not self.dry:
+                self.exits.append((node, state))
+        return EMPTY
+
+    def s_Raise(self, state, node):
+        state = self.expr(state, node.exc)
+        self.expr(state, node.cause)
+        return EMPTY
+
+    def s_Assert(self, state, node):
+        t, f = self.cond(state, node.test)
+        self.branch_depth += 1
+        self.expr(f, node.msg)
+        self.branch_depth -= 1
+        return t
+
+    def s_Break(self, state, node):
+        if self.loops:
+            self.loops[-1].breaks.append(state)
+        return EMPTY
+
+    def s_Continue(self, state, node):
+        if self.loops:
+            self.loops[-1].continues.append(state)
+        return EMPTY
+
+    def s_FunctionDef(self, state, node):
+        for d in node.decorator_list:
+            state = self.expr(state, d)
+        for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            state = self.expr(state, d)
+        for a in _all_args(node.args):
+            self.annotation(a.annotation)
+        self.annotation(node.returns)
+        self._register_nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        return self.bind(state, node.name)
+
+    s_AsyncFunctionDef = s_FunctionDef
+
+    def s_ClassDef(self, state, node):
+        for d in node.decorator_list:
+            state = self.expr(state, d)
+        for b in node.bases:
+            state = self.expr(state, b)
+        for kw in node.keywords:
+            state = self.expr(state, kw.value)
+        self._register_nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)
+        return self.bind(state, node.name)
+
+    def s_TypeAlias(self, state, node):
+        return self.bind(state, node.name.id)

@@ -1,0 +1,316 @@
+"""What a load finds: undefined, unbound, may be unbound, and which excuse (a caller contract, a
+later test, a loop that ran zero times) sends a "may be unbound" to LL204 instead of LL202.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import literal_truth
+from analyzer.flow.context import ScopeInfo
+from analyzer.flow.interpreter.frame import Frame
+from analyzer.flow.names import BUILTIN_NAMES, co_bound_groups
+from analyzer.flow.state import _NONE_LITERAL
+from analyzer.flow.syntax import node_in, _reads, _reads_in_both_arms, _walk_body
+
+
+class Verdicts(Frame):
+    """Judges each load of a name against the paths that reach it."""
+
+    def load(self, state: tuple, node: T.Name) -> None:
+        name = node.id
+        for shadowed in self.shadow:
+            if name in shadowed:
+                return
+        if name in self.b.globals:
+            if name in self.private_globals:
+                self._check_private_global(state, node, name)
+            elif not self.module.is_global(name) and not self.module.dynamic:
+                self.report(node, name, "undefined")
+            return
+        mask = self.index.get(name, 0)
+        if mask and name not in self.b.nonlocals:
+            self._check_local(state, node, name, mask)
+            return
+        self.resolve_free(node, name)
+
+    def _check_private_global(self, state: tuple, node: T.AST, name: str) -> None:
+        mask = self.index[name]
+        if not state or self.info.dynamic or self.suppress_nameerror:
+            return
+        unbound = [p for p in state if not p.bound & mask]
+        if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
+            return
+        # an earlier call may have assigned it, so never "certain"
+        self.report(node, name, "maybe_global")
+
+    def _survived_load(self, state: tuple, name: str) -> tuple:
+        """Execution that got past a load of a function local has the local bound: a path that
+        reaches a later use went through this one, so one missing binding is reported once, at
+        its first use, not at every read after it."""
+        mask = self.index.get(name, 0)
+        if (not mask or self.info.kind != "function" or name in self.b.nonlocals
+                or name in self.b.globals or any(name in s for s in self.shadow)):
+            return state
+        if all(p.bound & mask for p in state):
+            return state
+        # paths where the name is surely unbound end here (the load raised); merged paths that
+        # bind it on some executions go on with it bound. Dropping paths, not just binding the
+        # name, keeps a second name missing on the same paths from being reported again.
+        # Names only ever bound by the statements that bind this one are bound wherever it is.
+        if self._co_bound is None:
+            self._co_bound = co_bound_groups(self.info.node)
+        group = mask | self.mask_of(self._co_bound.get(name, ()))
+        # a name missing only when a loop ran zero times proves, once read, that the loop ran: the
+        # other names such a loop binds are there too (`return seq, outputs, kind` after the loop)
+        alive = [p if p.bound & mask else
+                 p.bind(mask | (group & p.maybe) | (p.loopzero & p.maybe if p.loopzero & mask else 0))
+                 for p in state if p.maybe & mask]
+        if not alive:
+            return self._join([p.bind(mask) for p in state])
+        return self._join(alive)
+
+    def _check_local(self, state: tuple, node: T.AST, name: str, mask: int) -> None:
+        if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
+            return
+        unbound = [p for p in state if not p.bound & mask]
+        if not unbound:
+            return
+        if self.info.kind in ("class", "module") and self._resolves_outside(name):
+            return
+        if self.info.kind == "module" and self.module.dynamic:
+            return
+        certain = not any(p.maybe & mask for p in state)
+        if self.info.kind == "class" and not certain:
+            # class bodies fall back to globals and builtins; only a certain miss is reported
+            return
+        if not certain and self._availability_guard(state, unbound, mask):
+            return
+        if certain:
+            self.report(node, name, "unbound", certain=True)
+            return
+        if all(p.carried & mask for p in unbound):
+            frame = self.loops[-1] if self.loops else None
+            if not (frame is not None and frame.body_mask & mask and frame.unconditional
+                    and self.branch_depth == frame.depth):
+                return
+            # "unbound on the first pass" only if no execution enters the loop with it bound;
+            # when some do (`if cond: h = x` before `for layer in layers: h = layer(h)`), the
+            # first pass reads it unbound on the others: a plain "may be unbound", below
+            entered_bound = any(ln < frame.line for ln in self.binding_lines(name))
+            if not entered_bound:
+                if not any(p.maybe & mask and not p.carried & mask for p in state):
+                    self.report(node, name, "first_iteration", other_line=frame.line)
+                return
+        if any(p.imprecise for p in unbound):
+            return
+        if all(p.loopzero & mask for p in unbound):
+            caller = self.zero_loop_caller.get(name, False)
+            self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
+            return
+        shadowing = name not in self.b.nonimport_bound and self._shadowing_import(name)
+        if name not in self.b.nonimport_bound and not self._try_import(name) and not shadowing:
+            # optional imports (`if is_bnb_available(): import bnb`) are used under conditions
+            # that imply availability; a path-insensitive report there would be noise
+            return
+        if name in self.b.deleted or shadowing:
+            # `del` under a flag, then a read: no caller contract or later test makes the name
+            # come back, so the usual excuses below do not apply; nor do they to an import that
+            # shadows the module's name (a guard like `"X" in globals()` tests the module's one)
+            self.report(node, name, "maybe")
+            return
+        if self._guarded(node, name):
+            self.report(node, name, "maybe_guarded")
+            return
+        if self._argument_contract(state, unbound, mask):
+            self.report(node, name, "maybe_argument")
+            return
+        self.report(node, name, "maybe")
+
+    def _shadowing_import(self, name: str) -> bool:
+        """A function imports a name the module already binds (`from transformers import Llama`
+        at the top, `if cfg.landmark: from .landmark import Llama` inside): the import makes the
+        name local to the whole function, so the reads that meant the module's name fail on the
+        other paths. That is a bug, not an optional-dependency guard."""
+        return self.info.kind == "function" and name in self.module.bindings.bound
+
+    def _try_import(self, name: str) -> bool:
+        """In a function, `name` is imported only in `try` bodies (`try: from .kernels import f`
+        / `except ImportError: log(...)`): a read the handler did not prepare for is a bug, not
+        an optional-dependency guard like `if is_bnb_available(): import bnb`."""
+        if self.info.kind != "function":
+            return False
+        found = False
+        for node, parents in self._imports_with_parents(name):
+            if not any(isinstance(p, T.Try) and node_in(node, p.body) for p in parents):
+                return False
+            found = True
+        return found
+
+    def _imports_with_parents(self, name: str):
+        parents = self._parent_map()
+        for node in _walk_body(self.info.node.body):
+            if isinstance(node, (T.Import, T.ImportFrom)) and any(
+                    (a.asname or a.name.split(".")[0]) == name for a in node.names):
+                chain = []
+                cur = parents.get(node)
+                while cur is not None and cur is not self.info.node:
+                    chain.append(cur)
+                    cur = parents.get(cur)
+                yield node, chain
+
+    def _guarded(self, node: T.AST, name: str) -> bool:
+        """The load sits in a branch of a test (if/while/and/or/conditional expression/match case)
+        that encloses no binding of `name` and reads nothing the tests around the bindings read:
+        the code tested something else after the binding was skipped, and that test may imply
+        the binding in ways the analysis cannot see. (A test of the same values is one whose
+        correlation the analysis followed, so what it still finds there is reported.)"""
+        lines = self.binding_lines(name)
+        binding_reads: Optional[set[str]] = None
+        for branch, tests in self._enclosing_tests(node):
+            if any(branch.lineno <= ln <= branch.end_lineno for ln in lines):
+                continue
+            if _reads_in_both_arms(branch, name):
+                continue  # `sqrt(rank) if rslora else rank`: read whichever way the test goes
+            if binding_reads is None:
+                binding_reads = self._binding_test_reads(name)
+            if not (set().union(*(_reads(t) for t in tests)) & binding_reads):
+                return True
+        return False
+
+    def _enclosing_tests(self, node: T.AST):
+        """(branch, the tests that decide whether it runs) for every branch enclosing `node`."""
+        parents = self._parent_map()
+        cur = node
+        while cur in parents:
+            parent = parents[cur]
+            if isinstance(parent, (T.If, T.While, T.IfExp)) and cur is not parent.test:
+                yield parent, [parent.test]
+            elif isinstance(parent, T.BoolOp) and cur is not parent.values[0]:
+                yield parent, parent.values[:parent.values.index(cur)]
+            elif isinstance(parent, T.match_case) and isinstance(parents.get(parent), T.Match):
+                yield parent, [parents[parent].subject]
+            cur = parent
+
+    def _binding_test_reads(self, name: str) -> set[str]:
+        """What the tests enclosing the bindings of `name` read."""
+        out: set[str] = set()
+        for node in self._parent_map():
+            if isinstance(node, T.Name) and node.id == name and not isinstance(node.ctx, T.Load):
+                for _, tests in self._enclosing_tests(node):
+                    for t in tests:
+                        out |= _reads(t)
+        return out
+
+    def _availability_guard(self, state: tuple, unbound: list, mask: int) -> bool:
+        """Missing exactly when an optional-dependency check (`if is_vision_available(): ...`)
+        went the other way: such checks are correlated in ways the analysis cannot see
+        (torchvision implies vision), so the read stays quiet."""
+        return self._correlated_with(state, unbound, mask, lambda k: "available" in k[1].lower())
+
+    def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
+        """True when the name is unbound only for some values of optional arguments: every
+        unbound path assumed a fact about a parameter with a default that a bound path denies."""
+        if not self.params:
+            return False
+
+        def relevant(k) -> bool:
+            if k[1] in self.optional_params and k[0] in ("eq", "truthy", "in"):
+                return True
+            # `if audio is not None:` on any argument: the caller decides which inputs come
+            return k[0] == "eq" and k[1] in self.params and k[2] == _NONE_LITERAL
+
+        def at_default(k, v) -> bool:
+            # a call that leaves the argument at its default goes this way: that is no contract,
+            # it is the ordinary call (`def f(x, use_dora=False): if use_dora: m = ...`).
+            default = self.param_defaults.get(k[1])
+            if default is None or default == _NONE_LITERAL:
+                # `inputs_embeds=None` is how many APIs spell "keyword, required in practice"
+                return False
+            if k[0] == "truthy":
+                return literal_truth(default) == v
+            if k[0] == "eq" and k[2] is not None and k[2][0] == "const" and default[0] == "const":
+                return (k[2][1:] == default[1:]) == v
+            return False
+
+        return self._correlated_with(state, unbound, mask, relevant, at_default)
+
+    @staticmethod
+    def _correlated_with(state: tuple, unbound: list, mask: int, relevant, ordinary=None) -> bool:
+        """Every unbound path assumed a `relevant` fact that some bound path assumed the other way:
+        the name is missing exactly when that condition went the other way. An `ordinary` fact
+        (one a plain call makes) explains nothing."""
+        bound = [p.facts for p in state if p.bound & mask]
+        if not bound:
+            return False
+
+        def explains(k, v) -> bool:
+            # the name is bound on paths where k went the other way, and on none where it went this way
+            return (relevant(k) and not (ordinary is not None and ordinary(k, v))
+                    and any((k, not v) in f for f in bound) and not any((k, v) in f for f in bound))
+
+        return all(any(explains(k, v) for (k, v) in p.facts) for p in unbound)
+
+    def _resolves_outside(self, name: str) -> bool:
+        if self.info.kind == "class":
+            return self.module.is_global(name) or self._enclosing_binds(name, self.info.parent)
+        return name in BUILTIN_NAMES
+
+    def _enclosing_binds(self, name: str, scope: Optional[ScopeInfo]) -> bool:
+        while scope is not None:
+            if scope.kind == "function" and name in scope.locals:
+                return True
+            scope = scope.parent
+        return False
+
+    def resolve_free(self, node: T.AST, name: str) -> None:
+        """A name that is not local here: enclosing functions, then module, then builtins."""
+        scope = self.info.parent if self.info.kind != "module" else None
+        if self.info.kind == "function" and name in self.b.nonlocals:
+            return
+        if self.info.dynamic:
+            return
+        while scope is not None:
+            if scope.kind == "function" and name in scope.locals:
+                return
+            if scope.dynamic and scope.kind == "function":
+                return
+            scope = scope.parent
+        if self.module.is_global(name) or (self.module.dynamic and self.module.may_come_from_exec(name)):
+            return
+        if self.suppress_nameerror:
+            return
+        if name in self.module.bindings.type_checking_only:
+            self.report(node, name, "type_checking")
+            return
+        klass = self._enclosing_class_binding(name)
+        if klass:
+            self.report(node, name, "class_scope")
+            return
+        self.report(node, name, "undefined")
+
+    def _enclosing_class_binding(self, name: str) -> bool:
+        scope = self.info.parent
+        while scope is not None:
+            if scope.kind == "class" and name in scope.locals:
+                return True
+            scope = scope.parent
+        return False
+
+    def annotation(self, ann: Optional[T.expr]) -> None:
+        """Annotations may be lazy (PEP 563/649) and may name TYPE_CHECKING imports: only names
+        bound nowhere at all are reported."""
+        if ann is None:
+            return
+        for sub in T.walk(ann):
+            if isinstance(sub, T.Name) and isinstance(sub.ctx, T.Load):
+                name = sub.id
+                if (name in self.info.locals or self.module.is_global(name) or self.module.dynamic
+                        or name in self.module.bindings.type_checking_only
+                        or self._enclosing_binds(name, self.info.parent) or self._enclosing_class_binding(name)
+                        or self.info.dynamic):
+                    continue
+                if any(name in s for s in self.shadow):
+                    continue
+                self.report(sub, name, "undefined")

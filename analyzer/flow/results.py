@@ -1,0 +1,148 @@
+"""What the flow analysis hands to the rules: the records of one module's analysis.
+
+Nothing here analyses anything; `analyzer.flow.definite` fills these records and the rules in
+`analyzer.rules` read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.shapes import Shape
+
+
+@dataclass(frozen=True)
+class ReturnSite:
+    """One `return` (or the implicit one at the end of the body).
+
+    arity: number of items when the value is a known tuple, else None.
+    starred: the tuple has a starred item; `arity` then counts the fixed items (a lower bound).
+    none_slots: 0-based slots filled with a literal None.
+    is_none: bare `return`, `return None`, or falling off the end.
+    """
+
+    line: int
+    arity: int | None
+    starred: bool = False
+    none_slots: frozenset[int] = field(default_factory=frozenset)
+    is_none: bool = False
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """A load of a name that is not bound on every path reaching it.
+
+    kind:
+      "undefined"        nothing binds the name in any enclosing scope, the module or builtins
+      "type_checking"    bound only under `if TYPE_CHECKING:`, loaded at run time
+      "class_scope"      bound only in an enclosing class body, which methods cannot see
+      "unbound"          a local bound elsewhere in the scope but on no path reaching this load
+      "maybe"            a local bound on some paths reaching this load and not on others
+      "maybe_argument"   ... only when an argument is None or an optional argument takes some value
+                         (a caller contract the analysis cannot see)
+      "maybe_guarded"    ... and the load sits under a later test (`if`, `while`, `and`/`or`, a
+                         conditional expression, a `match` case) that holds no binding of the name:
+                         the test may well imply the binding, in ways the analysis cannot see
+      "maybe_loop"       ... only when a loop over data the caller passed in (a parameter, or a
+                         value reached from one) runs zero times
+      "maybe_loop_local" ... only when a loop over a count (`range(n)`) or a local collection runs
+                         zero times
+      "first_iteration"  a local bound later in the loop body, loaded before on the first pass
+      "closure"          a free variable of a nested function called here while it may be unbound
+    """
+
+    node: T.AST
+    name: str
+    kind: str
+    scope: str
+    # for "closure": line of the call; for "first_iteration": line of the loop
+    other_line: int = 0
+    certain: bool = False
+    scope_node: Optional[T.AST] = None
+    # for "closure": the nested function's name
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class UnpackSite:
+    """`a, b, c = callee(...)`: a tuple target unpacking a call's result."""
+
+    node: T.AST  # the target tuple
+    count: int  # fixed targets
+    starred: bool  # a `*rest` target: `count` is then a lower bound
+    callee: str  # dotted text of the called expression: f, self.m, mod.f
+    cls: Optional[str]  # class whose method holds the call (for self.m)
+    method: Optional[str] = None  # that method's name
+
+    # positions are computed on first read (see analyzer.tree.positions)
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def col(self) -> int:
+        return self.node.col_offset
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    node: Optional[T.Return]  # None: falling off the end of the body
+    value: Optional[T.expr]
+    shape: Optional[Shape]  # known tuple shape, None when not a known tuple
+    starred_head: Optional[int] = None  # `return a, *rest`: number of fixed items
+    is_none: bool = False
+    # locals bound on every path reaching this return (for fixes that reuse a sibling's expression)
+    bound: frozenset = frozenset()
+    # `return out` where `out` holds tuples of different shapes on different paths
+    alt_shapes: tuple = ()
+    # falling off the end: the body's last statement, whose last line is where it happens
+    last: Optional[T.AST] = None
+
+    @property
+    def line(self) -> int:
+        if self.node is not None:
+            return self.node.lineno
+        return getattr(self.last, "end_lineno", None) or self.last.lineno
+
+    @property
+    def col(self) -> int:
+        return 0 if self.node is None else self.node.col_offset
+
+    def site(self) -> ReturnSite:
+        none_slots: frozenset[int] = frozenset()
+        if isinstance(self.value, T.Tuple):
+            none_slots = frozenset(
+                i for i, e in enumerate(self.value.elts) if isinstance(e, T.Constant) and e.value is None
+            )
+        if self.starred_head is not None:
+            return ReturnSite(self.line, self.starred_head, True, none_slots, False)
+        arity = len(self.shape) if self.shape is not None else None
+        return ReturnSite(self.line, arity, False, none_slots, self.is_none)
+
+
+@dataclass
+class FunctionFlow:
+    node: T.AST
+    name: str
+    qualname: str
+    returns: list[ReturnRecord] = field(default_factory=list)
+    falls_off_end: bool = False
+    is_generator: bool = False
+    dynamic: bool = False
+    locals: frozenset = frozenset()
+
+
+@dataclass
+class ModuleFlow:
+    tree: T.Module
+    uses: list[NameUse]
+    functions: list[FunctionFlow]
+    dynamic: bool
+    unpacks: list[UnpackSite] = field(default_factory=list)
+    classes: list = field(default_factory=list)  # every ClassDef, in walk order
+    imports: list = field(default_factory=list)  # every Import / ImportFrom, at any depth
+    by_type: dict = field(default_factory=dict)  # node type -> every node of that type
+    # derived views that several rules read, computed once (see analyzer.flow.autograd)
+    cache: dict = field(default_factory=dict)

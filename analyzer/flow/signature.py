@@ -1,0 +1,98 @@
+"""What a `def` declares about its arguments: which are optional, which defaults are literals, and
+which take a closed set of values (`Literal[...]`, a pytest `parametrize` list).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import literal_value
+from analyzer.flow.syntax import _dotted
+
+
+def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:
+    """Parameters whose values the function's own declaration lists: annotated `Literal[...]`
+    (directly or through a module-level alias), or named by a `parametrize("name", [...])`
+    decorator (pytest, parameterized). name -> the literal values, or None when not all literal."""
+    args = getattr(func, "args", None)
+    if not isinstance(args, T.arguments):
+        return {}
+    aliases = aliases or {}
+    out: dict = {}
+    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+        ann = a.annotation
+        if _is_literal_type(ann):
+            out[a.arg] = _literal_members(ann)
+        elif isinstance(ann, T.Name) and ann.id in aliases:
+            out[a.arg] = aliases[ann.id]
+    for dec in getattr(func, "decorator_list", ()):
+        if isinstance(dec, T.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
+            first = dec.args[0]
+            names = [first] if isinstance(first, T.Constant) else getattr(first, "elts", [])
+            argnames = [part.strip() for n in names if isinstance(n, T.Constant) and isinstance(n.value, str)
+                        for part in n.value.split(",")]
+            rows = getattr(dec.args[1], "elts", None)
+            for k, argname in enumerate(argnames):
+                values: Optional[set] = set() if rows is not None else None
+                for row in rows or ():
+                    item = row if len(argnames) == 1 else (row.elts[k] if isinstance(row, (T.Tuple, T.List))
+                                                           and len(row.elts) == len(argnames) else None)
+                    lit = literal_value(item) if item is not None else None
+                    if lit is None or values is None:
+                        values = None
+                    else:
+                        values.add(lit)
+                out[argname] = frozenset(values) if values is not None else None
+    return out
+
+
+def _is_literal_type(node: Optional[T.AST]) -> bool:
+    """`Literal[...]` (`typing.Literal`, `typing_extensions.Literal`)."""
+    return isinstance(node, T.Subscript) and (_dotted(node.value) or "").split(".")[-1] == "Literal"
+
+
+def _literal_members(ann: T.Subscript) -> Optional[frozenset]:
+    """The values of `Literal["a", "b"]`, or None when one is not a plain literal."""
+    items = ann.slice.elts if isinstance(ann.slice, T.Tuple) else [ann.slice]
+    values = [literal_value(e) for e in items]
+    return None if any(v is None for v in values) else frozenset(values)
+
+
+def literal_aliases(tree: T.Module) -> dict:
+    """Module-level `Mode = Literal["a", "b"]` aliases: name -> their values."""
+    out: dict = {}
+    for st in tree.body:
+        target = st.targets[0] if isinstance(st, T.Assign) and len(st.targets) == 1 else getattr(st, "target", None)
+        value = getattr(st, "value", None)
+        if isinstance(target, T.Name) and _is_literal_type(value):
+            out[target.id] = _literal_members(value)
+    return out
+
+
+def optional_params(node: T.AST) -> frozenset[str]:
+    """Parameters with a default value (`labels=None`, `output_attentions=False`)."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, T.arguments):
+        return frozenset()
+    positional = list(args.posonlyargs) + list(args.args)
+    with_default = positional[len(positional) - len(args.defaults):] if args.defaults else []
+    out = {a.arg for a in with_default}
+    out |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+    return frozenset(out)
+
+
+def param_literal_defaults(node: T.AST) -> dict[str, tuple]:
+    """Parameters whose default is a literal (`use_dora=False`, `mode="sum"`), with its key."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, T.arguments):
+        return {}
+    positional = list(args.posonlyargs) + list(args.args)
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) if args.defaults else []
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    out = {}
+    for a, d in pairs:
+        lit = literal_value(d)
+        if lit is not None and lit[0] == "const":
+            out[a.arg] = lit
+    return out
