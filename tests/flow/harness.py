@@ -32,7 +32,7 @@ Expectations are comments at the end of a source line; several may share a line:
         `return None`), `?` a value that is not a known tuple, `end` falling off the end of the
         body (recorded on the last line of the body's last statement).
         Returns are compared exactly, over every function of the case, when the case has at
-        least one `# R:`.
+        least one `# R:`; each function's `falls_off_end` must then agree with its `end` record.
     # U: <count>[+]
         an `UnpackSite` on this line (`a, b = f()`): `count` fixed targets, `+` for a starred
         target. Compared exactly when the case has at least one `# U:`.
@@ -193,7 +193,7 @@ def _kind(kind) -> str:
 
 
 def _shape_token(record) -> str:
-    if record.node is None:
+    if getattr(record, "node", False) is None:  # the record of falling off the end has no node
         return "end"
     if record.starred_head is not None:
         return f"{record.starred_head}+"
@@ -210,6 +210,8 @@ class Observed:
     returns: Counter
     unpacks: Counter
     functions: dict
+    # functions whose `falls_off_end` disagrees with their having an `end` return record
+    inconsistent: list
 
 
 def observe(source: str, python_version: Optional[str] = None) -> Observed:
@@ -218,12 +220,16 @@ def observe(source: str, python_version: Optional[str] = None) -> Observed:
     uses = Counter((u.node.lineno, _kind(u.kind), u.name) for u in flow.uses)
     returns: Counter = Counter()
     functions: dict = {}
+    inconsistent: list = []
     for f in flow.functions:
-        for r in f.returns:
-            returns[(r.line, _shape_token(r))] += 1
+        tokens = [_shape_token(r) for r in f.returns]
+        for r, token in zip(f.returns, tokens):
+            returns[(r.line, token)] += 1
         functions[f.node.lineno] = "generator" if f.is_generator else "function"
+        if bool(f.falls_off_end) != ("end" in tokens):
+            inconsistent.append(f"  {f.qualname}: falls_off_end={f.falls_off_end} but return records {tokens}")
     unpacks = Counter((u.line, f"{u.count}{'+' if u.starred else ''}") for u in flow.unpacks)
-    return Observed(uses, returns, unpacks, functions)
+    return Observed(uses, returns, unpacks, functions, inconsistent)
 
 
 def _diff(what: str, expected: Counter, got: Counter, source_lines: list[str]) -> list[str]:
@@ -249,6 +255,7 @@ def mismatches(case: Case) -> list[str]:
     problems = _diff("use", case.uses, got.uses, lines)
     if case.returns is not None:
         problems += _diff("return", case.returns, got.returns, lines)
+        problems += got.inconsistent
     if case.unpacks is not None:
         problems += _diff("unpack", case.unpacks, got.unpacks, lines)
     if case.functions is not None:
