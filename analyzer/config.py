@@ -15,6 +15,7 @@ with its text): a typo must never lint with fewer rules.
     jobs = 4                        # worker processes (default: all cores)
     cache-dir = ".lora-lint-cache"  # default: .lora-lint-cache next to this file
     force-exclude = false           # true: `exclude` applies to files named on the command line too
+    target-version = "py310"        # the Python the code runs on: its syntax and builtins
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
-from analyzer.selection import Selection
+from analyzer.selection import SUPPORTED_VERSIONS, Selection, parse_target_version
 from analyzer import rules as registry
 from analyzer.rules import ENGINE_CODES
 
@@ -34,7 +35,7 @@ __all__ = ["Config", "ConfigError", "find_config", "load_config", "parse_codes",
 
 DEFAULT_CACHE_DIR = ".lora-lint-cache"
 _KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "per-file-ignores", "jobs", "cache-dir",
-         "force-exclude")
+         "force-exclude", "target-version")
 # a `[tool.lora-lint]` table or a dotted `tool.lora-lint.key`, spotted without a TOML parser. Loose
 # on purpose: a malformed header (`[tool.lora-lint`) must count as ours, so that its TOML error is
 # reported instead of the file being passed over as someone else's.
@@ -63,6 +64,7 @@ class Config:
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None  # absolute
     force_exclude: bool = False
+    target_version: Optional[str] = None  # "3.10"
 
     def layer(self) -> RuleLayer:
         return RuleLayer(self.select, self.ignore, self.extend_select, self.extend_ignore)
@@ -292,6 +294,13 @@ def load_config(path: Optional[str], paths: Sequence[str] = (".",)) -> Config:
     force_exclude = section.get("force-exclude", False)
     if not isinstance(force_exclude, bool):
         raise ConfigError(f"{where('force-exclude')}: expected true or false, got {force_exclude!r}")
+    target = section.get("target-version")
+    if target is not None:
+        parsed = parse_target_version(target) if isinstance(target, str) else None
+        if parsed is None:
+            raise ConfigError(f"{where('target-version')}: expected one of "
+                              f"{', '.join('py' + v.replace('.', '') for v in SUPPORTED_VERSIONS)}, got {target!r}")
+        target = parsed
     return Config(path=path, root=root, select=select, ignore=codes("ignore"), extend_select=codes("extend-select"),
                   extend_ignore=codes("extend-ignore"), exclude=exclude, per_file_ignores=tuple(pfi), jobs=jobs,
-                  cache_dir=cache_dir, force_exclude=force_exclude)
+                  cache_dir=cache_dir, force_exclude=force_exclude, target_version=target)

@@ -16,6 +16,7 @@ from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
+from analyzer.tree.versions import too_new
 
 __all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
 
@@ -55,7 +56,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     if "\x00" in text:  # a NUL byte is never valid Python; say where it is
         return FileAnalysis(path, [_null_byte_diagnostic(path, source)])
     try:
-        _module, tree = T.parse(text, target_version)
+        _module, tree = T.parse(text, target_version or selection.target_version)
     except cst.ParserSyntaxError as exc:
         return FileAnalysis(path, [_syntax_diagnostic(path, exc)])
     except T.TooDeep as exc:
@@ -64,6 +65,12 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
                                               "a few thousand levels)")])
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
+    target = target_version or selection.target_version
+    newer = too_new(tree, target) if target else None
+    if newer is not None:
+        node, what, since = newer
+        return FileAnalysis(path, [Diagnostic(path, node.lineno, node.col_offset + 1, "LL001",
+                                              f"syntax error: {what} need Python {since}; target-version is {target}")])
     if rules is None:
         rules = rules_for(selection)
     try:

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Optional
 
 from analyzer import rules as registry
 from analyzer.rules import ENGINE_CODES
 from analyzer.rules.base import Rule
 
-__all__ = ["Selection", "is_selected", "rules_for"]
+__all__ = ["Selection", "is_selected", "rules_for", "parse_target_version", "SUPPORTED_VERSIONS"]
+
+# the versions whose syntax and builtins the analysis knows apart
+SUPPORTED_VERSIONS = tuple(f"3.{minor}" for minor in range(8, 15))
+_VERSION = re.compile(r"^(?:py3(\d{1,2})|3\.(\d{1,2}))$")
+
+
+def parse_target_version(text: str) -> Optional[str]:
+    """"py310" (ruff's spelling) or "3.10" -> "3.10"; None when it is not a supported version."""
+    m = _VERSION.match(text.strip().lower())
+    if m is None:
+        return None
+    version = f"3.{int(m.group(1) or m.group(2))}"
+    return version if version in SUPPORTED_VERSIONS else None
 
 
 @dataclass(frozen=True)
@@ -18,6 +33,9 @@ class Selection:
 
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    # the Python the linted code runs on, "3.10" (None: the newest LibCST reads). It travels with
+    # the codes because it changes findings too, and so belongs in every cache key they are in.
+    target_version: Optional[str] = None
 
     def enabled(self, code: str, default: bool = True) -> bool:
         best_sel = max((len(p) for p in self.select if code.startswith(p)), default=-1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Optional, Sequence, TextIO
 
 from analyzer import __version__
@@ -25,7 +25,7 @@ from analyzer.config import DEFAULT_CACHE_DIR, Config, ConfigError, RuleLayer, l
     project_root, resolve_selection
 from analyzer.diagnostics import Diagnostic
 from analyzer.discovery import discover, read_source
-from analyzer.selection import Selection, is_selected
+from analyzer.selection import SUPPORTED_VERSIONS, Selection, is_selected, parse_target_version
 from analyzer.frontends.docs import explain
 from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics
 from analyzer.frontends.project import project_context
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="comma-separated codes or prefixes to run, instead of the config's choice "
                           "(default: the default-on rules)")
     sel.add_argument("--ignore", metavar="CODES", help="comma-separated codes or prefixes to skip")
+    sel.add_argument("--target-version", metavar="VERSION",
+                     help="the Python the code runs on (py38 ... py314): syntax and builtins newer than it "
+                          "are reported (default: from the config, else the newest)")
     sel.add_argument("--extend-select", metavar="CODES", help="codes or prefixes to run in addition")
     sel.add_argument("--extend-ignore", metavar="CODES", help="codes or prefixes to skip in addition")
     cfg = p.add_argument_group("configuration")
@@ -134,7 +137,14 @@ def _selection(args: argparse.Namespace, config: Config) -> Selection:
         extend_select=_cli_codes(args.extend_select, "--extend-select") or (),
         extend_ignore=_cli_codes(args.extend_ignore, "--extend-ignore") or (),
     )
-    return resolve_selection(config.layer(), cli)
+    target = config.target_version
+    if args.target_version is not None:
+        target = parse_target_version(args.target_version)
+        if target is None:
+            raise ConfigError(f"--target-version: expected one of "
+                              f"{', '.join('py' + v.replace('.', '') for v in SUPPORTED_VERSIONS)}, "
+                              f"got {args.target_version!r}")
+    return replace(resolve_selection(config.layer(), cli), target_version=target)
 
 
 def _cache(args: argparse.Namespace, config: Config, selection: Selection) -> Optional[AnalysisCache]:
