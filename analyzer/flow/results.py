@@ -6,6 +6,7 @@ Nothing here analyses anything; `analyzer.flow.definite` fills these records and
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -30,38 +31,64 @@ class ReturnSite:
     is_none: bool = False
 
 
+class UseKind(str, enum.Enum):
+    """What a load of a name found: the verdict the interpreter hands to the rules.
+
+    Members are strings (`use.kind == "maybe"` holds for `UseKind.MAYBE`), hash like them and
+    print as them, so code written against the bare strings keeps working.
+    """
+
+    # nothing binds the name in any enclosing scope, the module or builtins
+    UNDEFINED = "undefined"
+    # bound only under `if TYPE_CHECKING:`, loaded at run time
+    TYPE_CHECKING = "type_checking"
+    # bound only in an enclosing class body, which methods cannot see
+    CLASS_SCOPE = "class_scope"
+    # a local bound elsewhere in the scope but on no path reaching this load
+    UNBOUND = "unbound"
+    # a local bound on some paths reaching this load and not on others
+    MAYBE = "maybe"
+    # MAYBE, but only when an argument is None or an optional argument takes some value (a caller
+    # contract the analysis cannot see)
+    MAYBE_ARGUMENT = "maybe_argument"
+    # MAYBE, and the load sits under a later test (`if`, `while`, `and`/`or`, a conditional
+    # expression, a `match` case) that holds no binding of the name: the test may well imply the
+    # binding, in ways the analysis cannot see
+    MAYBE_GUARDED = "maybe_guarded"
+    # MAYBE, but only when a loop over data the caller passed in (a parameter, or a value reached
+    # from one) runs zero times
+    MAYBE_LOOP = "maybe_loop"
+    # MAYBE, but only when a loop over a count (`range(n)`) or a local collection runs zero times
+    MAYBE_LOOP_LOCAL = "maybe_loop_local"
+    # a local bound later in the loop body, loaded before that on the first pass
+    FIRST_ITERATION = "first_iteration"
+    # a free variable of a nested function called here while the variable may be unbound
+    CLOSURE = "closure"
+    # a free variable a closure reads first thing, unbound on some path by which the closure
+    # escapes (returned, handed over as a hook) and runs after this function returned
+    CLOSURE_EXIT = "closure_exit"
+    # a module global that only this function creates (`global K`), read where it may be unbound
+    MAYBE_GLOBAL = "maybe_global"
+
+    # the str mixin's behaviour, not Enum's: hashing, printing and formatting as the bare string
+    __hash__ = str.__hash__
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+
 @dataclass(frozen=True)
 class NameUse:
-    """A load of a name that is not bound on every path reaching it.
-
-    kind:
-      "undefined"        nothing binds the name in any enclosing scope, the module or builtins
-      "type_checking"    bound only under `if TYPE_CHECKING:`, loaded at run time
-      "class_scope"      bound only in an enclosing class body, which methods cannot see
-      "unbound"          a local bound elsewhere in the scope but on no path reaching this load
-      "maybe"            a local bound on some paths reaching this load and not on others
-      "maybe_argument"   ... only when an argument is None or an optional argument takes some value
-                         (a caller contract the analysis cannot see)
-      "maybe_guarded"    ... and the load sits under a later test (`if`, `while`, `and`/`or`, a
-                         conditional expression, a `match` case) that holds no binding of the name:
-                         the test may well imply the binding, in ways the analysis cannot see
-      "maybe_loop"       ... only when a loop over data the caller passed in (a parameter, or a
-                         value reached from one) runs zero times
-      "maybe_loop_local" ... only when a loop over a count (`range(n)`) or a local collection runs
-                         zero times
-      "first_iteration"  a local bound later in the loop body, loaded before on the first pass
-      "closure"          a free variable of a nested function called here while it may be unbound
-    """
+    """A load of a name that is not bound on every path reaching it; `kind` says what it found."""
 
     node: T.AST
     name: str
-    kind: str
+    kind: UseKind
     scope: str
-    # for "closure": line of the call; for "first_iteration": line of the loop
+    # for CLOSURE: line of the call; for FIRST_ITERATION: line of the loop
     other_line: int = 0
     certain: bool = False
     scope_node: Optional[T.AST] = None
-    # for "closure": the nested function's name
+    # for CLOSURE and CLOSURE_EXIT: the nested function's name
     detail: str = ""
 
 

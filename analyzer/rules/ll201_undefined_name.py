@@ -6,10 +6,11 @@ from analyzer import tree as T
 from typing import Iterable
 
 from analyzer.diagnostics import Fix
+from analyzer.flow.results import UseKind
 from analyzer.flow.suggest import suggest_for_use
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 
-_KINDS = {"undefined", "type_checking", "class_scope"}
+_KINDS = {UseKind.UNDEFINED, UseKind.TYPE_CHECKING, UseKind.CLASS_SCOPE}
 
 
 class UndefinedName(Rule):
@@ -86,12 +87,12 @@ class UndefinedName(Rule):
         for use in ctx.flow.uses:
             if use.kind not in _KINDS:
                 continue
-            if use.kind == "undefined" and templates and templates & set(use.scope.split(".")):
+            if use.kind == UseKind.UNDEFINED and templates and templates & set(use.scope.split(".")):
                 # its source is read with inspect.getsource and run in another module's globals
                 continue
-            if use.kind == "type_checking":
+            if use.kind == UseKind.TYPE_CHECKING:
                 msg = f"`{use.name}` is imported only under `if TYPE_CHECKING:` and is undefined at run time"
-            elif use.kind == "class_scope":
+            elif use.kind == UseKind.CLASS_SCOPE:
                 msg = (f"`{use.name}` is bound in an enclosing class body, which methods cannot see; "
                        f"use `self.{use.name}`")
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from analyzer.flow.names import binding_lines
+from analyzer.flow.results import UseKind
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 from analyzer.rules.ll201_undefined_name import with_slot_fix
 
@@ -133,27 +134,28 @@ class PossiblyUnbound(Rule):
                 yield with_slot_fix(ctx, use, msg)
 
 
-_KINDS = frozenset({"unbound", "maybe", "maybe_loop", "first_iteration", "closure", "maybe_global", "closure_exit"})
+_KINDS = frozenset({UseKind.UNBOUND, UseKind.MAYBE, UseKind.MAYBE_LOOP, UseKind.FIRST_ITERATION, UseKind.CLOSURE,
+                    UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT})
 
 
 def _message(use, where: str) -> str:
     """What happened to `use.name`, for each kind of finding LL202 reports (`where`: its binding lines)."""
     name, kind, other = use.name, use.kind, use.detail
-    if kind == "unbound":
+    if kind == UseKind.UNBOUND:
         msg = f"`{name}` is unbound here on every path (UnboundLocalError)"
         return msg + f"; it is bound only at {where}" if where else msg
-    if kind == "maybe":
+    if kind == UseKind.MAYBE:
         return f"`{name}` may be unbound here: it is bound at {where}, but not on every path to this line"
-    if kind == "maybe_loop":
+    if kind == UseKind.MAYBE_LOOP:
         return (f"`{name}` may be unbound here: it is bound at {where}, "
                 "inside a loop over the caller's data that may run zero times")
-    if kind == "first_iteration":
+    if kind == UseKind.FIRST_ITERATION:
         return (f"`{name}` is unbound on the first pass of the loop at line {use.other_line}; "
                 f"it is bound later in the loop, at {where}")
-    if kind == "maybe_global":
+    if kind == UseKind.MAYBE_GLOBAL:
         return (f"`{name}` may be undefined here: it is a module global that only this function creates, "
                 f"at {where}, and not on every path to this line")
-    if kind == "closure":
+    if kind == UseKind.CLOSURE:
         if use.certain:
             return (f"`{name}` is unbound when `{other}` is called at line {use.other_line} (NameError); "
                     f"it is bound at {where}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from analyzer.flow.names import binding_lines
+from analyzer.flow.results import UseKind
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 from analyzer.rules.ll202_possibly_unbound import _lines_text
 
@@ -91,14 +92,14 @@ class PossiblyUnboundByContract(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
-            if use.kind not in ("maybe_argument", "maybe_guarded", "maybe_loop_local"):
+            if use.kind not in (UseKind.MAYBE_ARGUMENT, UseKind.MAYBE_GUARDED, UseKind.MAYBE_LOOP_LOCAL):
                 continue
             lines = _lines_text(binding_lines(use.scope_node, use.name))
-            if use.kind == "maybe_argument":
+            if use.kind == UseKind.MAYBE_ARGUMENT:
                 msg = (f"`{use.name}` may be unbound here: it is bound at {lines} only for some argument "
                        "values (an argument that is not None, an optional one not left at its default); "
                        "callers may always pass them")
-            elif use.kind == "maybe_guarded":
+            elif use.kind == UseKind.MAYBE_GUARDED:
                 msg = (f"`{use.name}` may be unbound here: it is bound at {lines}, and this line runs under a "
                        "later test that may imply that binding; the analysis cannot tell")
             else:

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 from analyzer import tree as T
 from analyzer.flow.interpreter.return_shapes import ReturnShapes
 from analyzer.flow.names import collect_bindings, target_names
+from analyzer.flow.results import UseKind
 from analyzer.flow.syntax import _first_reads, _if_guards, _param_names, _targets, _walk_body
 
 
@@ -69,7 +70,7 @@ class Closures(ReturnShapes):
                     continue
                 self.reported.add(id(sub))
                 certain = not any(p.maybe & mask for p in state)
-                self.report(sub, sub.id, "closure", other_line=call.lineno, certain=certain, detail=name)
+                self.report(sub, sub.id, UseKind.CLOSURE, other_line=call.lineno, certain=certain, detail=name)
         for nl in inner.nonlocals & inner.bound:
             mask = self.index.get(nl, 0)
             if not mask:
@@ -132,7 +133,7 @@ class Closures(ReturnShapes):
                 if not certain and (self._argument_contract(tuple(paths), unbound, xmask)
                                     or self._availability_guard(tuple(paths), unbound, xmask)):
                     continue
-                self.report(load, x, "closure_exit", certain=certain, detail=name)
+                self.report(load, x, UseKind.CLOSURE_EXIT, certain=certain, detail=name)
 
     def _bound_in_loop(self, name: str) -> bool:
         lines = self.binding_lines(name)

@@ -19,7 +19,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import assume, atom, test_lines
 from analyzer.flow.context import ModuleContext, ScopeInfo
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, ScopeBindings
-from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite
+from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.signature import closed_params, optional_params, param_literal_defaults
 from analyzer.flow.state import join, Path
@@ -27,8 +27,8 @@ from analyzer.flow.syntax import _attr_targets, _param_names, _walk_body
 
 
 # finding kinds reported once per name and scope (see Frame.report)
-_ONE_PER_NAME = frozenset({"maybe", "maybe_argument", "maybe_guarded", "maybe_loop", "maybe_loop_local",
-                           "closure_exit", "maybe_global"})
+_ONE_PER_NAME = frozenset({UseKind.MAYBE, UseKind.MAYBE_ARGUMENT, UseKind.MAYBE_GUARDED, UseKind.MAYBE_LOOP,
+                           UseKind.MAYBE_LOOP_LOCAL, UseKind.CLOSURE_EXIT, UseKind.MAYBE_GLOBAL})
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Sink:
 class Frame:
     """A scope being interpreted: its names, its paths, and where verdicts go."""
 
-    def report(self, node: T.AST, name: str, kind: str, other_line: int = 0, certain: bool = False,
+    def report(self, node: T.AST, name: str, kind: UseKind, other_line: int = 0, certain: bool = False,
                detail: str = "") -> None:
         if self.dry:
             return
@@ -119,7 +119,7 @@ class Frame:
         self.shadow: list[set[str]] = []  # comprehension targets currently in scope
         self.returns: list[ReturnRecord] = []
         self.reported: set[int] = set()
-        self.gaps: set[tuple[str, str]] = set()
+        self.gaps: set[tuple[str, UseKind]] = set()
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
         self._lines_memo: Optional[dict[str, list[int]]] = None
         self.local_defs: dict[str, T.AST] = {}

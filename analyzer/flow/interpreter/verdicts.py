@@ -11,6 +11,7 @@ from analyzer.flow.conditions import literal_truth
 from analyzer.flow.context import ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.names import BUILTIN_NAMES, co_bound_groups
+from analyzer.flow.results import UseKind
 from analyzer.flow.state import _NONE_LITERAL
 from analyzer.flow.syntax import node_in, _reads, _reads_in_both_arms, _walk_body
 
@@ -27,7 +28,7 @@ class Verdicts(Frame):
             if name in self.private_globals:
                 self._check_private_global(state, node, name)
             elif not self.module.is_global(name) and not self.module.dynamic:
-                self.report(node, name, "undefined")
+                self.report(node, name, UseKind.UNDEFINED)
             return
         mask = self.index.get(name, 0)
         if mask and name not in self.b.nonlocals:
@@ -43,7 +44,7 @@ class Verdicts(Frame):
         if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
             return
         # an earlier call may have assigned it, so never "certain"
-        self.report(node, name, "maybe_global")
+        self.report(node, name, UseKind.MAYBE_GLOBAL)
 
     def _survived_load(self, state: tuple, name: str) -> tuple:
         """Execution that got past a load of a function local has the local bound: a path that
@@ -88,7 +89,7 @@ class Verdicts(Frame):
         if not certain and self._availability_guard(state, unbound, mask):
             return
         if certain:
-            self.report(node, name, "unbound", certain=True)
+            self.report(node, name, UseKind.UNBOUND, certain=True)
             return
         if all(p.carried & mask for p in unbound):
             frame = self.loops[-1] if self.loops else None
@@ -101,13 +102,13 @@ class Verdicts(Frame):
             entered_bound = any(ln < frame.line for ln in self.binding_lines(name))
             if not entered_bound:
                 if not any(p.maybe & mask and not p.carried & mask for p in state):
-                    self.report(node, name, "first_iteration", other_line=frame.line)
+                    self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line)
                 return
         if any(p.imprecise for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
-            self.report(node, name, "maybe_loop" if caller else "maybe_loop_local")
+            self.report(node, name, UseKind.MAYBE_LOOP if caller else UseKind.MAYBE_LOOP_LOCAL)
             return
         shadowing = name not in self.b.nonimport_bound and self._shadowing_import(name)
         if name not in self.b.nonimport_bound and not self._try_import(name) and not shadowing:
@@ -118,15 +119,15 @@ class Verdicts(Frame):
             # `del` under a flag, then a read: no caller contract or later test makes the name
             # come back, so the usual excuses below do not apply; nor do they to an import that
             # shadows the module's name (a guard like `"X" in globals()` tests the module's one)
-            self.report(node, name, "maybe")
+            self.report(node, name, UseKind.MAYBE)
             return
         if self._guarded(node, name):
-            self.report(node, name, "maybe_guarded")
+            self.report(node, name, UseKind.MAYBE_GUARDED)
             return
         if self._argument_contract(state, unbound, mask):
-            self.report(node, name, "maybe_argument")
+            self.report(node, name, UseKind.MAYBE_ARGUMENT)
             return
-        self.report(node, name, "maybe")
+        self.report(node, name, UseKind.MAYBE)
 
     def _shadowing_import(self, name: str) -> bool:
         """A function imports a name the module already binds (`from transformers import Llama`
@@ -282,13 +283,13 @@ class Verdicts(Frame):
         if self.suppress_nameerror:
             return
         if name in self.module.bindings.type_checking_only:
-            self.report(node, name, "type_checking")
+            self.report(node, name, UseKind.TYPE_CHECKING)
             return
         klass = self._enclosing_class_binding(name)
         if klass:
-            self.report(node, name, "class_scope")
+            self.report(node, name, UseKind.CLASS_SCOPE)
             return
-        self.report(node, name, "undefined")
+        self.report(node, name, UseKind.UNDEFINED)
 
     def _enclosing_class_binding(self, name: str) -> bool:
         scope = self.info.parent
@@ -313,4 +314,4 @@ class Verdicts(Frame):
                     continue
                 if any(name in s for s in self.shadow):
                     continue
-                self.report(sub, name, "undefined")
+                self.report(sub, name, UseKind.UNDEFINED)
