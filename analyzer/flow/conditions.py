@@ -1,8 +1,8 @@
 """Branch conditions as facts a path can assume.
 
-`atom(expr)` turns a condition into a key: ``("truthy", subject, None)`` for a plain value, ``("eq",
-subject, literal)`` for ``x == 1`` / ``x is None``, and ``("expr", text)`` for anything else
-side-effect free. Subjects are source-like strings (``self.merged``), so the same test written
+`atom(expr)` turns a condition into a key (`state.FactKey`): ``FactKey("truthy", subject)`` for a
+plain value or anything else side-effect free, ``FactKey("eq", subject, literal)`` for ``x == 1`` /
+``x is None``. Subjects are source-like strings (``self.merged``), so the same test written
 twice gets the same key. `assume` adds a fact to a path, or returns None when the path already
 holds a contradicting fact (the branch is impossible on that path).
 """
@@ -10,14 +10,22 @@ holds a contradicting fact (the branch is impossible on that path).
 from __future__ import annotations
 
 from analyzer import tree as T
-from typing import Optional
+from typing import NamedTuple, Optional
 
-from analyzer.flow.state import Path
+from analyzer.flow.state import Fact, FactKey, Literal, Path
 from analyzer.flow.syntax import _iter_subject
 
 __all__ = ["Atom", "atom", "assume", "literal_truth", "subject_text"]
 
-Atom = tuple  # (key, names): key is hashable, names the dotted names it reads
+
+
+class Atom(NamedTuple):
+    """A condition as a fact key: `key`, the dotted names it reads (`names`), and whether the
+    condition holds when the key does (`polarity` False for ``x is not None``)."""
+
+    key: FactKey
+    names: frozenset
+    polarity: bool
 
 
 _UNSUPPORTED = (T.Await, T.Yield, T.YieldFrom, T.NamedExpr, T.Lambda, T.ListComp,
@@ -52,24 +60,24 @@ def _names(node: T.expr) -> frozenset[str]:
 _LITERAL_TRUTH = object()
 
 
-def literal_value(node: T.expr):
+def literal_value(node: T.expr) -> Optional[Literal]:
     """The literal a comparison compares with, as a hashable key, or None."""
     if isinstance(node, T.Constant) and isinstance(node.value, (str, bytes, int, float, bool, type(None))):
-        return ("const", type(node.value).__name__, node.value)
+        return Literal("const", type(node.value).__name__, node.value)
     if isinstance(node, T.UnaryOp) and isinstance(node.op, T.USub) and isinstance(node.operand, T.Constant):
         if isinstance(node.operand.value, (int, float)):
-            return ("const", type(node.operand.value).__name__, -node.operand.value)
+            return Literal("const", type(node.operand.value).__name__, -node.operand.value)
     if isinstance(node, T.Attribute) and isinstance(node.value, (T.Name, T.Attribute)):
         text = subject_text(node)
         if text is not None and text.split(".")[-1][:1].isupper():
             # Enum-like constant (Mode.TRAIN); distinct names are taken to be distinct values
-            return ("name", text, None)
+            return Literal("name", text, None)
     return None
 
 
-def literal_truth(lit) -> Optional[bool]:
-    if lit is not None and lit[0] == "const":
-        return bool(lit[2])
+def literal_truth(lit: Optional[Literal]) -> Optional[bool]:
+    if lit is not None and lit.kind == "const":
+        return bool(lit.value)
     return None
 
 
@@ -80,7 +88,7 @@ def _len_subject(node: T.expr) -> Optional[T.expr]:
     return None
 
 
-def atom(expr: T.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
+def atom(expr: T.expr) -> Optional[Atom]:
     """(key, names, polarity) for a condition, or None when it cannot be tracked.
 
     polarity False means the condition holds when the keyed fact is false (``x is not None``).
@@ -106,17 +114,17 @@ def atom(expr: T.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
             if lt is not None and rt is not None:
                 names = _names(left) | _names(right)
                 if isinstance(op, T.LtE):
-                    return (("le", lt, rt), names, True)
+                    return Atom(FactKey("le", lt, rt), names, True)
                 if isinstance(op, T.GtE):
-                    return (("le", rt, lt), names, True)
+                    return Atom(FactKey("le", rt, lt), names, True)
                 if isinstance(op, T.Lt):
-                    return (("le", rt, lt), names, False)
-                return (("le", lt, rt), names, False)
+                    return Atom(FactKey("le", rt, lt), names, False)
+                return Atom(FactKey("le", lt, rt), names, False)
         if isinstance(op, (T.In, T.NotIn)) and isinstance(right, (T.Tuple, T.List, T.Set)):
             lits = [literal_value(e) for e in right.elts]
             text = subject_text(left)
             if text is not None and lits and all(lit is not None for lit in lits):
-                return (("in", text, frozenset(lits)), _names(left), isinstance(op, T.In))
+                return Atom(FactKey("in", text, frozenset(lits)), _names(left), isinstance(op, T.In))
         if isinstance(op, (T.Eq, T.NotEq, T.Is, T.IsNot)):
             lit = literal_value(right)
             subj = left
@@ -126,13 +134,13 @@ def atom(expr: T.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
             if lit is not None:
                 text = subject_text(subj)
                 if text is not None:
-                    return (("eq", text, lit), _names(subj), isinstance(op, (T.Eq, T.Is)))
+                    return Atom(FactKey("eq", text, lit), _names(subj), isinstance(op, (T.Eq, T.Is)))
             if isinstance(op, (T.Is, T.IsNot)) and isinstance(right, T.Name):
                 # `out is not _MISSING`: identity with a sentinel object held in a name; no
                 # "distinct names are distinct values" deduction, only the same test agreeing
                 text = subject_text(left)
                 if text is not None:
-                    return (("same", text, right.id), _names(left) | {right.id}, isinstance(op, T.Is))
+                    return Atom(FactKey("same", text, right.id), _names(left) | {right.id}, isinstance(op, T.Is))
     len_subj = _len_subject(expr)
     if len_subj is not None:
         return _truthy(len_subj, True)
@@ -141,25 +149,26 @@ def atom(expr: T.expr) -> Optional[tuple[tuple, frozenset[str], bool]]:
     text = subject_text(expr)
     if text is None:
         return None
-    return (("truthy", text, None), _names(expr), True)
+    return Atom(FactKey("truthy", text, None), _names(expr), True)
 
 
-def _truthy(subj: T.expr, polarity: bool):
+def _truthy(subj: T.expr, polarity: bool) -> Optional[Atom]:
     text = subject_text(subj)
     if text is None:
         return None
-    return (("truthy", text, None), _names(subj), polarity)
+    return Atom(FactKey("truthy", text, None), _names(subj), polarity)
 
 
-def assume(path: Path, key: tuple, value: bool) -> Optional[Path]:
+def assume(path: Path, key: FactKey, value: bool) -> Optional[Path]:
     """`path` with the fact key=value added, or None if the path contradicts it."""
     facts = path.facts
-    if (key, not value) in facts:
+    if Fact(key, not value) in facts:
         return None
-    if (key, value) in facts:
+    fact = Fact(key, value)
+    if fact in facts:
         return path
-    new = facts | {(key, value)}
-    if key[0] in ("eq", "in", "truthy") and not _consistent(new, key[1]):
+    new = facts | {fact}
+    if key.kind in ("eq", "in", "truthy") and not _consistent(new, key.subject):
         return None
     return path.with_facts(new)
 
@@ -169,21 +178,20 @@ def _consistent(facts: frozenset, subj: str) -> bool:
     candidates: Optional[set] = None  # None: unconstrained
     excluded: set = set()
     truth: Optional[bool] = None
-    for (k, v) in facts:
-        if k[1] != subj:
+    for k, v in facts:
+        if k.subject != subj:
             continue
-        kind = k[0]
-        if kind == "eq":
+        if k.kind == "eq":
             if v:
-                candidates = {k[2]} if candidates is None else candidates & {k[2]}
+                candidates = {k.value} if candidates is None else candidates & {k.value}
             else:
-                excluded.add(k[2])
-        elif kind == "in":
+                excluded.add(k.value)
+        elif k.kind == "in":
             if v:
-                candidates = set(k[2]) if candidates is None else candidates & k[2]
+                candidates = set(k.value) if candidates is None else candidates & k.value
             else:
-                excluded |= k[2]
-        elif kind == "truthy":
+                excluded |= k.value
+        elif k.kind == "truthy":
             truth = v
     if candidates is None:
         if truth is not None:
@@ -307,7 +315,7 @@ def _condition_atoms(expr: T.expr):
         return
     a = atom(expr)
     if a is not None:
-        yield expr, a[0][1]
+        yield expr, a.key.subject
 
 
 def _condition_subjects(expr: T.expr) -> set[str]:

@@ -93,6 +93,6 @@ def param_literal_defaults(node: T.AST) -> dict[str, tuple]:
     out = {}
     for a, d in pairs:
         lit = literal_value(d)
-        if lit is not None and lit[0] == "const":
+        if lit is not None and lit.kind == "const":
             out[a.arg] = lit
     return out

@@ -13,18 +13,49 @@ unbound" finding (we prefer a missed bug to a false alarm).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 from analyzer import tree as T
 
-__all__ = ["Path", "State", "MAX_PATHS", "join", "EMPTY"]
+__all__ = ["Fact", "FactKey", "Literal", "Path", "State", "MAX_PATHS", "join", "EMPTY"]
 
 # 24 was enough for most code but merged long training functions (accelerate's cluster config,
 # OpenRLHF's experience maker); 64 costs ~8% more time on peft than 32
 MAX_PATHS = 64
 
-# A fact is (atom key, truth). Atom keys are tuples built by `analyzer.flow.conditions`.
-Facts = frozenset
+
+class FactKey(NamedTuple):
+    """What a branch condition tests (built by `analyzer.flow.conditions.atom`).
+
+    kind: "truthy" (the subject is truthy; `value` is None), "eq" (the subject equals, or is, the
+    literal `value`), "in" (the subject is one of the literals in the frozenset `value`), "le"
+    (the subject is <= the expression whose text is `value`), "same" (the subject is the object
+    held by the local named `value`: a sentinel).
+    A named tuple: keys hash and compare like the plain tuples they replace.
+    """
+
+    kind: str
+    subject: str
+    value: object = None
+
+
+class Fact(NamedTuple):
+    """A condition a path assumed: `key` held (`truth` True) or did not."""
+
+    key: FactKey
+    truth: bool
+
+
+class Literal(NamedTuple):
+    """A literal a condition compares with: `("const", type name, value)` for a constant,
+    `("name", dotted text, None)` for an enum-like constant (`Mode.TRAIN`)."""
+
+    kind: str
+    type_name: str
+    value: object = None
+
+
+Facts = frozenset  # of Fact
 
 
 @dataclass(frozen=True)
@@ -83,7 +114,7 @@ def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = 
     future; without it, or when that is not enough, every path is merged into one."""
     paths = _group(p for st in states for p in st)
     if len(paths) > MAX_PATHS and next_test is not None:
-        ranked = sorted(((next_test(s), str(s), s) for s in {f[0][1] for p in paths for f in p.facts}), reverse=True)
+        ranked = sorted(((next_test(s), str(s), s) for s in {f.key.subject for p in paths for f in p.facts}), reverse=True)
         # subjects never tested again go together, in one pass; then one at a time
         never = {s for rank, _, s in ranked if rank == float("inf")}
         if never:
@@ -101,7 +132,7 @@ def join(*states: Iterable[Path], next_test: Optional[Callable[[str], float]] = 
 def _forget(paths: tuple, subjects: set) -> tuple:
     """Merge the paths that differ only in facts about `subjects`, recorded as dropped: a later test
     of one makes the path imprecise (quiet), since the correlation it would decide is lost."""
-    return _group(Path(p.bound, p.maybe, frozenset(f for f in p.facts if f[0][1] not in subjects), p.carried,
+    return _group(Path(p.bound, p.maybe, frozenset(f for f in p.facts if f.key.subject not in subjects), p.carried,
                        p.imprecise, p.shapes, p.loopzero, p.dropped | subjects) for p in paths)
 
 
@@ -127,18 +158,18 @@ def widen(paths: Iterable[Path]) -> Path:
         common &= p.facts
         every |= p.facts
         acc = _merge_two(acc, p, acc.facts)
-    lost = frozenset(k[1] for (k, _) in every - common)
+    lost = frozenset(f.key.subject for f in every - common)
     return Path(acc.bound, acc.maybe, frozenset(common), acc.carried, acc.imprecise, acc.shapes,
                 acc.loopzero, acc.dropped | lost)
 
 
 def _forget_subjects(state: tuple, subjects: set[str]) -> tuple:
-    if not subjects or not any(f[0][1] in subjects for p in state for f in p.facts):
+    if not subjects or not any(f.key.subject in subjects for p in state for f in p.facts):
         return state
-    return join([p.with_facts(frozenset(f for f in p.facts if f[0][1] not in subjects)) for p in state])
+    return join([p.with_facts(frozenset(f for f in p.facts if f.key.subject not in subjects)) for p in state])
 
 
-_NONE_LITERAL = ("const", "NoneType", None)
+_NONE_LITERAL = Literal("const", "NoneType", None)
 
 
 def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
@@ -163,7 +194,7 @@ def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
 
 def _after_first_pass(p: Path) -> bool:
     """The path assumed `x == 0` false (`x` counting passes): it is not on the first pass."""
-    return any(not truth and key[0] == "eq" and key[2] == ("const", "int", 0) for key, truth in p.facts)
+    return any(not f.truth and f.key.kind == "eq" and f.key.value == Literal("const", "int", 0) for f in p.facts)
 
 
 def _uncarry(state: tuple) -> tuple:

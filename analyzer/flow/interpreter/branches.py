@@ -78,8 +78,8 @@ class Runner(Statements):
         inner = self.module.bindings_of(body)
         # a sentinel the body replaces (`best = _MISSING`, then `best, score = ...` in the loop)
         # says, after the loop, whether the pass that binds the others ran: worth the same passes
-        sentinel = any(key[0] == "same" and key[1] in inner.bound and key[2] not in self.index
-                       for p in state for key, _ in p.facts)
+        sentinel = any(f.key.kind == "same" and f.key.subject in inner.bound and f.key.value not in self.index
+                       for p in state for f in p.facts)
         if not (inner.deleted or sentinel) or self.dry >= 2:
             return approx
         assigned = inner.bound | inner.deleted

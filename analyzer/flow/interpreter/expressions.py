@@ -11,7 +11,7 @@ from analyzer.flow.conditions import literal_value
 from analyzer.flow.interpreter.loops import Loops
 from analyzer.flow.names import is_type_checking_test, target_names
 from analyzer.flow.shapes import Shape
-from analyzer.flow.state import EMPTY, _forget_new_facts
+from analyzer.flow.state import EMPTY, FactKey, _forget_new_facts
 from analyzer.flow.syntax import _dotted, _nonempty_when
 
 
@@ -170,7 +170,7 @@ class Expressions(Loops):
         return self.expr(state, target)
 
     def _assign_flag(self, state: tuple, name: str, value: T.expr) -> tuple:
-        key = ("truthy", name, None)
+        key = FactKey("truthy", name, None)
         self.fact_names[key] = frozenset({name})
         return self._join(*(self._with_fact(self.assign_target(branch, T.Name(None, None, name, T.STORE), None),
                                             key, truth)
@@ -183,15 +183,15 @@ class Expressions(Loops):
         if isinstance(value, T.Constant):
             lit = literal_value(value)
             if lit is not None:
-                key, truth = ("eq", name, lit), True
+                key, truth = FactKey("eq", name, lit), True
         elif isinstance(value, T.IfExp):
             # `variant = "i2v" if image is not None else "t2v"`: one of two known values
             lits = {literal_value(value.body), literal_value(value.orelse)}
             if None not in lits:
-                key, truth = ("in", name, frozenset(lits)), True
+                key, truth = FactKey("in", name, frozenset(lits)), True
         elif isinstance(value, T.Name) and value.id != name:
             # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
-            key, truth, names = ("same", name, value.id), True, frozenset({name, value.id})
+            key, truth, names = FactKey("same", name, value.id), True, frozenset({name, value.id})
         # (empty containers are not recorded: `xs = []` is usually filled by `xs.append` later)
         if key is None:
             return state

@@ -268,7 +268,7 @@ class Frame:
         prefix = name + "."
         keep = frozenset(
             f for f in p.facts
-            if not any(n == name or n.startswith(prefix) for n in self.fact_names.get(f[0], ()))
+            if not any(n == name or n.startswith(prefix) for n in self.fact_names.get(f.key, ()))
         )
         return p if len(keep) == len(p.facts) else p.with_facts(keep)
 
@@ -311,7 +311,7 @@ class Frame:
         self.fact_names[key] = names
         t_paths, f_paths = [], []
         for p in state:
-            if p.dropped and key[1] in p.dropped and not p.imprecise:
+            if p.dropped and key.subject in p.dropped and not p.imprecise:
                 p = replace(p, imprecise=True)
             pt = assume(p, key, polarity)
             pf = assume(p, key, not polarity)
@@ -330,7 +330,7 @@ class Frame:
         return self._join(out)
 
     def _keep_facts(self, p: Path, names: set[str]) -> Path:
-        keep = frozenset(f for f in p.facts if self.fact_names.get(f[0], frozenset()) & names)
+        keep = frozenset(f for f in p.facts if self.fact_names.get(f.key, frozenset()) & names)
         return p if keep == p.facts else p.with_facts(keep)
 
     def _widen_by_body(self, state: tuple, body: list[T.stmt]) -> tuple:

@@ -10,7 +10,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import atom
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
-from analyzer.flow.state import _after_first_pass, EMPTY
+from analyzer.flow.state import _after_first_pass, EMPTY, Fact
 from analyzer.flow.syntax import _attr_targets, _first_pass_test, _iter_subject, _ITER_WRAPPERS, _literal_nonempty, _model_structure, _range_bound
 
 
@@ -103,10 +103,10 @@ class Loops(Closures):
             at_least_one = atom(T.Compare(None, None, bound, [T.GtE(None, None)], [T.Constant(None, None, 1, None)]))
             t_paths, f_paths = [], []
             for p in state:
-                facts = [(a[0], a[2]) for a in (positive, at_least_one) if a is not None]
+                facts = [Fact(a.key, a.polarity) for a in (positive, at_least_one) if a is not None]
                 if any(f in p.facts for f in facts):
                     t_paths.append(p)
-                elif all((k, not v) in p.facts for k, v in facts):
+                elif all(Fact(f.key, not f.truth) in p.facts for f in facts):
                     f_paths.append(p)
                 else:
                     t_paths.append(p)

@@ -8,6 +8,7 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.interpreter.verdicts import Verdicts
 from analyzer.flow.results import ReturnRecord, UnpackSite
+from analyzer.flow.state import Fact
 from analyzer.flow.shapes import Shape
 from analyzer.flow.syntax import _dotted, _repetition
 
@@ -108,7 +109,7 @@ class ReturnShapes(Verdicts):
             for b in paths[i + 1:]:
                 if shape_on(a) == shape_on(b):
                     continue
-                if any(k[1] in self.optional_params and (k, not v) in b.facts for (k, v) in a.facts):
+                if any(f.key.subject in self.optional_params and Fact(f.key, not f.truth) in b.facts for f in a.facts):
                     return True
         return False
 

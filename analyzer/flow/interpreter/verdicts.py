@@ -12,7 +12,7 @@ from analyzer.flow.context import ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.names import BUILTIN_NAMES, co_bound_groups
 from analyzer.flow.results import UseKind
-from analyzer.flow.state import _NONE_LITERAL
+from analyzer.flow.state import Fact, _NONE_LITERAL
 from analyzer.flow.syntax import node_in, _reads, _reads_in_both_arms, _walk_body
 
 
@@ -208,7 +208,7 @@ class Verdicts(Frame):
         """Missing exactly when an optional-dependency check (`if is_vision_available(): ...`)
         went the other way: such checks are correlated in ways the analysis cannot see
         (torchvision implies vision), so the read stays quiet."""
-        return self._correlated_with(state, unbound, mask, lambda k: "available" in k[1].lower())
+        return self._correlated_with(state, unbound, mask, lambda k: "available" in k.subject.lower())
 
     def _argument_contract(self, state: tuple, unbound: list, mask: int) -> bool:
         """True when the name is unbound only for some values of optional arguments: every
@@ -217,22 +217,22 @@ class Verdicts(Frame):
             return False
 
         def relevant(k) -> bool:
-            if k[1] in self.optional_params and k[0] in ("eq", "truthy", "in"):
+            if k.subject in self.optional_params and k.kind in ("eq", "truthy", "in"):
                 return True
             # `if audio is not None:` on any argument: the caller decides which inputs come
-            return k[0] == "eq" and k[1] in self.params and k[2] == _NONE_LITERAL
+            return k.kind == "eq" and k.subject in self.params and k.value == _NONE_LITERAL
 
         def at_default(k, v) -> bool:
             # a call that leaves the argument at its default goes this way: that is no contract,
             # it is the ordinary call (`def f(x, use_dora=False): if use_dora: m = ...`).
-            default = self.param_defaults.get(k[1])
+            default = self.param_defaults.get(k.subject)
             if default is None or default == _NONE_LITERAL:
                 # `inputs_embeds=None` is how many APIs spell "keyword, required in practice"
                 return False
-            if k[0] == "truthy":
+            if k.kind == "truthy":
                 return literal_truth(default) == v
-            if k[0] == "eq" and k[2] is not None and k[2][0] == "const" and default[0] == "const":
-                return (k[2][1:] == default[1:]) == v
+            if k.kind == "eq" and k.value is not None and k.value.kind == "const" and default.kind == "const":
+                return ((k.value.type_name, k.value.value) == (default.type_name, default.value)) == v
             return False
 
         return self._correlated_with(state, unbound, mask, relevant, at_default)
@@ -249,9 +249,9 @@ class Verdicts(Frame):
         def explains(k, v) -> bool:
             # the name is bound on paths where k went the other way, and on none where it went this way
             return (relevant(k) and not (ordinary is not None and ordinary(k, v))
-                    and any((k, not v) in f for f in bound) and not any((k, v) in f for f in bound))
+                    and any(Fact(k, not v) in f for f in bound) and not any(Fact(k, v) in f for f in bound))
 
-        return all(any(explains(k, v) for (k, v) in p.facts) for p in unbound)
+        return all(any(explains(k, v) for k, v in p.facts) for p in unbound)
 
     def _resolves_outside(self, name: str) -> bool:
         if self.info.kind == "class":
