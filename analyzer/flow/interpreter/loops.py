@@ -11,7 +11,9 @@ from analyzer.flow.conditions import atom
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.state import _after_first_pass, EMPTY, Fact
-from analyzer.flow.syntax import _attr_targets, _first_pass_test, _iter_subject, _ITER_WRAPPERS, _literal_nonempty, _model_structure, _range_bound
+from analyzer.flow.syntax import (
+    _attr_targets, _first_pass_test, _iter_subject, _ITER_WRAPPERS, _literal_nonempty, _model_structure, _range_bound,
+)
 
 
 class Loops(Closures):
