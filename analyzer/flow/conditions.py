@@ -13,7 +13,7 @@ from analyzer import tree as T
 from typing import NamedTuple, Optional
 
 from analyzer.flow.state import Fact, FactKey, Literal, Path
-from analyzer.flow.syntax import _iter_subject
+from analyzer.flow.syntax import iter_subject
 
 __all__ = ["Atom", "atom", "assume", "literal_truth", "subject_text"]
 
@@ -224,7 +224,7 @@ def test_lines(scope: T.AST) -> dict[str, list[int]]:
             test(st.test)
         elif isinstance(st, (T.For, T.AsyncFor)):
             # entering a loop tests whether its data is empty (again on each pass of an outer loop)
-            subject = _iter_subject(st.iter)
+            subject = iter_subject(st.iter)
             if subject is not None:
                 test(subject)
         elif isinstance(st, (T.Assign, T.Expr, T.Return)) and isinstance(st.value, T.BoolOp):
@@ -256,7 +256,7 @@ def _test_subject(test: T.expr) -> Optional[str]:
     return None
 
 
-def _value_dispatch_on_local(chain: list[T.If], closed: Optional[dict] = None) -> bool:
+def value_dispatch_on_local(chain: list[T.If], closed: Optional[dict] = None) -> bool:
     """`if mode == "a": ... elif mode == "b": ...` over an argument or a local (or a value read from
     one): nothing upstream validated it, so a value no arm handles is a real case. Dispatch on the
     object's own configuration (`self.summary_type == ...`) or on types (`isinstance`) is taken to
@@ -296,7 +296,7 @@ def _test_subjects(test: T.expr) -> set[str]:
     return {subj} if subj is not None else set()
 
 
-def _dispatch_subject(chain: list[T.If]) -> Optional[str]:
+def dispatch_subject(chain: list[T.If]) -> Optional[str]:
     """The value every test of an if/elif chain looks at, if there is one."""
     common = _test_subjects(chain[0].test)
     for link in chain[1:]:
@@ -318,6 +318,6 @@ def _condition_atoms(expr: T.expr):
         yield expr, a.key.subject
 
 
-def _condition_subjects(expr: T.expr) -> set[str]:
+def condition_subjects(expr: T.expr) -> set[str]:
     """Subjects of the facts a condition establishes."""
     return {subject for _, subject in _condition_atoms(expr)}

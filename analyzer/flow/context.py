@@ -12,10 +12,10 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.names import BUILTIN_NAMES, collect_bindings, ScopeBindings
 from analyzer.flow.signature import literal_aliases
-from analyzer.flow.syntax import _dotted
+from analyzer.flow.syntax import dotted_name
 
 
-_NORETURN_CALLS = {
+NORETURN_CALLS = {
     "sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip", "pytest.exit",
     "pytest.xfail", "_pytest.outcomes.fail", "_pytest.outcomes.skip", "_pytest.outcomes.exit",
     "_pytest.outcomes.xfail", "typing.assert_never", "assert_never", "typing_extensions.assert_never",
@@ -23,7 +23,7 @@ _NORETURN_CALLS = {
 }
 
 
-_RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
+RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
 
 
 # unittest.TestCase methods that always raise, also called on a test case passed around by name
@@ -35,11 +35,11 @@ _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-_SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
+SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                     "self.assertRaisesRegex"}
 
 
-def _testcase_noreturn(name: str) -> bool:
+def testcase_noreturn(name: str) -> bool:
     """`self.fail(...)` on a test case, `parser.error(...)` on an argparse parser (it exits)."""
     receiver, _, method = name.rpartition(".")
     owner = receiver.rsplit(".", 1)[-1].lower()
@@ -53,7 +53,7 @@ def _is_noreturn_annotation(ann: Optional[T.expr]) -> bool:
         return False
     if isinstance(ann, T.Constant) and isinstance(ann.value, str):
         return ann.value.split(".")[-1] in {"NoReturn", "Never"}
-    name = _dotted(ann)
+    name = dotted_name(ann)
     return name is not None and name.split(".")[-1] in {"NoReturn", "Never"}
 
 
@@ -72,6 +72,8 @@ def _always_raises(body: list[T.stmt]) -> bool:
 
 
 class ModuleContext:
+    """Facts about one module, computed once and shared by the interpreters of all its scopes."""
+
     def __init__(self, tree: T.Module) -> None:
         self.tree = tree
         self.bindings = collect_bindings(tree.body)
@@ -123,12 +125,12 @@ class ModuleContext:
             bucket.append(node)
             if isinstance(node, T.ImportFrom) and node.module:
                 for alias in node.names:
-                    if f"{node.module}.{alias.name}" in _NORETURN_CALLS:
+                    if f"{node.module}.{alias.name}" in NORETURN_CALLS:
                         self.noreturn.add(alias.asname or alias.name)
             elif isinstance(node, T.Import):
                 for alias in node.names:
                     if alias.asname:
-                        for full in _NORETURN_CALLS:
+                        for full in NORETURN_CALLS:
                             if full.startswith(alias.name + "."):
                                 self.noreturn.add(alias.asname + full[len(alias.name):])
             if isinstance(node, T.Global):
@@ -163,6 +165,8 @@ def _exit_may_suppress(func: T.AST) -> bool:
 
 @dataclass
 class ScopeInfo:
+    """A scope as the scopes nested in it see it: its kind, node, local names and enclosing scope."""
+
     kind: str  # "module" | "class" | "function"
     node: T.AST
     locals: frozenset[str]

@@ -53,7 +53,7 @@ from analyzer.flow.interpreter.branches import Runner
 from analyzer.flow.interpreter.frame import Sink
 from analyzer.flow.names import collect_bindings
 from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord, ReturnSite
-from analyzer.flow.syntax import _param_names
+from analyzer.flow.syntax import param_names
 
 __all__ = ["analyze_module", "analyze_function_returns"]
 
@@ -90,13 +90,13 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
         return None
     if isinstance(node, T.Lambda):
         b = collect_bindings([T.Expr(None, None, node.body)])
-        params = _param_names(node.args)
+        params = param_names(node.args)
         info = ScopeInfo("function", node, frozenset(b.bound | params), parent, "<lambda>", dynamic=b.dynamic)
         runner = Runner(module, info, b, sink, params=params, qualname=qualname)
         runner.expr(runner.initial_state(), node.body)
         return None
     b = module.bindings_of(node.body)
-    params = _param_names(node.args)
+    params = param_names(node.args)
     local_names = (b.bound | params) - b.globals - b.nonlocals
     info = ScopeInfo("function", node, frozenset(local_names), parent, node.name,
                       dynamic=b.dynamic or b.star_import)

@@ -115,6 +115,9 @@ class UnpackSite:
 
 @dataclass(frozen=True)
 class ReturnRecord:
+    """One `return` of a function, or falling off the end, with the tuple shape its value has on the
+    paths that reach it."""
+
     node: Optional[T.Return]  # None: falling off the end of the body
     value: Optional[T.expr]
     shape: Optional[Shape]  # known tuple shape, None when not a known tuple
@@ -151,6 +154,8 @@ class ReturnRecord:
 
 @dataclass
 class FunctionFlow:
+    """What the analysis found about one function: its returns, whether it falls off the end."""
+
     node: T.AST
     name: str
     qualname: str
@@ -163,6 +168,9 @@ class FunctionFlow:
 
 @dataclass
 class ModuleFlow:
+    """The analysis of one module: every verdict, function and unpack site, and the node indexes
+    several rules share."""
+
     tree: T.Module
     uses: list[NameUse]
     functions: list[FunctionFlow]

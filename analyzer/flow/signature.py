@@ -8,7 +8,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_value
-from analyzer.flow.syntax import _dotted
+from analyzer.flow.syntax import dotted_name
 
 
 def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:
@@ -27,7 +27,7 @@ def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:
         elif isinstance(ann, T.Name) and ann.id in aliases:
             out[a.arg] = aliases[ann.id]
     for dec in getattr(func, "decorator_list", ()):
-        if isinstance(dec, T.Call) and (_dotted(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
+        if isinstance(dec, T.Call) and (dotted_name(dec.func) or "").split(".")[-1] == "parametrize" and len(dec.args) >= 2:
             first = dec.args[0]
             names = [first] if isinstance(first, T.Constant) else getattr(first, "elts", [])
             argnames = [part.strip() for n in names if isinstance(n, T.Constant) and isinstance(n.value, str)
@@ -49,7 +49,7 @@ def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:
 
 def _is_literal_type(node: Optional[T.AST]) -> bool:
     """`Literal[...]` (`typing.Literal`, `typing_extensions.Literal`)."""
-    return isinstance(node, T.Subscript) and (_dotted(node.value) or "").split(".")[-1] == "Literal"
+    return isinstance(node, T.Subscript) and (dotted_name(node.value) or "").split(".")[-1] == "Literal"
 
 
 def _literal_members(ann: T.Subscript) -> Optional[frozenset]:

@@ -163,16 +163,16 @@ def widen(paths: Iterable[Path]) -> Path:
                 acc.loopzero, acc.dropped | lost)
 
 
-def _forget_subjects(state: tuple, subjects: set[str]) -> tuple:
+def forget_subjects(state: tuple, subjects: set[str]) -> tuple:
     if not subjects or not any(f.key.subject in subjects for p in state for f in p.facts):
         return state
     return join([p.with_facts(frozenset(f for f in p.facts if f.key.subject not in subjects)) for p in state])
 
 
-_NONE_LITERAL = Literal("const", "NoneType", None)
+NONE_LITERAL = Literal("const", "NoneType", None)
 
 
-def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
+def forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
     """After `a or b` / `x if c else y` used as a value: the paths split on its operands rejoin.
     What they assumed there decides nothing later (no statement branched on it), and keeping it
     only multiplies paths until they are widened and the analysis goes quiet. A walrus inside
@@ -192,20 +192,20 @@ def _forget_new_facts(after: tuple, before: tuple, node: T.expr) -> tuple:
     return join([p if p.facts <= known else p.with_facts(p.facts & known) for p in after])
 
 
-def _after_first_pass(p: Path) -> bool:
+def after_first_pass(p: Path) -> bool:
     """The path assumed `x == 0` false (`x` counting passes): it is not on the first pass."""
     return any(not f.truth and f.key.kind == "eq" and f.key.value == Literal("const", "int", 0) for f in p.facts)
 
 
-def _uncarry(state: tuple) -> tuple:
+def uncarry(state: tuple) -> tuple:
     """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound", except on
     a path known not to be on the first pass (`i == 0` was false): the first pass bound it there
     (`for i, x in enumerate(xs): if i == 0: first = x` ... `return first`)."""
     if not any(p.carried for p in state):
         return state
-    return join([p.bind(p.carried) if _after_first_pass(p) else replace(p, carried=0) for p in state])
+    return join([p.bind(p.carried) if after_first_pass(p) else replace(p, carried=0) for p in state])
 
 
-def _zero_pass(state: tuple, body_mask: int) -> tuple:
+def zero_pass(state: tuple, body_mask: int) -> tuple:
     """The exit of a loop that ran zero times: what only its body binds is unbound "by loop"."""
     return join([replace(p, loopzero=p.loopzero | (body_mask & ~p.bound)) for p in state])

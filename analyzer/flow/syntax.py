@@ -12,19 +12,15 @@ from analyzer.flow.names import ScopeBindings, target_names
 
 def dotted_name(node: T.expr) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
-    return _dotted(node)
-
-
-def _dotted(node: T.expr) -> Optional[str]:
     if isinstance(node, T.Name):
         return node.id
     if isinstance(node, T.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
 
 
-def _may_exit(stmt: T.stmt) -> bool:
+def may_exit(stmt: T.stmt) -> bool:
     stack: list[T.AST] = [stmt]
     while stack:
         node = stack.pop()
@@ -38,14 +34,14 @@ def _may_exit(stmt: T.stmt) -> bool:
     return False
 
 
-def _elif_chain(node: T.If) -> list[T.If]:
+def elif_chain(node: T.If) -> list[T.If]:
     chain = [node]
     while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], T.If):
         chain.append(chain[-1].orelse[0])
     return chain
 
 
-def _range_bound(it: T.expr) -> Optional[T.expr]:
+def range_bound(it: T.expr) -> Optional[T.expr]:
     """`n` in `range(n)` / `range(0, n)` when n is a plain name or attribute."""
     if not (isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range" and not it.keywords):
         return None
@@ -60,7 +56,7 @@ def _range_bound(it: T.expr) -> Optional[T.expr]:
 _STRUCTURE_ROOTS = {"self", "config", "cls"}
 
 
-def _model_structure(it: T.expr) -> bool:
+def model_structure(it: T.expr) -> bool:
     """Iterating over the object's own structure (`self.layers`, `range(config.num_layers)`):
     taken to be non-empty. Loops over arguments are not."""
     node = it
@@ -78,11 +74,11 @@ def _model_structure(it: T.expr) -> bool:
     return isinstance(root, T.Name) and root.id in _STRUCTURE_ROOTS and root is not node
 
 
-def _first_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
+def leading_free_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
     """Free-variable loads a nested function surely makes when it runs: in its leading plain
     statements, before anything could leave it or branch, outside conditional expressions,
     and before it binds the name itself (`nonlocal total; total = total + x`)."""
-    own = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
+    own = (inner.bound | param_names(d.args)) - inner.nonlocals - inner.globals
     out: list[T.Name] = []
     bound_here: set[str] = set()
     for st in d.body:
@@ -103,14 +99,14 @@ def _first_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
                 out.append(node)
             stack.extend(T.iter_child_nodes(node))
         if isinstance(st, (T.Assign, T.AugAssign, T.AnnAssign)):
-            for t in _targets(st):
+            for t in assignment_targets(st):
                 bound_here.update(n.id for n in target_names(t))
         if isinstance(st, T.Return):
             break
     return out
 
 
-def _nonempty_when(node: T.expr) -> Optional[tuple[list[str], bool]]:
+def nonempty_when(node: T.expr) -> Optional[tuple[list[str], bool]]:
     """For `any(<generator>)` / `all(<generator>)` whose generator binds names by walrus: those
     names, and the truth of the call that proves the generator ran at least once."""
     if not (isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in ("any", "all")
@@ -139,7 +135,7 @@ def node_in(node: T.AST, body: list[T.stmt]) -> bool:
                for st in body)
 
 
-def _if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tuple[T.expr, bool]]]:
+def if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tuple[T.expr, bool]]]:
     """For each name read in a nested function's body, the `if` tests around it (with the arm it
     sits in) that read only the enclosing function's variables: at a direct call, those tests
     are decided by what the caller's paths assumed (`if real_out is not nil:` in the callee)."""
@@ -163,7 +159,7 @@ def _if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tup
     return out
 
 
-def _walk_body(body: list[T.stmt]):
+def walk_body(body: list[T.stmt]):
     stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
@@ -171,7 +167,7 @@ def _walk_body(body: list[T.stmt]):
         stack.extend(T.iter_child_nodes(node))
 
 
-def _reads(expr: T.expr) -> set[str]:
+def values_read(expr: T.expr) -> set[str]:
     """Dotted values a test reads (`proj.merged`, `cache`), not the functions it calls."""
     out: set[str] = set()
     skip = {id(n.func) for n in T.walk(expr) if isinstance(n, T.Call)}
@@ -179,16 +175,16 @@ def _reads(expr: T.expr) -> set[str]:
     skip |= {id(n.value) for n in T.walk(expr) if isinstance(n, T.Attribute)}
     for n in T.walk(expr):
         if isinstance(n, (T.Name, T.Attribute)) and id(n) not in skip:
-            text = _dotted(n)
+            text = dotted_name(n)
             if text is not None and text not in ("self", "cls"):
                 out.add(text)
     return out
 
 
-_ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
+ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
 
 
-def _reads_in_both_arms(branch: T.AST, name: str) -> bool:
+def reads_in_both_arms(branch: T.AST, name: str) -> bool:
     """A conditional expression whose both arms surely load `name` (not under a further test)."""
     if not isinstance(branch, T.IfExp):
         return False
@@ -207,7 +203,7 @@ def _reads_in_both_arms(branch: T.AST, name: str) -> bool:
     return surely_reads(branch.body) and surely_reads(branch.orelse)
 
 
-def _repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
+def repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
     """`seq * n` or `n * seq` with a small literal count: (seq, n)."""
     if not (isinstance(node, T.BinOp) and isinstance(node.op, T.Mult)):
         return None
@@ -217,7 +213,7 @@ def _repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
     return None
 
 
-def _first_pass_test(test: T.expr) -> bool:
+def first_pass_test(test: T.expr) -> bool:
     """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop; or
     `i < n - 1` (`i != n - 1`): code for every pass but the last, so the first pass too when the
     loop runs more than once."""
@@ -235,23 +231,23 @@ def _first_pass_test(test: T.expr) -> bool:
     return False
 
 
-def _targets(stmt: T.stmt) -> list[T.expr]:
+def assignment_targets(stmt: T.stmt) -> list[T.expr]:
     if isinstance(stmt, T.Assign):
         return stmt.targets
     return [stmt.target]
 
 
-def _attr_targets(body: list[T.stmt]) -> set[str]:
+def attribute_targets(body: list[T.stmt]) -> set[str]:
     out: set[str] = set()
     for node in T.walk(T.Module(None, None, list(body), [])):
         if isinstance(node, T.Attribute) and isinstance(node.ctx, T.Store):
-            text = _dotted(node)
+            text = dotted_name(node)
             if text is not None:
                 out.add(text)
     return out
 
 
-def _all_args(args: T.arguments) -> list[T.arg]:
+def all_args(args: T.arguments) -> list[T.arg]:
     out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
     if args.vararg:
         out.append(args.vararg)
@@ -260,30 +256,30 @@ def _all_args(args: T.arguments) -> list[T.arg]:
     return out
 
 
-def _param_names(args: T.arguments) -> set[str]:
-    return {a.arg for a in _all_args(args)}
+def param_names(args: T.arguments) -> set[str]:
+    return {a.arg for a in all_args(args)}
 
 
-def _catches_nameerror(h: T.ExceptHandler) -> bool:
+def handler_catches_nameerror(h: T.ExceptHandler) -> bool:
     if h.type is None:
         return False
     types = h.type.elts if isinstance(h.type, T.Tuple) else [h.type]
     for t in types:
-        name = _dotted(t)
+        name = dotted_name(t)
         if name is not None and name.split(".")[-1] in {"NameError", "UnboundLocalError"}:
             return True
     return False
 
 
-def _irrefutable(p: T.pattern) -> bool:
+def irrefutable(p: T.pattern) -> bool:
     if isinstance(p, T.MatchAs):
-        return p.pattern is None or _irrefutable(p.pattern)
+        return p.pattern is None or irrefutable(p.pattern)
     if isinstance(p, T.MatchOr):
-        return any(_irrefutable(x) for x in p.patterns)
+        return any(irrefutable(x) for x in p.patterns)
     return False
 
 
-def _literal_nonempty(it: T.expr) -> Optional[bool]:
+def literal_nonempty(it: T.expr) -> Optional[bool]:
     if isinstance(it, (T.Tuple, T.List, T.Set)) and it.elts:
         return True if not any(isinstance(e, T.Starred) for e in it.elts) else None
     if isinstance(it, T.Dict) and it.keys and all(k is not None for k in it.keys):
@@ -305,20 +301,20 @@ _WRAPPERS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set"}
 _VIEWS = {"items", "keys", "values"}
 
 
-def _iter_subject(it: T.expr) -> Optional[T.expr]:
+def iter_subject(it: T.expr) -> Optional[T.expr]:
     """The expression whose truthiness says whether iterating `it` yields anything."""
     if isinstance(it, (T.Name, T.Attribute)):
         return it
     if isinstance(it, T.Call) and not it.keywords:
         f = it.func
         if isinstance(f, T.Name) and f.id in _WRAPPERS and len(it.args) == 1:
-            return _iter_subject(it.args[0])
+            return iter_subject(it.args[0])
         if isinstance(f, T.Name) and f.id == "zip" and it.args:
-            return _iter_subject(it.args[0])
+            return iter_subject(it.args[0])
         if isinstance(f, T.Name) and f.id == "range" and len(it.args) == 1:
             inner = it.args[0]
             if isinstance(inner, T.Call) and isinstance(inner.func, T.Name) and inner.func.id == "len" and len(inner.args) == 1:
-                return _iter_subject(inner.args[0])
+                return iter_subject(inner.args[0])
         if isinstance(f, T.Attribute) and f.attr in _VIEWS and not it.args:
-            return _iter_subject(f.value)
+            return iter_subject(f.value)
     return None

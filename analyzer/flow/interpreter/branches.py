@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 from analyzer import tree as T
-from analyzer.flow.conditions import _condition_subjects, _dispatch_subject, _value_dispatch_on_local
-from analyzer.flow.context import _SUPPRESSING_CMS
+from analyzer.flow.conditions import condition_subjects, dispatch_subject, value_dispatch_on_local
+from analyzer.flow.context import SUPPRESSING_CMS
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.interpreter.statements import Statements
 from analyzer.flow.names import pattern_names, target_names
-from analyzer.flow.state import EMPTY, _forget_subjects, _uncarry, _zero_pass
-from analyzer.flow.syntax import _catches_nameerror, _dotted, _elif_chain, _irrefutable, _may_exit
+from analyzer.flow.state import EMPTY, forget_subjects, uncarry, zero_pass
+from analyzer.flow.syntax import dotted_name, elif_chain, handler_catches_nameerror, irrefutable, may_exit
 
 
 class Runner(Statements):
@@ -29,7 +29,7 @@ class Runner(Statements):
             if not state:
                 break
             state = self.stmt(state, stmt)
-            if frame.unconditional and _may_exit(stmt):
+            if frame.unconditional and may_exit(stmt):
                 frame.unconditional = False
         return state
 
@@ -41,7 +41,7 @@ class Runner(Statements):
         return method(state, node)
 
     def s_If(self, state, node):
-        chain = _elif_chain(node)
+        chain = elif_chain(node)
         self.branch_depth += 1
         outs = []
         cur = state
@@ -51,8 +51,8 @@ class Runner(Statements):
             self.branch_depth += 1
             outs.append(self.block(t, link.body))
         last = chain[-1]
-        if (len(chain) >= 2 and not last.orelse and _dispatch_subject(chain) is not None
-                and not _value_dispatch_on_local(chain, self.closed_params)):
+        if (len(chain) >= 2 and not last.orelse and dispatch_subject(chain) is not None
+                and not value_dispatch_on_local(chain, self.closed_params)):
             # `if self.kind == "a": v = ... elif self.kind == "b": v = ...` (or over isinstance) with
             # no else is a dispatch the code means to be exhaustive: the fall-through counts as
             # binding what every arm binds (arms that raise or return do not count: they never
@@ -121,14 +121,14 @@ class Runner(Statements):
         entry = self.assign_target(entry, node.target)
         end = self._run_loop(head, entry, node.body, frame)
         # exits: zero iterations from the original state, or the end of any pass
-        zero = EMPTY if nonempty_known else _zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
+        zero = EMPTY if nonempty_known else zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         if zero:
             self._note_zero_loop(node.body, self._reads_caller_data(node.iter))
-        exit_state = self._join(zero, _uncarry(end), _uncarry(self._join(*frame.continues)))
+        exit_state = self._join(zero, uncarry(end), uncarry(self._join(*frame.continues)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
+        return self._join(exit_state, uncarry(self._join(*frame.breaks)))
 
     s_AsyncFor = s_For
 
@@ -141,16 +141,16 @@ class Runner(Statements):
         # after the body, the test runs again; what it found before may have changed (the body
         # mutates `proj` in `while proj.pending(): proj.pop()`), so its own facts are forgotten
         # first (facts about other subjects stay: reassigned names were forgotten at the head)
-        again = _forget_subjects(_uncarry(self._join(end, *frame.continues)), _condition_subjects(node.test))
+        again = forget_subjects(uncarry(self._join(end, *frame.continues)), condition_subjects(node.test))
         _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
-        exit_state = self._join(_zero_pass(first_f, frame.body_mask), f_again)
+        exit_state = self._join(zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
             self._note_zero_loop(node.body, any(self._reads_caller_data(n) for n in T.walk(node.test)
                                                 if isinstance(n, T.Name)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return self._join(exit_state, _uncarry(self._join(*frame.breaks)))
+        return self._join(exit_state, uncarry(self._join(*frame.breaks)))
 
     def s_With(self, state, node):
         suppress = False
@@ -172,13 +172,13 @@ class Runner(Statements):
 
     def _may_suppress(self, expr: T.expr) -> bool:
         func = expr.func if isinstance(expr, T.Call) else expr
-        name = _dotted(func)
+        name = dotted_name(func)
         if name is None:
             return False
-        return name in _SUPPRESSING_CMS or name.split(".")[-1] in self.module.suppressing_classes
+        return name in SUPPRESSING_CMS or name.split(".")[-1] in self.module.suppressing_classes
 
     def s_Try(self, state, node):
-        catches_nameerror = any(_catches_nameerror(h) for h in node.handlers)
+        catches_nameerror = any(handler_catches_nameerror(h) for h in node.handlers)
         if catches_nameerror:
             self.suppress_nameerror += 1
         entry = state
@@ -221,7 +221,7 @@ class Runner(Statements):
             if case.guard is not None:
                 cs, _ = self.cond(cs, case.guard)
             outs.append(self.block(cs, case.body))
-            if case.guard is None and _irrefutable(case.pattern):
+            if case.guard is None and irrefutable(case.pattern):
                 rest = EMPTY
                 break
         self.branch_depth -= 1

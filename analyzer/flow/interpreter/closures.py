@@ -11,7 +11,7 @@ from analyzer import tree as T
 from analyzer.flow.interpreter.return_shapes import ReturnShapes
 from analyzer.flow.names import collect_bindings, target_names
 from analyzer.flow.results import UseKind
-from analyzer.flow.syntax import _first_reads, _if_guards, _param_names, _targets, _walk_body
+from analyzer.flow.syntax import assignment_targets, if_guards, leading_free_reads, param_names, walk_body
 
 
 class Closures(ReturnShapes):
@@ -35,10 +35,10 @@ class Closures(ReturnShapes):
             body = d.body
             inner = self.module.bindings_of(body)
             # a nonlocal the function assigns is read before that only in these (`n += 1`)
-            first_reads = [n for n in _first_reads(d, inner) if n.id in inner.nonlocals]
+            first_reads = [n for n in leading_free_reads(d, inner) if n.id in inner.nonlocals]
             first = {id(n) for n in first_reads}
-        inner_locals = (inner.bound | _param_names(d.args)) - inner.nonlocals - inner.globals
-        nodes = list(_walk_body(body))
+        inner_locals = (inner.bound | param_names(d.args)) - inner.nonlocals - inner.globals
+        nodes = list(walk_body(body))
         if first:
             # augmented targets (`n += 1`) are Store nodes the walk below skips
             nodes += [n for n in first_reads if not isinstance(n.ctx, T.Load)]
@@ -46,12 +46,12 @@ class Closures(ReturnShapes):
             if isinstance(sub, T.comprehension):
                 inner_locals = inner_locals | {n.id for n in target_names(sub.target)}
             elif isinstance(sub, (T.Lambda, T.FunctionDef, T.AsyncFunctionDef)):
-                inner_locals = inner_locals | _param_names(sub.args)
+                inner_locals = inner_locals | param_names(sub.args)
                 if not isinstance(sub, T.Lambda):
                     # a function nested deeper has its own locals (checked when it runs)
                     deeper = self.module.bindings_of(sub.body)
                     inner_locals = inner_locals | (deeper.bound - deeper.nonlocals - deeper.globals)
-        guards = _if_guards(body, inner_locals)
+        guards = if_guards(body, inner_locals)
         for sub in nodes:
             if isinstance(sub, T.Name) and (isinstance(sub.ctx, T.Load) or id(sub) in first) \
                     and sub.id not in inner_locals:
@@ -75,7 +75,7 @@ class Closures(ReturnShapes):
             mask = self.index.get(nl, 0)
             if not mask:
                 continue
-            if any(isinstance(s, (T.Assign, T.AugAssign, T.AnnAssign)) and any(n.id == nl for t in _targets(s) for n in target_names(t)) for s in d.body):
+            if any(isinstance(s, (T.Assign, T.AugAssign, T.AnnAssign)) and any(n.id == nl for t in assignment_targets(s) for n in target_names(t)) for s in d.body):
                 state = self.bind(state, nl)
             else:
                 state = self._join([replace(p, maybe=p.maybe | mask) for p in state])
@@ -117,7 +117,7 @@ class Closures(ReturnShapes):
             nmask = self.index.get(name, 0)
             paths = [p for p in self._join(*states) if p.bound & nmask]
             elsewhere = set().union(*(nl for other, nl in rebound.items() if other != name))
-            for load in _first_reads(d, self.module.bindings_of(d.body)):
+            for load in leading_free_reads(d, self.module.bindings_of(d.body)):
                 x = load.id
                 xmask = self.index.get(x, 0)
                 if not xmask or x in self.b.nonlocals or x in self.b.globals or x in elsewhere:
@@ -137,7 +137,7 @@ class Closures(ReturnShapes):
 
     def _bound_in_loop(self, name: str) -> bool:
         lines = self.binding_lines(name)
-        for node in _walk_body(self.info.node.body):
+        for node in walk_body(self.info.node.body):
             if isinstance(node, (T.For, T.AsyncFor, T.While)):
                 if any(node.lineno <= ln <= (node.end_lineno or node.lineno) for ln in lines):
                     return True

@@ -11,8 +11,8 @@ from analyzer.flow.conditions import literal_value
 from analyzer.flow.interpreter.loops import Loops
 from analyzer.flow.names import is_type_checking_test, target_names
 from analyzer.flow.shapes import Shape
-from analyzer.flow.state import EMPTY, FactKey, _forget_new_facts
-from analyzer.flow.syntax import _dotted, _nonempty_when
+from analyzer.flow.state import EMPTY, FactKey, forget_new_facts
+from analyzer.flow.syntax import dotted_name, nonempty_when
 
 
 class Expressions(Loops):
@@ -34,14 +34,14 @@ class Expressions(Loops):
             return self.bind(state, node.target.id, self.shape_of(state, node.value))
         if isinstance(node, T.BoolOp):
             t, f = self.cond(state, node)
-            return _forget_new_facts(self._join(t, f), state, node)
+            return forget_new_facts(self._join(t, f), state, node)
         if isinstance(node, T.IfExp):
             t, f = self.cond(state, node.test)
             self.branch_depth += 1
             t = self.expr(t, node.body)
             f = self.expr(f, node.orelse)
             self.branch_depth -= 1
-            return _forget_new_facts(self._join(t, f), state, node)
+            return forget_new_facts(self._join(t, f), state, node)
         if isinstance(node, T.Lambda):
             for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 state = self.expr(state, d)
@@ -127,7 +127,7 @@ class Expressions(Loops):
             return self._split(state, T.Name(node.target.cst, node.target.pos, node.target.id, T.LOAD))
         state = self.expr(state, node)
         t, f = self._split(state, node)
-        ran = _nonempty_when(node)
+        ran = nonempty_when(node)
         if ran is not None:
             # `any(... (m := f(x)) ...)` true, or `all(...)` false: the generator ran at least once,
             # so its walrus targets are bound on that branch
@@ -160,7 +160,7 @@ class Expressions(Loops):
         # attribute / subscript store: evaluate the object and index, then forget facts about it
         if isinstance(target, T.Attribute):
             state = self.expr(state, target.value)
-            text = _dotted(target)
+            text = dotted_name(target)
             if text is not None:
                 state = self.invalidate_all(state, [text])
             return state

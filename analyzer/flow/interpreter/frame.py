@@ -23,7 +23,7 @@ from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.signature import closed_params, optional_params, param_literal_defaults
 from analyzer.flow.state import join, Path
-from analyzer.flow.syntax import _attr_targets, _param_names, _walk_body
+from analyzer.flow.syntax import attribute_targets, param_names, walk_body
 
 
 # finding kinds reported once per name and scope (see Frame.report)
@@ -33,6 +33,9 @@ _ONE_PER_NAME = frozenset({UseKind.MAYBE, UseKind.MAYBE_ARGUMENT, UseKind.MAYBE_
 
 @dataclass
 class LoopFrame:
+    """One loop being run: what its body binds, and the states that leave a pass by `break` or
+    `continue`."""
+
     body_mask: int
     loop: T.stmt  # the `for` / `while`
     depth: int  # branch depth at body entry
@@ -53,6 +56,9 @@ class LoopFrame:
 
 
 class Sink:
+    """Where the scopes of one module send their verdicts, their unpack sites and the nested scopes
+    still to run; a load is reported once, by the first scope that judges it."""
+
     def __init__(self) -> None:
         self.uses: list[NameUse] = []
         self.pending: list[tuple[T.AST, ScopeInfo, str]] = []
@@ -135,7 +141,7 @@ class Frame:
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
         args = getattr(info.node, "args", None)
-        self.params = (_param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
+        self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
         # name -> whether the last loop that may skip binding it iterates the caller's data
         self.zero_loop_caller: dict[str, bool] = {}
         self._parents: Optional[dict] = None
@@ -203,7 +209,7 @@ class Frame:
         escaping: set[str] = set()
         callee_ids: set[int] = set()
         loads: list[T.Name] = []
-        for node in _walk_body(body):
+        for node in walk_body(body):
             if isinstance(node, T.Call) and isinstance(node.func, T.Name):
                 callee_ids.add(id(node.func))
             elif isinstance(node, T.Name) and node.id in defs and isinstance(node.ctx, T.Load):
@@ -291,7 +297,7 @@ class Frame:
     def _parent_map(self) -> dict:
         if self._parents is None:
             self._parents = {}
-            for parent in _walk_body(list(getattr(self.info.node, "body", []) or [])):
+            for parent in walk_body(list(getattr(self.info.node, "body", []) or [])):
                 for child in T.iter_child_nodes(parent):
                     self._parents[child] = parent
         return self._parents
@@ -338,5 +344,5 @@ class Frame:
         inner = self.module.bindings_of(body)
         mask = self.mask_of(inner.bound)
         dmask = self.mask_of(inner.deleted)
-        state = self.invalidate_all(state, inner.bound | _attr_targets(body))
+        state = self.invalidate_all(state, inner.bound | attribute_targets(body))
         return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])

@@ -10,9 +10,9 @@ from analyzer import tree as T
 from analyzer.flow.conditions import atom
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
-from analyzer.flow.state import _after_first_pass, EMPTY, Fact
+from analyzer.flow.state import after_first_pass, EMPTY, Fact
 from analyzer.flow.syntax import (
-    _attr_targets, _first_pass_test, _iter_subject, _ITER_WRAPPERS, _literal_nonempty, _model_structure, _range_bound,
+    attribute_targets, first_pass_test, iter_subject, ITER_WRAPPERS, literal_nonempty, model_structure, range_bound,
 )
 
 
@@ -30,7 +30,7 @@ class Loops(Closures):
         live = [o for o in outs if o]
         if not self.loops or len(live) < 2 or not any(p.carried for o in live for p in o):
             return outs
-        if any(_first_pass_test(link.test) for link in chain):
+        if any(first_pass_test(link.test) for link in chain):
             return outs
         # only what these branches themselves bind
         arms = self.mask_of(set().union(*(self.module.bindings_of(link.body).bound for link in chain),
@@ -50,7 +50,7 @@ class Loops(Closures):
                 bound_somewhere &= ~bit
         # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
         # skipped on a later pass only: it keeps its excuse
-        return [self._join([p if _after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
+        return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
@@ -63,7 +63,7 @@ class Loops(Closures):
         # Over-approximate the back edge: whatever the body may bind is possibly bound at the head
         # ("carried": only the first pass lacks it), and facts about reassigned names are dropped.
         head = []
-        for p in self.invalidate_all(state, assigned | _attr_targets(body)):
+        for p in self.invalidate_all(state, assigned | attribute_targets(body)):
             new = body_mask & ~p.maybe
             # a tuple rebuilt in the loop (`acc += (x,)`) has a size that depends on the trip count
             shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
@@ -81,7 +81,7 @@ class Loops(Closures):
         comes from a parameter (an empty one is the caller's input). `range(n)` is a count."""
         while True:
             if isinstance(it, T.Call):
-                if isinstance(it.func, T.Name) and it.func.id in _ITER_WRAPPERS and it.args:
+                if isinstance(it.func, T.Name) and it.func.id in ITER_WRAPPERS and it.args:
                     it = it.args[0]
                 elif isinstance(it.func, T.Attribute):
                     it = it.func.value
@@ -95,10 +95,10 @@ class Loops(Closures):
 
     def _iter_split(self, state: tuple, it: T.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
-        lit_nonempty = _literal_nonempty(it)
-        if lit_nonempty is True or _model_structure(it):
+        lit_nonempty = literal_nonempty(it)
+        if lit_nonempty is True or model_structure(it):
             return True, state, EMPTY
-        bound = _range_bound(it)
+        bound = range_bound(it)
         if bound is not None:
             # `range(n)` after `if n <= 0: raise` (n > 0) or `if n < 1: raise` (n >= 1)
             positive = atom(T.Compare(None, None, bound, [T.Gt(None, None)], [T.Constant(None, None, 0, None)]))
@@ -114,7 +114,7 @@ class Loops(Closures):
                     t_paths.append(p)
                     f_paths.append(p)
             return (not f_paths and bool(t_paths)), self._join(t_paths), self._join(f_paths)
-        subject = _iter_subject(it)
+        subject = iter_subject(it)
         if subject is None:
             return False, state, state
         t, f = self._split(state, subject)

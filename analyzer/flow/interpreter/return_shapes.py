@@ -10,7 +10,7 @@ from analyzer.flow.interpreter.verdicts import Verdicts
 from analyzer.flow.results import ReturnRecord, UnpackSite
 from analyzer.flow.state import Fact
 from analyzer.flow.shapes import Shape
-from analyzer.flow.syntax import _dotted, _repetition
+from analyzer.flow.syntax import dotted_name, repetition
 
 
 class ReturnShapes(Verdicts):
@@ -29,7 +29,7 @@ class ReturnShapes(Verdicts):
                 else:
                     out.append(self.shape_of(state, e))
             return tuple(out)
-        repeated = _repetition(node)
+        repeated = repetition(node)
         if repeated is not None:
             # `(None,) * 8`: the gradient padding of autograd backwards
             inner = self.shape_of(state, repeated[0])
@@ -54,7 +54,7 @@ class ReturnShapes(Verdicts):
         if isinstance(node, T.BinOp) and isinstance(node.op, T.Add):
             left, right = self._literal_items(state, node.left), self._literal_items(state, node.right)
             return left + right if left is not None and right is not None else None
-        repeated = _repetition(node)
+        repeated = repetition(node)
         if repeated is not None:
             inner = self._literal_items(state, repeated[0])
             return inner * repeated[1] if inner is not None else None
@@ -65,7 +65,7 @@ class ReturnShapes(Verdicts):
     def note_unpacks(self, node: T.Assign) -> None:
         if self.dry:
             return
-        callee = _dotted(node.value.func)
+        callee = dotted_name(node.value.func)
         if callee is None:
             return
         cls = self.info.parent.name if (self.info.kind == "function" and self.info.parent is not None

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from analyzer import tree as T
-from analyzer.flow.context import _NORETURN_CALLS, _RAISE_HELPER, _testcase_noreturn
+from analyzer.flow.context import NORETURN_CALLS, RAISE_HELPER, testcase_noreturn
 from analyzer.flow.interpreter.expressions import Expressions
 from analyzer.flow.names import target_names
 from analyzer.flow.state import EMPTY
-from analyzer.flow.syntax import _all_args, _dotted
+from analyzer.flow.syntax import all_args, dotted_name
 
 
 class Statements(Expressions):
@@ -18,9 +18,9 @@ class Statements(Expressions):
     def s_Expr(self, state, node):
         state = self.expr(state, node.value)
         if isinstance(node.value, T.Call):
-            name = _dotted(node.value.func)
-            if name is not None and (name in _NORETURN_CALLS or name in self.module.noreturn
-                                     or _testcase_noreturn(name) or self._raise_helper(name)):
+            name = dotted_name(node.value.func)
+            if name is not None and (name in NORETURN_CALLS or name in self.module.noreturn
+                                     or testcase_noreturn(name) or self._raise_helper(name)):
                 return EMPTY
         return state
 
@@ -33,7 +33,7 @@ class Statements(Expressions):
             return False
         if last in ("unimplemented", "unreachable"):
             return True
-        return (_RAISE_HELPER.match(last) is not None
+        return (RAISE_HELPER.match(last) is not None
                 and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
 
     def s_Assign(self, state, node):
@@ -154,7 +154,7 @@ class Statements(Expressions):
             state = self.expr(state, d)
         for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             state = self.expr(state, d)
-        for a in _all_args(node.args):
+        for a in all_args(node.args):
             self.annotation(a.annotation)
         self.annotation(node.returns)
         self._register_nested(node, self.info, f"{self.qualname}.{node.name}" if self.info.kind != "module" else node.name)

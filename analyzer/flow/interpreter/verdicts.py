@@ -12,8 +12,8 @@ from analyzer.flow.context import ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.names import BUILTIN_NAMES, co_bound_groups
 from analyzer.flow.results import UseKind
-from analyzer.flow.state import Fact, _NONE_LITERAL
-from analyzer.flow.syntax import node_in, _reads, _reads_in_both_arms, _walk_body
+from analyzer.flow.state import Fact, NONE_LITERAL
+from analyzer.flow.syntax import node_in, reads_in_both_arms, values_read, walk_body
 
 
 class Verdicts(Frame):
@@ -151,7 +151,7 @@ class Verdicts(Frame):
 
     def _imports_with_parents(self, name: str):
         parents = self._parent_map()
-        for node in _walk_body(self.info.node.body):
+        for node in walk_body(self.info.node.body):
             if isinstance(node, (T.Import, T.ImportFrom)) and any(
                     (a.asname or a.name.split(".")[0]) == name for a in node.names):
                 chain = []
@@ -172,11 +172,11 @@ class Verdicts(Frame):
         for branch, tests in self._enclosing_tests(node):
             if any(branch.lineno <= ln <= branch.end_lineno for ln in lines):
                 continue
-            if _reads_in_both_arms(branch, name):
+            if reads_in_both_arms(branch, name):
                 continue  # `sqrt(rank) if rslora else rank`: read whichever way the test goes
             if binding_reads is None:
                 binding_reads = self._binding_test_reads(name)
-            if not (set().union(*(_reads(t) for t in tests)) & binding_reads):
+            if not (set().union(*(values_read(t) for t in tests)) & binding_reads):
                 return True
         return False
 
@@ -201,7 +201,7 @@ class Verdicts(Frame):
             if isinstance(node, T.Name) and node.id == name and not isinstance(node.ctx, T.Load):
                 for _, tests in self._enclosing_tests(node):
                     for t in tests:
-                        out |= _reads(t)
+                        out |= values_read(t)
         return out
 
     def _availability_guard(self, state: tuple, unbound: list, mask: int) -> bool:
@@ -220,13 +220,13 @@ class Verdicts(Frame):
             if k.subject in self.optional_params and k.kind in ("eq", "truthy", "in"):
                 return True
             # `if audio is not None:` on any argument: the caller decides which inputs come
-            return k.kind == "eq" and k.subject in self.params and k.value == _NONE_LITERAL
+            return k.kind == "eq" and k.subject in self.params and k.value == NONE_LITERAL
 
         def at_default(k, v) -> bool:
             # a call that leaves the argument at its default goes this way: that is no contract,
             # it is the ordinary call (`def f(x, use_dora=False): if use_dora: m = ...`).
             default = self.param_defaults.get(k.subject)
-            if default is None or default == _NONE_LITERAL:
+            if default is None or default == NONE_LITERAL:
                 # `inputs_embeds=None` is how many APIs spell "keyword, required in practice"
                 return False
             if k.kind == "truthy":
