@@ -15,8 +15,8 @@ from typing import NamedTuple, Optional
 from analyzer.flow.state import Fact, FactKey, Literal, Path
 from analyzer.flow.syntax import iter_subject
 
-__all__ = ["Atom", "atom", "assume", "literal_truth", "subject_text"]
-
+__all__ = ["Atom", "atom", "assume", "condition_subjects", "dispatch_subject", "literal_truth", "literal_value",
+           "subject_text", "test_lines", "value_dispatch_on_local"]
 
 
 class Atom(NamedTuple):

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.names import BUILTIN_NAMES, collect_bindings, ScopeBindings
-from analyzer.flow.signature import literal_aliases
-from analyzer.flow.syntax import dotted_name
+from analyzer.flow.conditions import test_lines
+from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
+from analyzer.flow.signature import closed_params, literal_aliases, optional_params, param_literal_defaults
+from analyzer.flow.syntax import dotted_name, param_names, walk_body
 
 
 NORETURN_CALLS = {
@@ -173,3 +174,47 @@ class ScopeInfo:
     parent: Optional["ScopeInfo"]
     name: str
     dynamic: bool = False
+
+
+class ScopeFacts:
+    """What one scope's syntax says, each fact computed on first use and kept: the lines binding
+    each name, the subjects its tests read and where, the parent of each node, the names only ever
+    bound together, and what its signature declares about the arguments."""
+
+    def __init__(self, node: T.AST, module: ModuleContext) -> None:
+        self.node = node
+        self.optional_params = optional_params(node)
+        self.closed_params = closed_params(node, module.literal_aliases)
+        self.param_defaults = param_literal_defaults(node)
+        args = getattr(node, "args", None)
+        self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
+        self._binding_lines: Optional[dict[str, list[int]]] = None
+        self._test_lines: Optional[dict[str, list[int]]] = None
+        self._parents: Optional[dict] = None
+        self._co_bound: Optional[dict[str, frozenset[str]]] = None
+
+    def binding_lines(self, name: str) -> list[int]:
+        if self._binding_lines is None:
+            self._binding_lines = all_binding_lines(self.node)
+        return self._binding_lines.get(name, [])
+
+    def test_lines(self) -> dict[str, list[int]]:
+        """Subject -> the lines that test it (see `conditions.test_lines`)."""
+        if self._test_lines is None:
+            self._test_lines = test_lines(self.node)
+        return self._test_lines
+
+    def parent_map(self) -> dict:
+        """Node -> its parent, within the scope's body."""
+        if self._parents is None:
+            self._parents = {}
+            for parent in walk_body(list(getattr(self.node, "body", []) or [])):
+                for child in T.iter_child_nodes(parent):
+                    self._parents[child] = parent
+        return self._parents
+
+    def co_bound(self) -> dict[str, frozenset[str]]:
+        """Name -> the names bound by every statement that binds it (see `names.co_bound_groups`)."""
+        if self._co_bound is None:
+            self._co_bound = co_bound_groups(self.node)
+        return self._co_bound

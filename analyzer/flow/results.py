@@ -13,6 +13,8 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.shapes import Shape
 
+__all__ = ["UseKind", "NameUse", "UnpackSite", "ReturnSite", "ReturnRecord", "FunctionFlow", "ModuleFlow"]
+
 
 @dataclass(frozen=True)
 class ReturnSite:

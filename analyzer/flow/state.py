@@ -17,7 +17,8 @@ from typing import Callable, Iterable, NamedTuple, Optional
 
 from analyzer import tree as T
 
-__all__ = ["Fact", "FactKey", "Literal", "Path", "State", "MAX_PATHS", "join", "EMPTY"]
+__all__ = ["Fact", "FactKey", "Literal", "Path", "State", "MAX_PATHS", "join", "EMPTY", "NONE_LITERAL", "after_first_pass",
+           "forget_new_facts", "forget_subjects", "uncarry", "zero_pass"]
 
 # 24 was enough for most code but merged long training functions (accelerate's cluster config,
 # OpenRLHF's experience maker); 64 costs ~8% more time on peft than 32

@@ -10,6 +10,8 @@ from analyzer import tree as T
 from analyzer.flow.names import ScopeBindings, target_names
 
 
+# -------------------------------------------------------------------- names, targets and reads
+
 def dotted_name(node: T.expr) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
     if isinstance(node, T.Name):
@@ -19,6 +21,65 @@ def dotted_name(node: T.expr) -> Optional[str]:
         return None if base is None else f"{base}.{node.attr}"
     return None
 
+
+def walk_body(body: list[T.stmt]):
+    stack: list[T.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(T.iter_child_nodes(node))
+
+
+def node_in(node: T.AST, body: list[T.stmt]) -> bool:
+    """`node` lies within one of the statements of `body` (by position)."""
+    return any(st.lineno <= node.lineno and (node.end_lineno or node.lineno) <= (st.end_lineno or st.lineno)
+               for st in body)
+
+
+def assignment_targets(stmt: T.stmt) -> list[T.expr]:
+    if isinstance(stmt, T.Assign):
+        return stmt.targets
+    return [stmt.target]
+
+
+def attribute_targets(body: list[T.stmt]) -> set[str]:
+    out: set[str] = set()
+    for node in T.walk(T.Module(None, None, list(body), [])):
+        if isinstance(node, T.Attribute) and isinstance(node.ctx, T.Store):
+            text = dotted_name(node)
+            if text is not None:
+                out.add(text)
+    return out
+
+
+def all_args(args: T.arguments) -> list[T.arg]:
+    out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+    if args.vararg:
+        out.append(args.vararg)
+    if args.kwarg:
+        out.append(args.kwarg)
+    return out
+
+
+def param_names(args: T.arguments) -> set[str]:
+    return {a.arg for a in all_args(args)}
+
+
+def values_read(expr: T.expr) -> set[str]:
+    """Dotted values a test reads (`proj.merged`, `cache`), not the functions it calls."""
+    out: set[str] = set()
+    skip = {id(n.func) for n in T.walk(expr) if isinstance(n, T.Call)}
+    # `proj.merged` reads `proj.merged`; counting `proj` too would tie every test of `proj`
+    skip |= {id(n.value) for n in T.walk(expr) if isinstance(n, T.Attribute)}
+    for n in T.walk(expr):
+        if isinstance(n, (T.Name, T.Attribute)) and id(n) not in skip:
+            text = dotted_name(n)
+            if text is not None and text not in ("self", "cls"):
+                out.add(text)
+    return out
+
+
+# -------------------------------------------------------------------------------- control flow
 
 def may_exit(stmt: T.stmt) -> bool:
     stack: list[T.AST] = [stmt]
@@ -41,6 +102,148 @@ def elif_chain(node: T.If) -> list[T.If]:
     return chain
 
 
+def handler_catches_nameerror(h: T.ExceptHandler) -> bool:
+    if h.type is None:
+        return False
+    types = h.type.elts if isinstance(h.type, T.Tuple) else [h.type]
+    for t in types:
+        name = dotted_name(t)
+        if name is not None and name.split(".")[-1] in {"NameError", "UnboundLocalError"}:
+            return True
+    return False
+
+
+def irrefutable(p: T.pattern) -> bool:
+    if isinstance(p, T.MatchAs):
+        return p.pattern is None or irrefutable(p.pattern)
+    if isinstance(p, T.MatchOr):
+        return any(irrefutable(x) for x in p.patterns)
+    return False
+
+
+def reads_in_both_arms(branch: T.AST, name: str) -> bool:
+    """A conditional expression whose both arms surely load `name` (not under a further test)."""
+    if not isinstance(branch, T.IfExp):
+        return False
+
+    def surely_reads(expr: T.expr) -> bool:
+        stack: list[T.AST] = [expr]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, T.Name) and n.id == name and isinstance(n.ctx, T.Load):
+                return True
+            if isinstance(n, (T.IfExp, T.BoolOp, T.Lambda, T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)):
+                continue
+            stack.extend(T.iter_child_nodes(n))
+        return False
+
+    return surely_reads(branch.body) and surely_reads(branch.orelse)
+
+
+def first_pass_test(test: T.expr) -> bool:
+    """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop; or
+    `i < n - 1` (`i != n - 1`): code for every pass but the last, so the first pass too when the
+    loop runs more than once."""
+    for n in T.walk(test):
+        if not (isinstance(n, T.Compare) and len(n.ops) == 1):
+            continue
+        op, right = n.ops[0], n.comparators[0]
+        if isinstance(op, T.Eq):
+            for side in (n.left, right):
+                if isinstance(side, T.Constant) and side.value == 0 and not isinstance(side.value, bool):
+                    return True
+        if (isinstance(op, (T.Lt, T.NotEq)) and isinstance(right, T.BinOp) and isinstance(right.op, T.Sub)
+                and isinstance(right.right, T.Constant) and right.right.value == 1):
+            return True
+    return False
+
+
+# -------------------------------------------------------------------------------------- values
+
+def repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
+    """`seq * n` or `n * seq` with a small literal count: (seq, n)."""
+    if not (isinstance(node, T.BinOp) and isinstance(node.op, T.Mult)):
+        return None
+    for seq, count in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(count, T.Constant) and type(count.value) is int and 0 <= count.value <= 256:
+            return seq, count.value
+    return None
+
+
+def nonempty_when(node: T.expr) -> Optional[tuple[list[str], bool]]:
+    """For `any(<generator>)` / `all(<generator>)` whose generator binds names by walrus: those
+    names, and the truth of the call that proves the generator ran at least once."""
+    if not (isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in ("any", "all")
+            and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], (T.GeneratorExp, T.ListComp, T.SetComp))):
+        return None
+    comp = node.args[0]
+    # a walrus that some element may skip (a later `or` operand, an arm of a conditional
+    # expression) proves nothing
+    skippable: set[int] = set()
+    for sub in T.walk(comp):
+        if isinstance(sub, T.BoolOp) and isinstance(sub.op, T.Or):
+            skippable.update(id(n) for v in sub.values[1:] for n in T.walk(v))
+        elif isinstance(sub, T.IfExp):
+            skippable.update(id(n) for v in (sub.body, sub.orelse) for n in T.walk(v))
+    names = [n.target.id for n in T.walk(comp) if isinstance(n, T.NamedExpr) and isinstance(n.target, T.Name)
+             and id(n) not in skippable]
+    if not names:
+        return None
+    return names, node.func.id == "any"
+
+
+# ----------------------------------------------------------------------------------- iterables
+
+# calls whose result iterates over their first argument: a loop over one reads that argument
+ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
+
+
+# calls whose result is empty exactly when their one argument is
+_WRAPPERS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set"}
+
+
+_VIEWS = {"items", "keys", "values"}
+
+
+_STRUCTURE_ROOTS = {"self", "config", "cls"}
+
+
+def iter_subject(it: T.expr) -> Optional[T.expr]:
+    """The expression whose truthiness says whether iterating `it` yields anything."""
+    if isinstance(it, (T.Name, T.Attribute)):
+        return it
+    if isinstance(it, T.Call) and not it.keywords:
+        f = it.func
+        if isinstance(f, T.Name) and f.id in _WRAPPERS and len(it.args) == 1:
+            return iter_subject(it.args[0])
+        if isinstance(f, T.Name) and f.id == "zip" and it.args:
+            return iter_subject(it.args[0])
+        if isinstance(f, T.Name) and f.id == "range" and len(it.args) == 1:
+            inner = it.args[0]
+            if isinstance(inner, T.Call) and isinstance(inner.func, T.Name) and inner.func.id == "len" and len(inner.args) == 1:
+                return iter_subject(inner.args[0])
+        if isinstance(f, T.Attribute) and f.attr in _VIEWS and not it.args:
+            return iter_subject(f.value)
+    return None
+
+
+def literal_nonempty(it: T.expr) -> Optional[bool]:
+    if isinstance(it, (T.Tuple, T.List, T.Set)) and it.elts:
+        return True if not any(isinstance(e, T.Starred) for e in it.elts) else None
+    if isinstance(it, T.Dict) and it.keys and all(k is not None for k in it.keys):
+        return True
+    if isinstance(it, T.Constant) and isinstance(it.value, (str, bytes)) and it.value:
+        return True
+    if isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range":
+        args = it.args
+        if len(args) == 1 and isinstance(args[0], T.Constant) and isinstance(args[0].value, int):
+            return True if args[0].value > 0 else None
+        if (len(args) == 2 and all(isinstance(a, T.Constant) and isinstance(a.value, int) for a in args)):
+            return True if args[1].value > args[0].value else None
+    return None
+
+
 def range_bound(it: T.expr) -> Optional[T.expr]:
     """`n` in `range(n)` / `range(0, n)` when n is a plain name or attribute."""
     if not (isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range" and not it.keywords):
@@ -51,9 +254,6 @@ def range_bound(it: T.expr) -> Optional[T.expr]:
     if len(args) == 1 and isinstance(args[0], (T.Name, T.Attribute)):
         return args[0]
     return None
-
-
-_STRUCTURE_ROOTS = {"self", "config", "cls"}
 
 
 def model_structure(it: T.expr) -> bool:
@@ -73,6 +273,8 @@ def model_structure(it: T.expr) -> bool:
         root = root.value
     return isinstance(root, T.Name) and root.id in _STRUCTURE_ROOTS and root is not node
 
+
+# ---------------------------------------------------------------------------- nested functions
 
 def leading_free_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
     """Free-variable loads a nested function surely makes when it runs: in its leading plain
@@ -106,35 +308,6 @@ def leading_free_reads(d: T.AST, inner: ScopeBindings) -> list[T.Name]:
     return out
 
 
-def nonempty_when(node: T.expr) -> Optional[tuple[list[str], bool]]:
-    """For `any(<generator>)` / `all(<generator>)` whose generator binds names by walrus: those
-    names, and the truth of the call that proves the generator ran at least once."""
-    if not (isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in ("any", "all")
-            and len(node.args) == 1 and not node.keywords
-            and isinstance(node.args[0], (T.GeneratorExp, T.ListComp, T.SetComp))):
-        return None
-    comp = node.args[0]
-    # a walrus that some element may skip (a later `or` operand, an arm of a conditional
-    # expression) proves nothing
-    skippable: set[int] = set()
-    for sub in T.walk(comp):
-        if isinstance(sub, T.BoolOp) and isinstance(sub.op, T.Or):
-            skippable.update(id(n) for v in sub.values[1:] for n in T.walk(v))
-        elif isinstance(sub, T.IfExp):
-            skippable.update(id(n) for v in (sub.body, sub.orelse) for n in T.walk(v))
-    names = [n.target.id for n in T.walk(comp) if isinstance(n, T.NamedExpr) and isinstance(n.target, T.Name)
-             and id(n) not in skippable]
-    if not names:
-        return None
-    return names, node.func.id == "any"
-
-
-def node_in(node: T.AST, body: list[T.stmt]) -> bool:
-    """`node` lies within one of the statements of `body` (by position)."""
-    return any(st.lineno <= node.lineno and (node.end_lineno or node.lineno) <= (st.end_lineno or st.lineno)
-               for st in body)
-
-
 def if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tuple[T.expr, bool]]]:
     """For each name read in a nested function's body, the `if` tests around it (with the arm it
     sits in) that read only the enclosing function's variables: at a direct call, those tests
@@ -157,164 +330,3 @@ def if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tupl
             continue
         stack.extend((child, guards) for child in T.iter_child_nodes(node))
     return out
-
-
-def walk_body(body: list[T.stmt]):
-    stack: list[T.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(T.iter_child_nodes(node))
-
-
-def values_read(expr: T.expr) -> set[str]:
-    """Dotted values a test reads (`proj.merged`, `cache`), not the functions it calls."""
-    out: set[str] = set()
-    skip = {id(n.func) for n in T.walk(expr) if isinstance(n, T.Call)}
-    # `proj.merged` reads `proj.merged`; counting `proj` too would tie every test of `proj`
-    skip |= {id(n.value) for n in T.walk(expr) if isinstance(n, T.Attribute)}
-    for n in T.walk(expr):
-        if isinstance(n, (T.Name, T.Attribute)) and id(n) not in skip:
-            text = dotted_name(n)
-            if text is not None and text not in ("self", "cls"):
-                out.add(text)
-    return out
-
-
-ITER_WRAPPERS = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "zip", "iter", "filter"})
-
-
-def reads_in_both_arms(branch: T.AST, name: str) -> bool:
-    """A conditional expression whose both arms surely load `name` (not under a further test)."""
-    if not isinstance(branch, T.IfExp):
-        return False
-
-    def surely_reads(expr: T.expr) -> bool:
-        stack: list[T.AST] = [expr]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, T.Name) and n.id == name and isinstance(n.ctx, T.Load):
-                return True
-            if isinstance(n, (T.IfExp, T.BoolOp, T.Lambda, T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)):
-                continue
-            stack.extend(T.iter_child_nodes(n))
-        return False
-
-    return surely_reads(branch.body) and surely_reads(branch.orelse)
-
-
-def repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:
-    """`seq * n` or `n * seq` with a small literal count: (seq, n)."""
-    if not (isinstance(node, T.BinOp) and isinstance(node.op, T.Mult)):
-        return None
-    for seq, count in ((node.left, node.right), (node.right, node.left)):
-        if isinstance(count, T.Constant) and type(count.value) is int and 0 <= count.value <= 256:
-            return seq, count.value
-    return None
-
-
-def first_pass_test(test: T.expr) -> bool:
-    """`i == 0` (or `0 == i`) somewhere in the test: code meant for the first pass of a loop; or
-    `i < n - 1` (`i != n - 1`): code for every pass but the last, so the first pass too when the
-    loop runs more than once."""
-    for n in T.walk(test):
-        if not (isinstance(n, T.Compare) and len(n.ops) == 1):
-            continue
-        op, right = n.ops[0], n.comparators[0]
-        if isinstance(op, T.Eq):
-            for side in (n.left, right):
-                if isinstance(side, T.Constant) and side.value == 0 and not isinstance(side.value, bool):
-                    return True
-        if (isinstance(op, (T.Lt, T.NotEq)) and isinstance(right, T.BinOp) and isinstance(right.op, T.Sub)
-                and isinstance(right.right, T.Constant) and right.right.value == 1):
-            return True
-    return False
-
-
-def assignment_targets(stmt: T.stmt) -> list[T.expr]:
-    if isinstance(stmt, T.Assign):
-        return stmt.targets
-    return [stmt.target]
-
-
-def attribute_targets(body: list[T.stmt]) -> set[str]:
-    out: set[str] = set()
-    for node in T.walk(T.Module(None, None, list(body), [])):
-        if isinstance(node, T.Attribute) and isinstance(node.ctx, T.Store):
-            text = dotted_name(node)
-            if text is not None:
-                out.add(text)
-    return out
-
-
-def all_args(args: T.arguments) -> list[T.arg]:
-    out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
-    if args.vararg:
-        out.append(args.vararg)
-    if args.kwarg:
-        out.append(args.kwarg)
-    return out
-
-
-def param_names(args: T.arguments) -> set[str]:
-    return {a.arg for a in all_args(args)}
-
-
-def handler_catches_nameerror(h: T.ExceptHandler) -> bool:
-    if h.type is None:
-        return False
-    types = h.type.elts if isinstance(h.type, T.Tuple) else [h.type]
-    for t in types:
-        name = dotted_name(t)
-        if name is not None and name.split(".")[-1] in {"NameError", "UnboundLocalError"}:
-            return True
-    return False
-
-
-def irrefutable(p: T.pattern) -> bool:
-    if isinstance(p, T.MatchAs):
-        return p.pattern is None or irrefutable(p.pattern)
-    if isinstance(p, T.MatchOr):
-        return any(irrefutable(x) for x in p.patterns)
-    return False
-
-
-def literal_nonempty(it: T.expr) -> Optional[bool]:
-    if isinstance(it, (T.Tuple, T.List, T.Set)) and it.elts:
-        return True if not any(isinstance(e, T.Starred) for e in it.elts) else None
-    if isinstance(it, T.Dict) and it.keys and all(k is not None for k in it.keys):
-        return True
-    if isinstance(it, T.Constant) and isinstance(it.value, (str, bytes)) and it.value:
-        return True
-    if isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id == "range":
-        args = it.args
-        if len(args) == 1 and isinstance(args[0], T.Constant) and isinstance(args[0].value, int):
-            return True if args[0].value > 0 else None
-        if (len(args) == 2 and all(isinstance(a, T.Constant) and isinstance(a.value, int) for a in args)):
-            return True if args[1].value > args[0].value else None
-    return None
-
-
-_WRAPPERS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter", "set"}
-
-
-_VIEWS = {"items", "keys", "values"}
-
-
-def iter_subject(it: T.expr) -> Optional[T.expr]:
-    """The expression whose truthiness says whether iterating `it` yields anything."""
-    if isinstance(it, (T.Name, T.Attribute)):
-        return it
-    if isinstance(it, T.Call) and not it.keywords:
-        f = it.func
-        if isinstance(f, T.Name) and f.id in _WRAPPERS and len(it.args) == 1:
-            return iter_subject(it.args[0])
-        if isinstance(f, T.Name) and f.id == "zip" and it.args:
-            return iter_subject(it.args[0])
-        if isinstance(f, T.Name) and f.id == "range" and len(it.args) == 1:
-            inner = it.args[0]
-            if isinstance(inner, T.Call) and isinstance(inner.func, T.Name) and inner.func.id == "len" and len(inner.args) == 1:
-                return iter_subject(inner.args[0])
-        if isinstance(f, T.Attribute) and f.attr in _VIEWS and not it.args:
-            return iter_subject(f.value)
-    return None

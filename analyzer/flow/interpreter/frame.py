@@ -16,14 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import assume, atom, test_lines
-from analyzer.flow.context import ModuleContext, ScopeInfo
-from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, ScopeBindings
+from analyzer.flow.conditions import assume, atom
+from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
+from analyzer.flow.names import BUILTIN_NAMES, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
-from analyzer.flow.signature import closed_params, optional_params, param_literal_defaults
 from analyzer.flow.state import join, Path
-from analyzer.flow.syntax import attribute_targets, param_names, walk_body
+from analyzer.flow.syntax import attribute_targets, walk_body
 
 
 # finding kinds reported once per name and scope (see Frame.report)
@@ -126,8 +125,8 @@ class Frame:
         self.returns: list[ReturnRecord] = []
         self.reported: set[int] = set()
         self.gaps: set[tuple[str, UseKind]] = set()
-        self._co_bound: Optional[dict[str, frozenset[str]]] = None
-        self._lines_memo: Optional[dict[str, list[int]]] = None
+        # what the scope's syntax says, each fact computed on first use
+        self.facts = ScopeFacts(info.node, module)
         self.local_defs: dict[str, T.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         # nested functions that outlive the call (returned, registered as hooks, decorated), with
@@ -135,17 +134,14 @@ class Frame:
         self.escaping_defs: dict[str, tuple[T.AST, list[T.Name]]] = {}
         self.exits: list[tuple[T.Return, tuple]] = []
         self.nested: list[tuple[T.AST, str]] = []
-        self.optional_params = optional_params(info.node)
-        self.closed_params = closed_params(info.node, module.literal_aliases)
-        self.param_defaults = param_literal_defaults(info.node)
+        self.optional_params = self.facts.optional_params
+        self.closed_params = self.facts.closed_params
+        self.param_defaults = self.facts.param_defaults
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
-        args = getattr(info.node, "args", None)
-        self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
+        self.params = self.facts.params
         # name -> whether the last loop that may skip binding it iterates the caller's data
         self.zero_loop_caller: dict[str, bool] = {}
-        self._parents: Optional[dict] = None
-        self._tested: Optional[dict[str, list[int]]] = None
         self.at: T.AST = info.node  # the statement being run
         self._prepare_nested_defs()
 
@@ -172,9 +168,7 @@ class Frame:
         return float("inf")
 
     def _test_subjects(self) -> dict[str, list[int]]:
-        if self._tested is None:
-            self._tested = test_lines(self.info.node)
-        return self._tested
+        return self.facts.test_lines()
 
     def _prepare_nested_defs(self) -> None:
         """Find nested functions called directly (their free variables are checked at the call)."""
@@ -290,17 +284,10 @@ class Frame:
         return self._join(out)
 
     def binding_lines(self, name: str) -> list[int]:
-        if self._lines_memo is None:
-            self._lines_memo = all_binding_lines(self.info.node)
-        return self._lines_memo.get(name, [])
+        return self.facts.binding_lines(name)
 
     def _parent_map(self) -> dict:
-        if self._parents is None:
-            self._parents = {}
-            for parent in walk_body(list(getattr(self.info.node, "body", []) or [])):
-                for child in T.iter_child_nodes(parent):
-                    self._parents[child] = parent
-        return self._parents
+        return self.facts.parent_map()
 
     def nest_parent(self) -> ScopeInfo:
         """The parent scope for a nested function: comprehension variables in scope count."""

@@ -10,7 +10,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import literal_truth
 from analyzer.flow.context import ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
-from analyzer.flow.names import BUILTIN_NAMES, co_bound_groups
+from analyzer.flow.names import BUILTIN_NAMES
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import Fact, NONE_LITERAL
 from analyzer.flow.syntax import node_in, reads_in_both_arms, values_read, walk_body
@@ -60,9 +60,7 @@ class Verdicts(Frame):
         # bind it on some executions go on with it bound. Dropping paths, not just binding the
         # name, keeps a second name missing on the same paths from being reported again.
         # Names only ever bound by the statements that bind this one are bound wherever it is.
-        if self._co_bound is None:
-            self._co_bound = co_bound_groups(self.info.node)
-        group = mask | self.mask_of(self._co_bound.get(name, ()))
+        group = mask | self.mask_of(self.facts.co_bound().get(name, ()))
         # a name missing only when a loop ran zero times proves, once read, that the loop ran: the
         # other names such a loop binds are there too (`return seq, outputs, kind` after the loop)
         alive = [p if p.bound & mask else
