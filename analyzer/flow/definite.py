@@ -81,6 +81,8 @@ def analyze_module(tree: T.Module) -> ModuleFlow:
 
 def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: str,
                sink: Sink) -> Optional[FunctionFlow]:
+    """Interpret one nested scope (class body, lambda or function); a function's returns become
+    its `FunctionFlow`, and the scopes nested in it join `sink.pending`."""
     if isinstance(node, T.ClassDef):
         b = module.bindings_of(node.body)
         info = ScopeInfo("class", node, frozenset(b.bound), parent, node.name, dynamic=b.dynamic or b.star_import)

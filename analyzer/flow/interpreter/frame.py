@@ -133,7 +133,6 @@ class Frame:
         # the loads through which they escape; and the states at this function's returns
         self.escaping_defs: dict[str, tuple[T.AST, list[T.Name]]] = {}
         self.exits: list[tuple[T.Return, tuple]] = []
-        self.nested: list[tuple[T.AST, str]] = []
         self.optional_params = self.facts.optional_params
         self.closed_params = self.facts.closed_params
         self.param_defaults = self.facts.param_defaults
