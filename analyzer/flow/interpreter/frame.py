@@ -21,7 +21,7 @@ from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
 from analyzer.flow.names import BUILTIN_NAMES, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
-from analyzer.flow.state import join, Path
+from analyzer.flow.state import FactKey, join, Path
 from analyzer.flow.syntax import attribute_targets, walk_body
 
 
@@ -78,22 +78,6 @@ class Sink:
 class Frame:
     """A scope being interpreted: its names, its paths, and where verdicts go."""
 
-    def report(self, node: T.AST, name: str, kind: UseKind, other_line: int = 0, certain: bool = False,
-               detail: str = "") -> None:
-        if self.dry:
-            return
-        if kind in _ONE_PER_NAME:
-            # the second read of a name missing on the same kind of paths is the same gap: one
-            # binding fixes both, so it is reported once, at its first read
-            if (name, kind) in self.gaps:
-                return
-            self.gaps.add((name, kind))
-        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
-
-    def _register_nested(self, node: T.AST, parent: "ScopeInfo", qualname: str) -> None:
-        if not self.dry:
-            self.sink.nested(node, parent, qualname)
-
     def __init__(self, module: ModuleContext, info: ScopeInfo, bindings: ScopeBindings,
                  sink: "Sink", params: Iterable[str] = (), qualname: str = "") -> None:
         self.module = module
@@ -117,7 +101,8 @@ class Frame:
         for p in params:
             if p in self.index:
                 self.param_mask |= self.index[p]
-        self.fact_names: dict[tuple, frozenset[str]] = {}
+        # fact key -> the dotted names it reads: rebinding one of them forgets the fact
+        self.fact_names: dict[FactKey, frozenset[str]] = {}
         self.loops: list[LoopFrame] = []
         self.branch_depth = 0
         self.suppress_nameerror = 0
@@ -143,6 +128,22 @@ class Frame:
         self.zero_loop_caller: dict[str, bool] = {}
         self.at: T.AST = info.node  # the statement being run
         self._prepare_nested_defs()
+
+    def report(self, node: T.AST, name: str, kind: UseKind, other_line: int = 0, certain: bool = False,
+               detail: str = "") -> None:
+        if self.dry:
+            return
+        if kind in _ONE_PER_NAME:
+            # the second read of a name missing on the same kind of paths is the same gap: one
+            # binding fixes both, so it is reported once, at its first read
+            if (name, kind) in self.gaps:
+                return
+            self.gaps.add((name, kind))
+        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
+
+    def _register_nested(self, node: T.AST, parent: "ScopeInfo", qualname: str) -> None:
+        if not self.dry:
+            self.sink.nested(node, parent, qualname)
 
     @property
     def line(self) -> int:
@@ -313,7 +314,7 @@ class Frame:
                 f_paths.append(pf)
         return self._join(t_paths), self._join(f_paths)
 
-    def _with_fact(self, state: tuple, key: tuple, truth: bool) -> tuple:
+    def _with_fact(self, state: tuple, key: FactKey, truth: bool) -> tuple:
         """`state` with a fact that an assignment just made true (kept as is where it cannot hold)."""
         out = []
         for p in state:

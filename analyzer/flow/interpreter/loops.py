@@ -19,41 +19,6 @@ from analyzer.flow.syntax import (
 class Loops(Closures):
     """Builds loop heads and exits."""
 
-    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
-        """Branches that rejoin inside a loop: a name one of them binds and another skips was
-        skipped in this very pass. On the skipping side it is no longer "unbound on the first
-        pass only" (a binding later in the body that the next pass will have run): on the first
-        pass it reaches the code after the branch unbound. Not so when the name was bound before
-        the loop on some path (the earlier value may be what the pass reads), when the test is a
-        first-pass test (`if i == 0:`), or for branches that leave the pass (`continue`): they do
-        not rejoin, so `if i == 0: prev = x; continue` keeps its excuse."""
-        live = [o for o in outs if o]
-        if not self.loops or len(live) < 2 or not any(p.carried for o in live for p in o):
-            return outs
-        if any(first_pass_test(link.test) for link in chain):
-            return outs
-        # only what these branches themselves bind
-        arms = self.mask_of(set().union(*(self.module.bindings_of(link.body).bound for link in chain),
-                                        self.module.bindings_of(chain[-1].orelse).bound))
-        bound_somewhere = 0
-        for o in live:
-            every = ~0
-            for p in o:
-                every &= p.bound
-            bound_somewhere |= every
-        bound_somewhere &= arms
-        if not bound_somewhere:
-            return outs
-        frame_line = self.loops[-1].line
-        for name, bit in self.index.items():
-            if bound_somewhere & bit and any(ln < frame_line for ln in self.binding_lines(name)):
-                bound_somewhere &= ~bit
-        # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
-        # skipped on a later pass only: it keeps its excuse
-        return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
-                            for p in o])
-                if any(p.carried & bound_somewhere for p in o) else o for o in outs]
-
     def _enter_loop(self, state: tuple, body: list[T.stmt], orelse: list[T.stmt], loop: T.stmt,
                     extra_names: set[str]) -> tuple[tuple, LoopFrame]:
         inner = self.module.bindings_of(body)
@@ -119,3 +84,38 @@ class Loops(Closures):
             return False, state, state
         t, f = self._split(state, subject)
         return (not f and bool(t)), t, f
+
+    def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
+        """Branches that rejoin inside a loop: a name one of them binds and another skips was
+        skipped in this very pass. On the skipping side it is no longer "unbound on the first
+        pass only" (a binding later in the body that the next pass will have run): on the first
+        pass it reaches the code after the branch unbound. Not so when the name was bound before
+        the loop on some path (the earlier value may be what the pass reads), when the test is a
+        first-pass test (`if i == 0:`), or for branches that leave the pass (`continue`): they do
+        not rejoin, so `if i == 0: prev = x; continue` keeps its excuse."""
+        live = [o for o in outs if o]
+        if not self.loops or len(live) < 2 or not any(p.carried for o in live for p in o):
+            return outs
+        if any(first_pass_test(link.test) for link in chain):
+            return outs
+        # only what these branches themselves bind
+        arms = self.mask_of(set().union(*(self.module.bindings_of(link.body).bound for link in chain),
+                                        self.module.bindings_of(chain[-1].orelse).bound))
+        bound_somewhere = 0
+        for o in live:
+            every = ~0
+            for p in o:
+                every &= p.bound
+            bound_somewhere |= every
+        bound_somewhere &= arms
+        if not bound_somewhere:
+            return outs
+        frame_line = self.loops[-1].line
+        for name, bit in self.index.items():
+            if bound_somewhere & bit and any(ln < frame_line for ln in self.binding_lines(name)):
+                bound_somewhere &= ~bit
+        # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
+        # skipped on a later pass only: it keeps its excuse
+        return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
+                            for p in o])
+                if any(p.carried & bound_somewhere for p in o) else o for o in outs]
