@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -17,6 +19,9 @@ from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
 from analyzer.tree.versions import too_new
+
+# compile to a tree only: never run or optimise the linted code
+_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST, without importing the module the engine does not need
 
 __all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
 
@@ -58,11 +63,11 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     try:
         _module, tree = T.parse(text, target_version or selection.target_version)
     except cst.ParserSyntaxError as exc:
-        return FileAnalysis(path, [_syntax_diagnostic(path, exc)])
+        return FileAnalysis(path, [_syntax_diagnostic(path, text, exc)])
     except T.TooDeep as exc:
         return FileAnalysis(path, [Diagnostic(path, exc.line, exc.column, "LL001",
-                                              "syntax error: too deeply nested for the parser (Python refuses "
-                                              "a few thousand levels)")])
+                                              f"syntax error: nested more than {T.MAX_LEVELS} levels deep here, "
+                                              "too deep for the parser")])
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     target = target_version or selection.target_version
@@ -181,10 +186,32 @@ def _deep(fn, *args):
         sys.setrecursionlimit(old)
 
 
-def _syntax_diagnostic(path: str, exc: cst.ParserSyntaxError) -> Diagnostic:
-    # LibCST's message, without the position it repeats ("Syntax Error @ 3:7.")
-    msg = str(exc.message).strip() or "invalid syntax"
-    return Diagnostic(path, max(exc.raw_line, 1), exc.raw_column + 1, "LL001", f"syntax error: {msg}")
+_LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def _syntax_diagnostic(path: str, text: str, exc: cst.ParserSyntaxError) -> Diagnostic:
+    """LL001 where the interpreter places the error, in its words; LibCST's own when the
+    interpreter accepts the file (a grammar LibCST does not know yet) or cannot say.
+
+    LibCST's native parser reports the furthest token it tried and a list of expected tokens
+    (`expected one of +, -, ..., AWAIT, False, NAME`), often a line before or after the mistake. A
+    syntax error ends the file's analysis either way, so asking the interpreter's parser only to
+    word and place it changes no other finding."""
+    try:
+        with warnings.catch_warnings():
+            # the compiler's warnings (invalid escapes) concern the linted file, not this run
+            warnings.simplefilter("ignore")
+            compile(text, "<lint>", "exec", _ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        if err.lineno:
+            return Diagnostic(path, err.lineno, max(err.offset or 1, 1), "LL001", f"syntax error: {err.msg}")
+    except Exception:  # noqa: S110 - any other failure: fall back to LibCST's account
+        pass
+    msg = str(exc.message).strip()
+    m = _LIBCST_AT.search(msg)
+    if m is not None:
+        return Diagnostic(path, int(m.group(1)), int(m.group(2)) + 1, "LL001", f"syntax error: {m.group(3).strip()}")
+    return Diagnostic(path, max(exc.raw_line, 1), exc.raw_column + 1, "LL001", f"syntax error: {msg or 'invalid syntax'}")
 
 
 def _null_byte_diagnostic(path: str, source: SourceText) -> Diagnostic:

@@ -4,9 +4,11 @@
                                     [--jobs N] [--cache] [--flake8] [--all]
 
 FOLDER defaults to the installed `peft` package (`--package transformers` for another one).
-Prints files, lines, the median seconds of each tool over N repetitions and the ratio to
-pyflakes. `--libcst` also times `libcst.parse_module` alone, the figure behind the choice of
-`ast` for analysis (LibCST is used for rewriting only).
+Prints files, lines, the median seconds of each tool over N repetitions and two ratios: to
+`libcst.parse_module` over the same files (the floor of any LibCST pass: the engine parses with
+it) and to pyflakes. `--libcst` adds the engine's phases (parse, lowering, flow analysis) and how
+many files had to compute positions (a codegen pass LibCST needs; only read when a finding or a
+rare decision asks for a line).
 
 The other modes time the command line end to end (discovery, reading, the project index, output
 to memory) rather than the engine on preloaded files: `--jobs N` adds `lora-lint` cold (no cache)
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +75,45 @@ def _subprocess(cmd: list[str]) -> None:
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
+def _phases(files: list[tuple[str, bytes]], repeat: int) -> list[tuple[str, object]]:
+    """The engine's steps, each timed alone over every file, and the files that paid for positions."""
+    import libcst
+
+    from analyzer.engine import lint_source
+    from analyzer.flow import analyze_module
+    from analyzer.tree import lower_module
+    from analyzer.tree import positions
+
+    texts = [src.decode("utf-8", "replace") for _, src in files]
+    modules = []
+    for text in texts:
+        try:
+            modules.append(libcst.parse_module(text))
+        except Exception:
+            continue
+    trees = [lower_module(m) for m in modules]
+    rows: list[tuple[str, object]] = [
+        ("  phase: lowering", _time(lambda: [lower_module(m) for m in modules], repeat)),
+        ("  phase: flow analysis", _time(lambda: [analyze_module(t) for t in trees], repeat)),
+    ]
+    paid = 0
+    real = positions.Positions._compute
+
+    def counting(self):
+        nonlocal paid
+        paid += 1
+        return real(self)
+
+    positions.Positions._compute = counting
+    try:
+        for path, src in files:
+            lint_source(src, path)
+    finally:
+        positions.Positions._compute = real
+    rows.append(("  files that computed positions", f"{paid}/{len(files)}"))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?")
@@ -110,18 +152,23 @@ def main() -> None:
         for path, src in files:
             lint_source(src, path)
 
-    rows = [("pyflakes", _time(run_pyflakes, args.repeat)), ("lora-lint", _time(run_lora_lint, args.repeat))]
+    import libcst
+
+    def run_libcst() -> None:
+        for _, src in files:
+            try:
+                libcst.parse_module(src)
+            except Exception:
+                pass
+
+    rows = [("libcst.parse_module only", _time(run_libcst, args.repeat)), ("pyflakes", _time(run_pyflakes, args.repeat)),
+            ("lora-lint engine, 1 process", _time(run_lora_lint, args.repeat))]
     if args.libcst:
-        import libcst
-
-        def run_libcst() -> None:
-            for _, src in files:
-                try:
-                    libcst.parse_module(src)
-                except Exception:
-                    pass
-
-        rows.append(("libcst.parse_module only", _time(run_libcst, args.repeat)))
+        rows.extend(_phases(files, args.repeat))
+    if shutil.which("ruff"):
+        rows.append(("ruff check --select F (for scale)", _time(
+            lambda: _subprocess(["ruff", "check", "--select", "F", "--no-cache", "--exit-zero", str(folder)]),
+            args.repeat)))
     from analyzer.frontends.runner import default_jobs
 
     cores = default_jobs()
@@ -141,13 +188,16 @@ def main() -> None:
         rows.append(("flake8 default (no plugin)", _time(lambda: _subprocess(env_cmd), args.repeat)))
         rows.append(("flake8 default + lora-lint",
                      _time(lambda: _subprocess([sys.executable, "-m", "flake8", str(folder)]), args.repeat)))
-    base = rows[0][1]
+    parse, flakes = rows[0][1], rows[1][1]
     print(f"folder: {folder}")
     print(f"files: {len(files)}  lines: {lines}  repetitions: {args.repeat}  cores: {cores} "
-          f"(pyflakes and engine rows: one process, files preloaded)")
-    print(f"{'tool':<34}{'median s':>10}{'vs pyflakes':>14}")
+          f"(parse, pyflakes and engine rows: one process, files preloaded)")
+    print(f"{'tool':<40}{'median s':>10}{'vs parse':>11}{'vs pyflakes':>14}")
     for name, secs in rows:
-        print(f"{name:<34}{secs:>10.3f}{secs / base:>13.2f}x")
+        if isinstance(secs, str):
+            print(f"{name:<40}{secs:>10}")
+            continue
+        print(f"{name:<40}{secs:>10.3f}{secs / parse:>10.2f}x{secs / flakes:>13.2f}x")
     named = dict(rows)
     if args.flake8:
         ratio = named["flake8 default + lora-lint"] / named["flake8 default (no plugin)"]

@@ -21,15 +21,7 @@ sys.argv = [{script!r}, "--help"]
 runpy.run_path({script!r}, run_name="__main__")
 """
 # scripts another part of issue 17 owns, not yet converted
-_NOT_YET = {"runtime_gpu_nosync.py", "runtime_overhead.py"}
-
-
-_NOT_YET_MARK = pytest.mark.xfail(reason="imports torch at module level: --help works without a GPU but not "
-                                          "without torch (runtime benchmarks, owned separately)", strict=False)
-
-
-@pytest.mark.parametrize("name", [pytest.param(p.name, marks=[_NOT_YET_MARK] if p.name in _NOT_YET else [])
-                                  for p in sorted((REPO / "benchmarks").glob("*.py"))])
+@pytest.mark.parametrize("name", [p.name for p in sorted((REPO / "benchmarks").glob("*.py"))])
 def test_help_needs_no_gpu_and_no_optional_package(name: str, tmp_path):
     script = str(REPO / "benchmarks" / name)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from analyzer.frontends.cli import run
-from analyzer.frontends.docs import rule_markdown, rules_page
+from analyzer.frontends.docs import readme_with_table, rule_markdown, rules_page
 from analyzer.rules import ALL_RULES
 from tests.frontends.conftest import REPO
 
@@ -14,6 +14,13 @@ from tests.frontends.conftest import REPO
 def test_docs_page_is_current():
     page = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert page == rules_page(), "docs/rules.md is stale: run `python -m analyzer.frontends.docs --write`"
+
+
+def test_readme_rule_table_is_current():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme == readme_with_table(readme), "README's rule table is stale: run `python -m analyzer.frontends.docs --write`"
+    for rule in ALL_RULES:
+        assert f"| {rule.name} |" in readme
 
 
 def test_page_has_every_rule_and_its_pinned_examples():
