@@ -205,6 +205,9 @@ def _consistent(facts: frozenset, subj: str) -> bool:
     return bool(candidates)
 
 
+# ------------------------------------------------- which subjects a scope tests; if/elif dispatch chains
+
+
 def test_lines(scope: T.AST) -> dict[str, list[int]]:
     """Subjects (`flag`, `x.mode`, `len(xs)`) of the conditions a scope's statements test (`if`,
     `while`, `assert`, and `a and b` as a whole statement or assigned value), with the sorted lines

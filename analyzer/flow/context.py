@@ -22,22 +22,14 @@ NORETURN_CALLS = {
     "_pytest.outcomes.xfail", "typing.assert_never", "assert_never", "typing_extensions.assert_never",
     "self.fail", "self.skipTest",
 }
-
-
 RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
-
-
 # unittest.TestCase methods that always raise, also called on a test case passed around by name
 # (`def check(test_case): ... test_case.fail(msg)`)
 _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
-
-
-# (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
+# (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
 SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
-                    "self.assertRaisesRegex"}
+                   "self.assertRaisesRegex"}
 
 
 def testcase_noreturn(name: str) -> bool:

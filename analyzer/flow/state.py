@@ -164,7 +164,11 @@ def widen(paths: Iterable[Path]) -> Path:
                 acc.loopzero, acc.dropped | lost)
 
 
+# ------------------------------------------------------------ transforms the interpreter applies to states
+
+
 def forget_subjects(state: tuple, subjects: set[str]) -> tuple:
+    """`state` with every fact about `subjects` forgotten."""
     if not subjects or not any(f.key.subject in subjects for p in state for f in p.facts):
         return state
     return join([p.with_facts(frozenset(f for f in p.facts if f.key.subject not in subjects)) for p in state])
