@@ -61,7 +61,7 @@ def parse(text: str, python_version: Optional[str] = None) -> tuple[cst.Module, 
         module = cst.parse_module(text)
     else:
         module = cst.parse_module(text, cst.PartialParserConfig(python_version=python_version))
-    return module, lower_module(module)
+    return module, lower_module(module, text)
 
 
 def unparse(node: AST) -> str:

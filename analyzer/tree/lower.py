@@ -46,9 +46,10 @@ _CMP_OPS = {
 _SINGLETONS = {"True": True, "False": False, "None": None}
 
 
-def lower_module(module: cst.Module) -> N.Module:
-    """The analysis tree of `module` (which it keeps referring to; do not mutate it)."""
-    return _Lowering(Positions(module)).module(module)
+def lower_module(module: cst.Module, text: Optional[str] = None) -> N.Module:
+    """The analysis tree of `module` (which it keeps referring to; do not mutate it). `text`, the
+    source parsed into `module`, saves regenerating it when positions are first read."""
+    return _Lowering(Positions(module, text)).module(module)
 
 
 def _dotted(node: cst.BaseExpression) -> str:
