@@ -4,11 +4,10 @@ other files' findings are still reported; exit code 2."""
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 
 from analyzer import engine
+from analyzer import tree as T
 from analyzer.rules.base import Rule
 from tests.reliability.cli_helpers import lint
 
@@ -72,7 +71,7 @@ def test_the_flow_analysis_raising(project, capsys, monkeypatch):
     real = engine.analyze_module
 
     def flaky(tree):
-        if any(getattr(n, "id", None) == "undefined_boom" for n in ast.walk(tree)):
+        if any(getattr(n, "id", None) == "undefined_boom" for n in T.walk(tree)):
             raise KeyError("no such scope")
         return real(tree)
 
