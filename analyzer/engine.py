@@ -66,8 +66,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
         return FileAnalysis(path, [_syntax_diagnostic(path, text, exc)])
     except T.TooDeep as exc:
         return FileAnalysis(path, [Diagnostic(path, exc.line, exc.column, "LL001",
-                                              f"syntax error: nested more than {T.MAX_LEVELS} levels deep here, "
-                                              "too deep for the parser")])
+                                              f"syntax error: {exc.reason} here, too deeply nested for the parser")])
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
     target = target_version or selection.target_version
