@@ -15,7 +15,7 @@ import pytest
 SLOW = (
     "tests/real_code/test_site_packages.py",  # lints all of installed peft and transformers
     "tests/reliability/test_fuzz.py",
-    "tests/reliability/test_hostile_input.py::test_ten_megabyte_file_is_linted_in_seconds",
+    "tests/reliability/test_hostile_input.py::test_ten_megabyte_file_is_linted_to_the_end",
     "tests/runtime/test_launcher.py",  # python -m analyzer.runtime subprocesses importing torch
     "tests/runtime/test_integrations.py",
     "tests/runtime/test_distributed.py",
