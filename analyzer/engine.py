@@ -18,7 +18,8 @@ from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
-from analyzer.tree.versions import too_new
+from analyzer.flow.names import BUILTIN_NAMES
+from analyzer.tree.versions import builtin_names, too_new
 
 # compile to a tree only: never run or optimise the linted code
 _ONLY_AST = 0x400  # ast.PyCF_ONLY_AST, without importing the module the engine does not need
@@ -78,7 +79,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     if rules is None:
         rules = rules_for(selection)
     try:
-        flow = analyze_module(tree)
+        flow = analyze_module(tree, builtin_names(target, BUILTIN_NAMES) if target else None)
     except RecursionError:
         return FileAnalysis(path, [_too_deep_diagnostic(path, "the flow analysis", tree, source)])
     except Exception as exc:  # an engine bug must not end the run or hide other files' findings

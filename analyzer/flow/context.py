@@ -67,7 +67,7 @@ def _always_raises(body: list[T.stmt]) -> bool:
 class ModuleContext:
     """Facts about one module, computed once and shared by the interpreters of all its scopes."""
 
-    def __init__(self, tree: T.Module) -> None:
+    def __init__(self, tree: T.Module, builtins: frozenset[str] = BUILTIN_NAMES) -> None:
         self.tree = tree
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
@@ -84,6 +84,10 @@ class ModuleContext:
         self.dynamic = self.bindings.star_import or self.bindings.dynamic
         self._string_words: Optional[frozenset[str]] = None
         self.literal_aliases = literal_aliases(tree)
+        # what resolves past the module: the builtins of the target Python, and the names of PEP 695
+        # type parameters (bound in annotation scopes that the analysis does not model one by one)
+        params = [p.name for cls in (T.TypeVar, T.ParamSpec, T.TypeVarTuple) for p in self.by_type.get(cls, ())]
+        self.builtins = builtins | frozenset(params) if params else builtins
 
     def may_come_from_exec(self, name: str) -> bool:
         """In a module that runs `exec` into its own namespace (and has no star import), could the
@@ -143,7 +147,7 @@ class ModuleContext:
                             self.suppressing_classes.add(node.name)
 
     def is_global(self, name: str) -> bool:
-        return name in self.global_names or name in BUILTIN_NAMES
+        return name in self.global_names or name in self.builtins
 
 
 def _exit_may_suppress(func: T.AST) -> bool:

@@ -58,9 +58,10 @@ from analyzer.flow.syntax import param_names
 __all__ = ["analyze_module", "analyze_function_returns"]
 
 
-def analyze_module(tree: T.Module) -> ModuleFlow:
-    """Run the flow analysis over every scope of `tree`."""
-    module = ModuleContext(tree)
+def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None) -> ModuleFlow:
+    """Run the flow analysis over every scope of `tree`. `builtins`: the names the target Python
+    provides (default: those of every supported version)."""
+    module = ModuleContext(tree) if builtins is None else ModuleContext(tree, builtins)
     sink = Sink()
     info = ScopeInfo("module", tree, frozenset(module.bindings.bound), None, "<module>", dynamic=module.bindings.dynamic)
     runner = Runner(module, info, module.bindings, sink)

@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 
 from analyzer.tree import nodes as N
 
-__all__ = ["too_new", "builtin_names"]
+__all__ = ["too_new", "builtin_names", "ADDED_BUILTINS"]
 
 # statement-level syntax, with the first version that accepts it (walrus and positional-only
 # parameters, 3.8, are older than any supported target)
@@ -22,7 +22,7 @@ _SYNTAX = (
     (N.TypeAlias, (3, 12), "`type` aliases"),
 )
 # builtins added after 3.8, with the version that added them
-_ADDED_BUILTINS = {
+ADDED_BUILTINS = {
     "aiter": (3, 10), "anext": (3, 10), "EncodingWarning": (3, 10),
     "BaseExceptionGroup": (3, 11), "ExceptionGroup": (3, 11),
     "PythonFinalizationError": (3, 13),
@@ -57,10 +57,11 @@ def too_new(tree: N.Module, target: str) -> Optional[tuple[N.AST, str, str]]:
     return None
 
 
-def builtin_names(target: Optional[str]) -> frozenset[str]:
-    """The builtins the code sees on `target` (None: this interpreter's, plus the newer ones)."""
-    names = set(dir(builtins)) | set(_ADDED_BUILTINS)
+def builtin_names(target: Optional[str], every: Optional[frozenset[str]] = None) -> frozenset[str]:
+    """The builtins the code sees on `target` (None: every supported version's): `every` (by
+    default this interpreter's and the newer ones) less those added after `target`."""
+    names = set(every if every is not None else dir(builtins)) | set(ADDED_BUILTINS)
     if target is not None:
         want = _version(target)
-        names -= {name for name, since in _ADDED_BUILTINS.items() if want < since}
+        names -= {name for name, since in ADDED_BUILTINS.items() if want < since}
     return frozenset(names)

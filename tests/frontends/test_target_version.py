@@ -76,6 +76,10 @@ def test_builtins_follow_the_target():
     assert "ExceptionGroup" in builtin_names("3.11")
     assert "PythonFinalizationError" in builtin_names(None)
     assert "print" in builtin_names("3.8")
+    src = "def f():\n    raise ExceptionGroup('x', [])\n"
+    assert [d.code for d in lint_source(src, "e.py", Selection(target_version="3.10"))] == ["LL201"]
+    assert lint_source(src, "e.py", Selection(target_version="3.11")) == []
+    assert lint_source(src, "e.py") == []
 
 
 def test_cli_flag_and_config(tmp_path):

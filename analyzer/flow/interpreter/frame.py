@@ -18,7 +18,7 @@ from typing import Iterable, Optional
 from analyzer import tree as T
 from analyzer.flow.conditions import assume, atom
 from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
-from analyzer.flow.names import BUILTIN_NAMES, ScopeBindings
+from analyzer.flow.names import ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.state import FactKey, join, Path
@@ -94,7 +94,7 @@ class Frame:
         if info.kind == "function":
             for name in sorted(bindings.globals & bindings.bound):
                 if (module.global_decls.get(name) == 1 and name not in module.bindings.bound
-                        and name not in BUILTIN_NAMES and not module.dynamic):
+                        and name not in module.builtins and not module.dynamic):
                     self.private_globals.add(name)
                     self.index[name] = 1 << len(self.index)
         self.param_mask = 0

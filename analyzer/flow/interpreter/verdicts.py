@@ -10,7 +10,6 @@ from analyzer import tree as T
 from analyzer.flow.conditions import literal_truth
 from analyzer.flow.context import ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
-from analyzer.flow.names import BUILTIN_NAMES
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import Fact, NONE_LITERAL
 from analyzer.flow.syntax import node_in, reads_in_both_arms, values_read, walk_body
@@ -254,7 +253,7 @@ class Verdicts(Frame):
     def _resolves_outside(self, name: str) -> bool:
         if self.info.kind == "class":
             return self.module.is_global(name) or self._enclosing_binds(name, self.info.parent)
-        return name in BUILTIN_NAMES
+        return name in self.module.builtins
 
     def _enclosing_binds(self, name: str, scope: Optional[ScopeInfo]) -> bool:
         while scope is not None:
