@@ -6,7 +6,9 @@ import importlib
 from pathlib import Path
 
 from analyzer.discovery import discover, read_source
-from analyzer.engine import analyze_source, project_diagnostics
+from analyzer.engine import project_diagnostics
+from analyzer.frontends.runner import analyze_files, default_jobs
+from analyzer.selection import Selection
 
 PACKAGES = ("peft", "transformers")
 
@@ -15,13 +17,15 @@ def collect(package: str) -> dict[str, str]:
     """{"pkg/rel/path.py:line:col CODE": message} for one installed package."""
     mod = importlib.import_module(package)
     root = Path(mod.__file__).resolve().parent
-    analyses = []
+    files = []
     for path in discover([str(root)]):
         if not isinstance(path, str):
             continue
         raw = read_source(path)
         if isinstance(raw, bytes):
-            analyses.append(analyze_source(raw, path))
+            files.append((path, raw))
+    # every core, as the CLI does: transformers is 1.2M lines
+    analyses = analyze_files(files, Selection(), default_jobs())
     out: dict[str, str] = {}
     # the package is linted as one project, as the CLI does, so cross-module rules run too
     for d in [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses):
