@@ -13,18 +13,20 @@ import libcst as cst
 from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic
 from analyzer.flow.definite import analyze_module
+from analyzer.flow.names import BUILTIN_NAMES
 from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
 from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
-from analyzer.flow.names import BUILTIN_NAMES
 from analyzer.tree.versions import builtin_names, too_new
 
-# compile to a tree only: never run or optimise the linted code
-_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST, without importing the module the engine does not need
-
 __all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
+
+# `ast.PyCF_ONLY_AST`, spelled out: the engine imports no `ast`. Used only to word a syntax error
+# LibCST already found (see `_syntax_diagnostic`); the linted code is never run or optimised.
+_ONLY_AST = 0x400
+
 
 @dataclass
 class FileAnalysis:
@@ -61,8 +63,9 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     source = SourceText(text)
     if "\x00" in text:  # a NUL byte is never valid Python; say where it is
         return FileAnalysis(path, [_null_byte_diagnostic(path, source)])
+    target = target_version or selection.target_version
     try:
-        _module, tree = T.parse(text, target_version or selection.target_version)
+        _module, tree = T.parse(text, target)
     except cst.ParserSyntaxError as exc:
         return FileAnalysis(path, [_syntax_diagnostic(path, text, exc)])
     except T.TooDeep as exc:
@@ -70,7 +73,6 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
                                               f"syntax error: {exc.reason} here, too deeply nested for the parser")])
     except (RecursionError, MemoryError):  # very deep nesting, in the parser or the lowering
         return FileAnalysis(path, [Diagnostic(path, 1, 1, "LL001", "file is too deeply nested for the Python parser")])
-    target = target_version or selection.target_version
     newer = too_new(tree, target) if target else None
     if newer is not None:
         node, what, since = newer
