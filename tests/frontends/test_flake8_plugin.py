@@ -55,9 +55,12 @@ def test_same_findings_as_lora_lint_on_every_fixture(tmp_path: Path):
     # the comparison must cover many codes and positions
     assert len(expected) > 30 and len({line.split(": ")[1].split()[0] for line in expected}) >= 6
     assert _ll_lines(plain.stdout) == expected
-    # selecting the whole prefix turns the opt-in rules on, in both tools
+    # `flake8 --select LL` (how flake8 users turn a plugin's prefix on) gives the default rules,
+    # exactly what `lora-lint` reports; an opt-in rule is named by its full code
+    assert _ll_lines(selected.stdout) == expected
     everything = _lora_lint_per_file(files, "--select", "LL")
-    assert _ll_lines(selected.stdout) == everything and len(everything) > len(expected)
+    opted = flake8("--select", "LL", "--extend-select", "LL204", *map(str, files), cwd=tmp_path)
+    assert _ll_lines(opted.stdout) == everything and len(everything) > len(expected)
 
 
 def test_noqa_is_respected(data_copy: Path):
@@ -85,8 +88,8 @@ def test_per_file_ignores_from_a_flake8_config(data_copy: Path):
 
 
 def test_default_off_rule_uses_flakes_default_ignore(data_copy: Path):
-    """A rule with `default_enabled = False` is silent in plain flake8 and shown when selected,
-    exactly as lora-lint treats it (a helper turns LL202 into such a rule for this test)."""
+    """A rule with `default_enabled = False` is silent in plain flake8 and shown when named by its
+    code, as lora-lint treats it (a helper turns LL202 into such a rule for this test)."""
     rel = str(data_copy / "mixed.py")
     helper = str(Path(__file__).with_name("default_off.py"))
 
@@ -96,9 +99,12 @@ def test_default_off_rule_uses_flakes_default_ignore(data_copy: Path):
 
     assert codes("flake8", "--isolated") == ["LL101", "LL103", "LL201"]
     assert codes("lora-lint", "--isolated", "--no-cache") == codes("flake8", "--isolated")
-    for flags in (["--extend-select", "LL202"], ["--select", "LL202"], ["--select", "LL2"], ["--select", "LL"]):
+    for flags in (["--extend-select", "LL202"], ["--select", "LL202"]):
         assert codes("flake8", "--isolated", *flags) == codes("lora-lint", "--isolated", "--no-cache", *flags), flags
     assert "LL202" in codes("flake8", "--isolated", "--extend-select", "LL202")
+    # a prefix is how flake8 users switch a plugin on: it keeps the opt-in rule off
+    assert codes("flake8", "--isolated", "--select", "LL") == ["LL101", "LL103", "LL201"]
+    assert codes("flake8", "--isolated", "--select", "LL2") == ["LL201"]
 
 
 def test_disable_noqa_shows_silenced_findings(data_copy: Path):
