@@ -125,6 +125,10 @@ class PossiblyUnbound(Rule):
             "    return x @ W_full\n",
             5, 16, "`W_full` may be unbound here: it is bound at line 2, but not on every path to this line",
         ),
+        Invalid(
+            "def free(proj, cache, keep):\n    if not keep:\n        del cache\n    return cache\n",
+            4, 12, "`cache` may be unbound here: a `del` on some path to this line removes it",
+        ),
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -145,6 +149,8 @@ def _message(use, where: str) -> str:
         msg = f"`{name}` is unbound here on every path (UnboundLocalError)"
         return msg + f"; it is bound only at {where}" if where else msg
     if kind == UseKind.MAYBE:
+        if not where:  # a parameter, unbound only by a `del` on some paths
+            return f"`{name}` may be unbound here: a `del` on some path to this line removes it"
         return f"`{name}` may be unbound here: it is bound at {where}, but not on every path to this line"
     if kind == UseKind.MAYBE_LOOP:
         return (f"`{name}` may be unbound here: it is bound at {where}, "
