@@ -13,13 +13,13 @@ import libcst as cst
 from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic
 from analyzer.flow.definite import analyze_module
-from analyzer.flow.names import BUILTIN_NAMES
+from analyzer.flow.names import builtins_for
 from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
 from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
-from analyzer.tree.versions import builtin_names, too_new
+from analyzer.tree.versions import too_new
 
 __all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
 
@@ -40,18 +40,16 @@ class FileAnalysis:
 
 
 def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True,
-                   target_version: Optional[str] = None) -> FileAnalysis:
+                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> FileAnalysis:
     """Per-file findings and the module summary for one file's content. Never raises.
 
     `honor_noqa=False` keeps findings on `# noqa` lines, for front-ends (flake8) that apply
     `noqa` themselves."""
-    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa, target_version)
+    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa)
 
 
 def _analyze_source(raw: bytes | str, path: str, selection: Selection,
-                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True,
-                    target_version: Optional[str] = None) -> FileAnalysis:
+                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True) -> FileAnalysis:
     if isinstance(raw, bytes):
         decoded = decode_source(raw)
         if isinstance(decoded, DecodeFailure):
@@ -63,9 +61,9 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     source = SourceText(text)
     if "\x00" in text:  # a NUL byte is never valid Python; say where it is
         return FileAnalysis(path, [_null_byte_diagnostic(path, source)])
-    target = target_version or selection.target_version
+    target = selection.target_version
     try:
-        _module, tree = T.parse(text, target)
+        _module, tree = T.parse(text)
     except cst.ParserSyntaxError as exc:
         return FileAnalysis(path, [_syntax_diagnostic(path, text, exc)])
     except T.TooDeep as exc:
@@ -81,7 +79,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     if rules is None:
         rules = rules_for(selection)
     try:
-        flow = analyze_module(tree, builtin_names(target, BUILTIN_NAMES) if target else None)
+        flow = analyze_module(tree, builtins_for(target) if target else None)
     except RecursionError:
         return FileAnalysis(path, [_too_deep_diagnostic(path, "the flow analysis", tree, source)])
     except Exception as exc:  # an engine bug must not end the run or hide other files' findings

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 import builtins
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
-__all__ = ["ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES", "SCOPE_NODES"]
+from analyzer import tree as T
+from analyzer.tree.versions import ADDED_BUILTINS, version_tuple
+
+__all__ = ["ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES", "SCOPE_NODES",
+           "builtins_for"]
 
 SCOPE_NODES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
 COMPREHENSIONS = (T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)
 
 # Builtins of the running interpreter plus those of other supported versions, so that the result
-# does not depend on which Python runs the linter.
+# does not depend on which Python runs the linter (the newer ones, with their versions, are listed
+# once, in analyzer.tree.versions).
 _EXTRA_BUILTINS = {
     "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__",
-    "__path__", "__annotations__", "__debug__", "__cached__", "__dict__",
-    "ExceptionGroup", "BaseExceptionGroup", "EncodingWarning", "aiter", "anext",
-    "PythonFinalizationError", "WindowsError",
+    "__path__", "__annotations__", "__debug__", "__cached__", "__dict__", "WindowsError",
 }
 
 
 def _builtin_names() -> frozenset[str]:
-    return frozenset(dir(builtins)) | _EXTRA_BUILTINS
+    return frozenset(dir(builtins)) | _EXTRA_BUILTINS | frozenset(ADDED_BUILTINS)
 
 
 BUILTIN_NAMES = _builtin_names()
+
+
+@lru_cache(maxsize=None)
+def builtins_for(target: str | None) -> frozenset[str]:
+    """The builtins code sees on `target` ("3.10"; None: every supported version's)."""
+    if target is None:
+        return BUILTIN_NAMES
+    want = version_tuple(target)
+    return BUILTIN_NAMES - {name for name, since in ADDED_BUILTINS.items() if want < since}
 
 
 def target_names(target: T.expr) -> Iterator[T.Name]:

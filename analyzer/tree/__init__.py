@@ -8,8 +8,6 @@ See `analyzer.tree.nodes` for why the analysis reads a lowered view of the LibCS
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from analyzer.tree.depth import TooDeep, check_depth
@@ -20,17 +18,15 @@ from analyzer.tree.nodes import AST, Attribute, Module, Name, dump, iter_child_n
 __all__ = ["parse", "check_depth", "TooDeep", "unparse", "lower_module", "walk", "iter_child_nodes", "dump", "AST"]
 
 
-def parse(text: str, python_version: Optional[str] = None) -> tuple[cst.Module, Module]:
+def parse(text: str) -> tuple[cst.Module, Module]:
     """Parse `text` with LibCST's native parser and lower it. Raises `libcst.ParserSyntaxError`,
     `TooDeep` before a parse that would crash, and `RecursionError` for nesting deeper than the
     lowering follows.
 
-    `python_version` ("3.11") is the grammar version LibCST reads; None reads the newest."""
+    The native parser reads the newest grammar whatever version it is told; what a target version
+    cannot compile is found on the tree (`analyzer.tree.versions.too_new`)."""
     check_depth(text)
-    if python_version is None:
-        module = cst.parse_module(text)
-    else:
-        module = cst.parse_module(text, cst.PartialParserConfig(python_version=python_version))
+    module = cst.parse_module(text)
     return module, lower_module(module, text)
 
 

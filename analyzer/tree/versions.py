@@ -7,12 +7,11 @@ set, statements the target cannot compile are reported instead of analysed as if
 
 from __future__ import annotations
 
-import builtins
 from typing import Iterator, Optional
 
 from analyzer.tree import nodes as N
 
-__all__ = ["too_new", "builtin_names", "ADDED_BUILTINS"]
+__all__ = ["too_new", "version_tuple", "ADDED_BUILTINS"]
 
 # statement-level syntax, with the first version that accepts it (walrus and positional-only
 # parameters, 3.8, are older than any supported target)
@@ -29,7 +28,7 @@ ADDED_BUILTINS = {
 }
 
 
-def _version(text: str) -> tuple[int, int]:
+def version_tuple(text: str) -> tuple[int, int]:
     major, minor = text.split(".")
     return int(major), int(minor)
 
@@ -47,7 +46,7 @@ def _statements(body: list) -> Iterator[N.AST]:
 
 def too_new(tree: N.Module, target: str) -> Optional[tuple[N.AST, str, str]]:
     """The first statement `target` ("3.9") cannot compile: (node, what, first version), or None."""
-    want = _version(target)
+    want = version_tuple(target)
     for node in _statements(tree.body):
         for cls, since, what in _SYNTAX:
             if isinstance(node, cls) and want < since:
@@ -55,13 +54,3 @@ def too_new(tree: N.Module, target: str) -> Optional[tuple[N.AST, str, str]]:
         if getattr(node, "type_params", None) and want < (3, 12):
             return node, "type parameter lists", "3.12"
     return None
-
-
-def builtin_names(target: Optional[str], every: Optional[frozenset[str]] = None) -> frozenset[str]:
-    """The builtins the code sees on `target` (None: every supported version's): `every` (by
-    default this interpreter's and the newer ones) less those added after `target`."""
-    names = set(every if every is not None else dir(builtins)) | set(ADDED_BUILTINS)
-    if target is not None:
-        want = _version(target)
-        names -= {name for name, since in ADDED_BUILTINS.items() if want < since}
-    return frozenset(names)

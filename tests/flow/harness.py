@@ -214,8 +214,8 @@ class Observed:
     inconsistent: list
 
 
-def observe(source: str, python_version: Optional[str] = None) -> Observed:
-    _, tree = T.parse(source, python_version)
+def observe(source: str) -> Observed:
+    _, tree = T.parse(source)
     flow = analyze_module(tree)
     uses = Counter((u.node.lineno, _kind(u.kind), u.name) for u in flow.uses)
     returns: Counter = Counter()

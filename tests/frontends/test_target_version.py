@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.engine import lint_source
 from analyzer.selection import Selection, parse_target_version
-from analyzer.tree.versions import builtin_names
+from analyzer.flow.names import builtins_for
 from tests.frontends.conftest import lora_lint
 
 # PEP 695 generics, a `type` alias and a nested f-string quote: 3.12 syntax
@@ -72,10 +72,10 @@ def test_versions_are_spelled_as_ruff_or_as_numbers(text, version):
 
 
 def test_builtins_follow_the_target():
-    assert "ExceptionGroup" not in builtin_names("3.10")
-    assert "ExceptionGroup" in builtin_names("3.11")
-    assert "PythonFinalizationError" in builtin_names(None)
-    assert "print" in builtin_names("3.8")
+    assert "ExceptionGroup" not in builtins_for("3.10")
+    assert "ExceptionGroup" in builtins_for("3.11")
+    assert "PythonFinalizationError" in builtins_for(None)
+    assert "print" in builtins_for("3.8")
     src = "def f():\n    raise ExceptionGroup('x', [])\n"
     assert [d.code for d in lint_source(src, "e.py", Selection(target_version="3.10"))] == ["LL201"]
     assert lint_source(src, "e.py", Selection(target_version="3.11")) == []
