@@ -13,7 +13,7 @@ import libcst as cst
 from analyzer.tree.depth import TooDeep, check_depth
 from analyzer.tree.lower import lower_module
 from analyzer.tree.nodes import *  # noqa: F401,F403  (the node classes are this package's API)
-from analyzer.tree.nodes import AST, Attribute, Module, Name, dump, iter_child_nodes, walk
+from analyzer.tree.nodes import AST, Attribute, Module, Name, Tuple, dump, iter_child_nodes, walk
 
 __all__ = ["parse", "check_depth", "TooDeep", "unparse", "lower_module", "walk", "iter_child_nodes", "dump", "AST"]
 
@@ -37,8 +37,9 @@ def unparse(node: AST) -> str:
     if isinstance(node, Attribute):
         return f"{unparse(node.value)}.{node.attr}"
     c = node.cst
-    if type(c) is tuple:  # a span with no node of its own: `a, b` in `x[a, b]`
-        return ", ".join(unparse(e) for e in getattr(node, "elts", ()))
+    # a parenthesized tuple, or `a, b` in `x[a, b]` (no LibCST node spans it): its items
+    if isinstance(node, Tuple) and (type(c) is tuple or c.lpar):
+        return ", ".join(unparse(e) for e in node.elts)
     if isinstance(c, cst.BaseExpression) and getattr(c, "lpar", None):
         c = c.with_changes(lpar=[], rpar=[])
     return node.pos.module.code_for_node(c).strip()

@@ -87,8 +87,7 @@ class ExpressionLowering:
 
     def _arg(self, p: cst.Param) -> N.arg:
         ann = None if p.annotation is None else p.annotation.annotation
-        anchor = (p.name, p.name) if ann is None else (p.name, ann)
-        return N.arg(anchor, self.pos, p.name.value, None if ann is None else self.expr(ann), None)
+        return N.arg(p, self.pos, p.name.value, None if ann is None else self.expr(ann), None)
 
     def parameters(self, ps: cst.Parameters) -> N.arguments:
         posonly = [self._arg(p) for p in ps.posonly_params]
@@ -116,7 +115,7 @@ class ExpressionLowering:
         if t is cst.Tuple or t is cst.List:
             elts = [self._target_element(el, ctx) for el in e.elements]
             if t is cst.Tuple:
-                return N.Tuple(self._tuple_anchor(e), self.pos, elts, ctx)
+                return N.Tuple(e, self.pos, elts, ctx)
             return N.List(e, self.pos, elts, ctx)
         if t is cst.Attribute:
             return N.Attribute(e, self.pos, self.expr(e.value), e.attr.value, ctx)
@@ -182,13 +181,8 @@ class ExpressionLowering:
             return N.Starred(el, self.pos, self.expr(el.value), _LOAD)
         return self.expr(el.value)
 
-    @staticmethod
-    def _tuple_anchor(e: cst.Tuple):
-        # the grammar's tuple includes its parentheses; LibCST's syntactic range does not
-        return (e.lpar[0], e.rpar[-1]) if e.lpar else e
-
     def _tuple(self, e: cst.Tuple, ctx) -> N.AST:
-        return N.Tuple(self._tuple_anchor(e), self.pos, [self._element(x) for x in e.elements], ctx)
+        return N.Tuple(e, self.pos, [self._element(x) for x in e.elements], ctx)
 
     def _list(self, e: cst.List, ctx) -> N.AST:
         return N.List(e, self.pos, [self._element(x) for x in e.elements], ctx)

@@ -26,8 +26,9 @@ __all__ = ["AST", "walk", "iter_child_nodes", "dump", "LOAD", "STORE", "DEL"]
 
 
 class AST:
-    """A node of the analysis tree. `cst` is the LibCST node (or a `(first, last)` pair of LibCST
-    nodes for a span LibCST has no node for); `pos` answers for positions."""
+    """A node of the analysis tree. `cst` is the LibCST node it stands for (a `(first, last)` pair
+    of LibCST nodes only for the tuple in `x[a, b]`, which no LibCST node spans); `pos` answers
+    for positions."""
 
     __slots__ = ("cst", "pos", "_range")
     _fields: tuple[str, ...] = ()

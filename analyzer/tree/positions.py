@@ -113,10 +113,19 @@ class Positions:
         return i + 1, offset - self._line_starts[i]
 
     def offsets(self, anchor: Anchor) -> tuple[int, int]:
-        """[start, end) character offsets of a LibCST node, or of a `(first, last)` pair's span."""
+        """[start, end) character offsets of a LibCST node, or of a `(first, last)` pair's span.
+
+        Where the grammar's span is not LibCST's syntactic one, the grammar's wins: a tuple
+        includes its parentheses, and a parameter spans its name and annotation (not `*`, `=`
+        or the default)."""
         spans = self._spans if self._spans is not None else self._compute()
         if type(anchor) is tuple:
             return spans[id(anchor[0])][0], spans[id(anchor[1])][1]
+        if isinstance(anchor, cst.Tuple) and anchor.lpar:
+            return spans[id(anchor.lpar[0])][0], spans[id(anchor.rpar[-1])][1]
+        if isinstance(anchor, cst.Param):
+            last = anchor.name if anchor.annotation is None else anchor.annotation.annotation
+            return spans[id(anchor.name)][0], spans[id(last)][1]
         return spans[id(anchor)]
 
     def span(self, anchor: Anchor) -> tuple[int, int, int, int]:
