@@ -56,11 +56,11 @@ def check_depth(text: str) -> None:
         line = _STRING.sub(lambda s: " " * len(s.group()), m.group())
         where = m.start()
         if len(line) > MAX_PREFIX_RUN:
-            start = _longest_run(_PREFIX.finditer(line), MAX_PREFIX_RUN, operand_after=line)
+            start = _prefix_run(line)
             if start is not None:
                 raise TooDeep(*_at(text, where + start), f"more than {MAX_PREFIX_RUN} nested prefix operators")
         if len(line) > 2 * MAX_CHAIN:
-            start = _longest_run(_LINKS.finditer(line), MAX_CHAIN)
+            start = _chain(line)
             if start is not None:
                 raise TooDeep(*_at(text, where + start), f"a chain of more than {MAX_CHAIN} nested operations")
         if line.count("(") + line.count("[") + line.count("{") > MAX_BRACKETS:
@@ -69,25 +69,26 @@ def check_depth(text: str) -> None:
                 raise TooDeep(*_at(text, where + col), "too many nested parentheses")
 
 
-def _longest_run(matches, limit: int, operand_after: Optional[str] = None) -> Optional[int]:
-    """Where a run of more than `limit` adjacent links starts. For prefix operators (one match per
-    run, `operand_after` the line) the links are counted in the match, and the run must apply to
-    an operand: a ruler of dashes in a comment or docstring is not an expression."""
-    if operand_after is not None:
-        for m in matches:
-            ops = len(m.group().replace(" ", "").replace("\t", "").replace("not", "-").replace("await", "-"))
-            if ops > limit and m.end() < len(operand_after) and (operand_after[m.end()].isalnum()
-                                                                or operand_after[m.end()] in "_([{.'\""):
-                return m.start()
-        return None
+def _prefix_run(line: str) -> Optional[int]:
+    """Where more than MAX_PREFIX_RUN prefix operators in a row apply to an operand (a ruler of
+    dashes in a comment or docstring is not an expression). One match per run: no backtracking."""
+    for m in _PREFIX.finditer(line):
+        ops = len(m.group().replace(" ", "").replace("\t", "").replace("not", "-").replace("await", "-"))
+        if ops > MAX_PREFIX_RUN and m.end() < len(line) and (line[m.end()].isalnum() or line[m.end()] in "_([{.'\""):
+            return m.start()
+    return None
+
+
+def _chain(line: str) -> Optional[int]:
+    """Where more than MAX_CHAIN chain links follow each other with nothing between them."""
     start, end, count = -1, -1, 0
-    for m in matches:
+    for m in _LINKS.finditer(line):
         if m.start() == end:
             count += 1
         else:
             start, count = m.start(), 1
         end = m.end()
-        if count > limit:
+        if count > MAX_CHAIN:
             return start
     return None
 
