@@ -7,10 +7,10 @@ of `forward`, and `ctx.saved_tensors` holds what `ctx.save_for_backward` was giv
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from dataclasses import dataclass, field
 from typing import Optional
 
+from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord
 from analyzer.flow.syntax import dotted_name as _dotted
 

@@ -9,9 +9,9 @@ holds a contradicting fact (the branch is impossible on that path).
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import NamedTuple, Optional
 
+from analyzer import tree as T
 from analyzer.flow.state import Fact, FactKey, Literal, Path
 from analyzer.flow.syntax import iter_subject
 

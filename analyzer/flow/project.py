@@ -7,11 +7,11 @@ another module costs no second parse.
 
 from __future__ import annotations
 
-from analyzer import tree as T
 import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow
 from analyzer.flow.signature import optional_params
 from analyzer.flow.syntax import dotted_name

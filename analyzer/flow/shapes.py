@@ -3,8 +3,9 @@ tuple literal (or not known to be one)."""
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Optional, Union
+
+from analyzer import tree as T
 
 __all__ = ["Shape", "shape_text", "describe_shape", "annotation_allows_variants"]
 

@@ -8,10 +8,10 @@ is, that expression is the suggestion.
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from dataclasses import dataclass
 from typing import Optional
 
+from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse
 
 __all__ = ["SlotSuggestion", "suggest_for_use"]

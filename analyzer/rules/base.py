@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Optional
 
+from analyzer import tree as T
 from analyzer.diagnostics import Fix
 from analyzer.flow.results import ModuleFlow
 from analyzer.source import SourceText

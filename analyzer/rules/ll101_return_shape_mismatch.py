@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from collections import Counter
 from typing import Iterable, Optional
 
+from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ReturnRecord
 from analyzer.flow.project import flag_guarded_returns
 from analyzer.flow.shapes import annotation_allows_variants, describe_shape, short_shape

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Iterable, Optional
 
+from analyzer import tree as T
 from analyzer.flow.shapes import describe_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at, report_at_def_name
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 import keyword
 import re
 from typing import Iterable, Optional
 
+from analyzer import tree as T
 from analyzer.diagnostics import Fix
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 from analyzer.source import SourceText

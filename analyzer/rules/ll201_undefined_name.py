@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Iterable
 
+from analyzer import tree as T
 from analyzer.diagnostics import Fix
 from analyzer.flow.results import UseKind
 from analyzer.flow.suggest import suggest_for_use

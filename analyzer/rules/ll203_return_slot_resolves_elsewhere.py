@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Iterable
 
+from analyzer import tree as T
 from analyzer.diagnostics import Fix
 from analyzer.flow.names import BUILTIN_NAMES, collect_bindings
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext

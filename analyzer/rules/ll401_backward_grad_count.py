@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer import tree as T
 from typing import Iterable
 
+from analyzer import tree as T
 from analyzer.flow.autograd import find_autograd_classes, return_arity
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 
