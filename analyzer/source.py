@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = ["DecodeFailure", "SourceText", "decode_source"]
 
-# ast numbers lines by \r\n, \r and \n only (str.splitlines also splits on form feeds etc.)
+# Python numbers lines by \r\n, \r and \n only (str.splitlines also splits on form feeds etc.)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
@@ -23,7 +23,7 @@ class DecodeFailure:
 
 
 class SourceText:
-    """Decoded source plus the conversions between ast's byte columns and character columns."""
+    """Decoded source split into lines as Python counts them (columns are characters throughout)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -33,13 +33,6 @@ class SourceText:
         if 1 <= lineno <= len(self.lines):
             return self.lines[lineno - 1]
         return ""
-
-    def char_col(self, lineno: int, byte_col: int) -> int:
-        """0-based character column for ast's 0-based UTF-8 byte column."""
-        line = self.line(lineno)
-        if line.isascii():
-            return byte_col
-        return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
 
 def decode_source(raw: bytes) -> "str | DecodeFailure":
@@ -78,7 +71,7 @@ def decode_source(raw: bytes) -> "str | DecodeFailure":
 
 
 def _undecodable(raw: bytes, exc: UnicodeDecodeError, encoding: str) -> DecodeFailure:
-    """The failure located at the first bad byte (lines broken as ast breaks them)."""
+    """The failure located at the first bad byte (lines broken as Python breaks them)."""
     breaks = list(_BYTE_LINE_BREAK.finditer(raw, 0, exc.start))
     line_start = breaks[-1].end() if breaks else (3 if raw.startswith(codecs.BOM_UTF8) else 0)
     try:

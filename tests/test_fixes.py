@@ -86,3 +86,29 @@ def test_failed_write_leaves_original_and_no_temp_file(tmp_path: Path, monkeypat
     assert out.written == [] and "disk full" in out.problems[0]
     assert work.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.py"]
+
+
+# characters before the flagged expression that UTF-8 spells in several bytes: every column of
+# the finding and of its fix counts characters
+NON_ASCII = {
+    "ll103": ('note = "ééé"; TARGETS = [m for m in ("q_proj")]\n',
+              'note = "ééé"; TARGETS = [m for m in ("q_proj",)]\n', "LL103", 38),
+    "ll201": ('def get(base_layer, disabled):\n'
+              '    if disabled:\n'
+              '        return base_layer.weight, "é—é", bias\n'
+              '    return base_layer.weight, "é—é", base_layer.bias\n',
+              'def get(base_layer, disabled):\n'
+              '    if disabled:\n'
+              '        return base_layer.weight, "é—é", base_layer.bias\n'
+              '    return base_layer.weight, "é—é", base_layer.bias\n', "LL201", 42),
+}
+
+
+@pytest.mark.parametrize("src,fixed,code,column", NON_ASCII.values(), ids=NON_ASCII.keys())
+def test_findings_and_fixes_on_non_ascii_lines(tmp_path: Path, src, fixed, code, column):
+    work = tmp_path / "m.py"
+    work.write_text(src, encoding="utf-8")
+    found = lint_source(work.read_bytes(), str(work))
+    assert [(d.code, d.column) for d in found] == [(code, column)], found
+    _fix(work)
+    assert work.read_text(encoding="utf-8") == fixed

@@ -48,7 +48,7 @@ class CalleeSummary:
 @dataclass(frozen=True)
 class UnpackRecord:
     line: int
-    col: int  # 0-based column (bytes from ast; the engine turns it into characters)
+    col: int  # 0-based character column
     end_line: int
     end_col: int
     count: int

@@ -30,7 +30,7 @@ class Invalid:
 @dataclass(frozen=True)
 class Report:
     line: int
-    col: int  # 0-based UTF-8 byte column, as ast gives it
+    col: int  # 0-based character column
     end_line: int
     end_col: int
     message: str

@@ -24,8 +24,7 @@ def _paren_span(source: SourceText, node: T.expr) -> Optional[tuple[int, int, in
     if node.lineno != node.end_lineno:
         return None
     line = source.line(node.lineno)
-    start = source.char_col(node.lineno, node.col_offset)
-    end = source.char_col(node.lineno, node.end_col_offset)
+    start, end = node.col_offset, node.end_col_offset
     before = line[:start].rstrip()
     after = line[end:].lstrip()
     if not before.endswith("(") or not after.startswith(")"):
@@ -112,11 +111,8 @@ class ParenthesizedNotTuple(Rule):
                 text = ctx.source.line(line)[open_col + 1:close_col - 1].strip()
                 # the range is the literal's own; its grouping parentheses belong to the same
                 # LibCST node and are replaced with it
-                start = ctx.source.char_col(line, cand.col_offset) + 1
-                end = ctx.source.char_col(line, cand.end_col_offset) + 1
-                fix = Fix(line, start, line, end, f"({text},)", safety="safe")
+                fix = Fix(line, cand.col_offset + 1, line, cand.end_col_offset + 1, f"({text},)", safety="safe")
                 message = f"parentheses around {text} do not make a tuple: did you mean `({text},)`?"
-                # columns in a Report are ast's byte columns; the engine converts them
                 yield Report(cand.lineno, cand.col_offset, cand.end_lineno, cand.end_col_offset, message, fix)
 
     @staticmethod

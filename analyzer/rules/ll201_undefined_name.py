@@ -124,7 +124,5 @@ def with_slot_fix(ctx: RuleContext, use, msg: str) -> Report:
     if hint is None:
         return report_at(use.node, msg)
     node = use.node
-    src = ctx.source
-    fix = Fix(node.lineno, src.char_col(node.lineno, node.col_offset) + 1, node.end_lineno,
-              src.char_col(node.end_lineno, node.end_col_offset) + 1, hint.text, safety="unsafe")
+    fix = Fix(node.lineno, node.col_offset + 1, node.end_lineno, node.end_col_offset + 1, hint.text, safety="unsafe")
     return report_at(node, f"{msg}; did you mean `{hint.text}`, as returned at line {hint.line}?", fix)

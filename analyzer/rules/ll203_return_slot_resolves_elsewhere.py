@@ -98,9 +98,8 @@ class ReturnSlotResolvesElsewhere(Rule):
                     text = texts.pop()
                     where = "module global" if elt.id in module_names else "builtin"
                     line = next(o.line for o in tuples if o is not r)
-                    col = ctx.source.char_col(elt.lineno, elt.col_offset)
-                    end = ctx.source.char_col(elt.end_lineno, elt.end_col_offset)
-                    fix = Fix(elt.lineno, col + 1, elt.end_lineno, end + 1, text, safety="unsafe")
+                    fix = Fix(elt.lineno, elt.col_offset + 1, elt.end_lineno, elt.end_col_offset + 1, text,
+                              safety="unsafe")
                     yield Report(elt.lineno, elt.col_offset, elt.end_lineno, elt.end_col_offset,
                                  f"`{elt.id}` here is the {where}, but the other return"
                                  f"{'s fill' if len(others) > 1 else ' fills'} this slot with `{text}` "
