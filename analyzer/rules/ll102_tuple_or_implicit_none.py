@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from analyzer import tree as T
+from analyzer.flow.results import ReturnRecord
 from analyzer.flow.shapes import describe_shape
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at, report_at_def_name
 
@@ -52,7 +53,12 @@ class TupleOrImplicitNone(Rule):
     INVALID = [
         Invalid(
             "def split_lora(module):\n    if hasattr(module, 'lora_A'):\n        return module.lora_A, module.lora_B\n",
-            1, 5, "`split_lora` returns 2 values at line 3 but may end without a return (implicit None) at line 3",
+            1, 5, "`split_lora` returns 2 values at line 3 but may fall off the end of the function (implicit None)",
+        ),
+        Invalid(
+            "def lora_pair(module):\n    if module.merged:\n        return module.lora_A, module.lora_B\n"
+            "    module.log('not merged')\n",
+            1, 5, "`lora_pair` returns 2 values at line 3 but may end without a return (implicit None) at line 4",
         ),
         Invalid(
             "def f(a):\n    if a:\n        return\n    return a, a\n",
@@ -80,11 +86,19 @@ class TupleOrImplicitNone(Rule):
             for r in func.returns:
                 if r.node is None:
                     yield report_at_def_name(node, f"`{func.name}` returns {what} at line {witness.line} but may "
-                                                   f"end without a return (implicit None) at line {r.line}")
+                                                   f"{_falls_off(witness, r)}")
                 elif r.node.value is None:
                     yield report_at(r.node, f"`{func.name}` returns {what} at line {witness.line} but a bare "
                                             "`return` here gives None")
 
+
+def _falls_off(witness: ReturnRecord, end: ReturnRecord) -> str:
+    """Where the body ends without a return: its last line, unless that line is the tuple
+    return's own (`if c: return a, b` last in the body, or a one-line function)."""
+    assert witness.node is not None
+    if witness.line <= end.line <= witness.node.end_lineno:
+        return "fall off the end of the function (implicit None)"
+    return f"end without a return (implicit None) at line {end.line}"
 
 
 def _registered_hooks(tree: T.Module) -> set[str]:

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from analyzer import tree as T
 from analyzer.flow.names import binding_lines
 from analyzer.flow.results import UseKind
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 from analyzer.rules.ll201_undefined_name import with_slot_fix
+
+
+def reaching_binding_lines(scope: T.AST, name: str, line: int) -> list[int]:
+    """The lines of `scope`'s bindings of `name` that can reach a read at `line`: those above it,
+    and those below it in the body of a loop around it (they reach it on a later pass).
+
+    The read's own line is left out: `x = x + 1` binds `x` only after reading it. This is the
+    evidence a message names, read from the source layout; the verdict is the flow analysis'."""
+    loops = _loop_spans(scope)
+    return [n for n in binding_lines(scope, name) if n < line or any(lo <= line < n <= hi for lo, hi in loops)]
+
+
+def _loop_spans(scope: T.AST) -> list[tuple[int, int]]:
+    """(header line, last line of the body) of each loop in `scope`'s own body; a loop's `else`
+    runs after the last pass, so it is not part of the span."""
+    spans = []
+    stack = list(getattr(scope, "body", None) or [])
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, (T.For, T.AsyncFor, T.While)) and node.body:
+            spans.append((node.lineno, node.body[-1].end_lineno))
+        stack.extend(T.iter_child_nodes(node))
+    return spans
 
 
 def _lines_text(lines: list[int]) -> str:
@@ -96,7 +122,16 @@ class PossiblyUnbound(Rule):
         ),
         Invalid(
             "def f(xs):\n    for x in xs:\n        total = total + x\n    return 0\n",
-            3, 17, "`total` is unbound on the first pass of the loop at line 2; it is bound later in the loop, at line 3",
+            3, 17, "`total` is unbound on the first pass of the loop at line 2; this line binds it only after reading it",
+        ),
+        Invalid(  # a binding below the read cannot reach it, unless a loop around both runs again
+            "def f(a):\n    if a:\n        x = 1\n    print(x)\n    x = 2\n    return x\n",
+            4, 11, "`x` may be unbound here: it is bound at line 3, but not on every path to this line",
+        ),
+        Invalid(
+            "def merge(layer, names):\n    w = layer.weight\n    for n in names:\n        w = w.dequantize()\n"
+            "        w += layer.delta(n)\n        layer.weight = w\n        del w\n",
+            4, 13, "`w` may be unbound here: it is bound at lines 2 and 5, but not on every path to this line",
         ),
         Invalid(
             "def outer(flag):\n    if flag:\n        x = 1\n    def inner():\n        return x\n    return inner()\n",
@@ -134,20 +169,48 @@ class PossiblyUnbound(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
             if use.kind in _KINDS:
-                msg = _message(use, _lines_text(binding_lines(use.scope_node, use.name)))
-                yield with_slot_fix(ctx, use, msg)
+                yield with_slot_fix(ctx, use, _message(use))
 
 
 _KINDS = frozenset({UseKind.UNBOUND, UseKind.MAYBE, UseKind.MAYBE_LOOP, UseKind.FIRST_ITERATION, UseKind.CLOSURE,
                     UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT})
+_EARLIER_PASS = "this line, on an earlier pass of the loop"
 
 
-def _message(use, where: str) -> str:
-    """What happened to `use.name`, for each kind of finding LL202 reports (`where`: its binding lines)."""
-    name, kind, other = use.name, use.kind, use.detail
-    if kind == UseKind.UNBOUND:
+def _message(use) -> str:
+    """What happened to `use.name`, for each kind of finding LL202 reports, with the binding lines
+    that are its evidence."""
+    name, kind, other, scope = use.name, use.kind, use.detail, use.scope_node
+    line = use.node.lineno
+    own = line in binding_lines(scope, name)
+    if kind == UseKind.UNBOUND:  # no binding reaches: say where the name is bound instead
+        where = _lines_text([n for n in binding_lines(scope, name) if n != line])
         msg = f"`{name}` is unbound here on every path (UnboundLocalError)"
-        return msg + f"; it is bound only at {where}" if where else msg
+        if where:
+            return msg + f"; it is bound only at {where}"
+        return msg + ("; this line binds it only after reading it" if own else "")
+    if kind == UseKind.FIRST_ITERATION:
+        where = _lines_text(reaching_binding_lines(scope, name, line))
+        head = f"`{name}` is unbound on the first pass of the loop at line {use.other_line}; "
+        if not where:
+            return head + "this line binds it only after reading it"
+        return head + f"it is bound later in the loop, at {where}" + (", and by this line after the read" if own else "")
+    if kind == UseKind.CLOSURE:  # the bindings that reach the call
+        where = _lines_text(reaching_binding_lines(scope, name, use.other_line))
+        if use.certain:
+            return (f"`{name}` is unbound when `{other}` is called at line {use.other_line} (NameError); "
+                    f"it is bound at {where}")
+        return (f"`{name}` may be unbound when `{other}` is called at line {use.other_line}: "
+                f"it is bound at {where}, but not on every path to that call")
+    if kind == UseKind.CLOSURE_EXIT:  # the nested function runs after its maker returns: every binding counts
+        where = _lines_text(binding_lines(scope, name))
+        outer = getattr(scope, "name", "the enclosing function")
+        if use.certain:
+            return (f"`{name}` is unbound when `{other}` runs (NameError): `{outer}` binds it only "
+                    f"at {where}, on no path on which `{other}` outlives it")
+        return (f"`{name}` may be unbound when `{other}` runs: `{outer}` binds it at "
+                f"{where}, but not on every path on which `{other}` outlives it")
+    where = _lines_text(reaching_binding_lines(scope, name, line)) or (_EARLIER_PASS if own else "")
     if kind == UseKind.MAYBE:
         if not where:  # a parameter, unbound only by a `del` on some paths
             return f"`{name}` may be unbound here: a `del` on some path to this line removes it"
@@ -155,22 +218,5 @@ def _message(use, where: str) -> str:
     if kind == UseKind.MAYBE_LOOP:
         return (f"`{name}` may be unbound here: it is bound at {where}, "
                 "inside a loop over the caller's data that may run zero times")
-    if kind == UseKind.FIRST_ITERATION:
-        return (f"`{name}` is unbound on the first pass of the loop at line {use.other_line}; "
-                f"it is bound later in the loop, at {where}")
-    if kind == UseKind.MAYBE_GLOBAL:
-        return (f"`{name}` may be undefined here: it is a module global that only this function creates, "
-                f"at {where}, and not on every path to this line")
-    if kind == UseKind.CLOSURE:
-        if use.certain:
-            return (f"`{name}` is unbound when `{other}` is called at line {use.other_line} (NameError); "
-                    f"it is bound at {where}")
-        return (f"`{name}` may be unbound when `{other}` is called at line {use.other_line}: "
-                f"it is bound at {where}, but not on every path to that call")
-    outer = getattr(use.scope_node, "name", "the enclosing function")  # closure_exit
-    if use.certain:
-        return (f"`{name}` is unbound when `{other}` runs (NameError): `{outer}` binds it only "
-                f"at {where}, on no path on which `{other}` outlives it")
-    return (f"`{name}` may be unbound when `{other}` runs: `{outer}` binds it at "
-            f"{where}, but not on every path on which `{other}` outlives it")
-
+    return (f"`{name}` may be undefined here: it is a module global that only this function creates, "  # MAYBE_GLOBAL
+            f"at {where}, and not on every path to this line")

@@ -7,7 +7,7 @@ from typing import Iterable
 from analyzer.flow.names import binding_lines
 from analyzer.flow.results import UseKind
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
-from analyzer.rules.ll202_possibly_unbound import _lines_text
+from analyzer.rules.ll202_possibly_unbound import _lines_text, reaching_binding_lines
 
 
 class PossiblyUnboundByContract(Rule):
@@ -94,7 +94,9 @@ class PossiblyUnboundByContract(Rule):
         for use in ctx.flow.uses:
             if use.kind not in (UseKind.MAYBE_ARGUMENT, UseKind.MAYBE_GUARDED, UseKind.MAYBE_LOOP_LOCAL):
                 continue
-            lines = _lines_text(binding_lines(use.scope_node, use.name))
+            # the bindings that can reach the read, as LL202 names them
+            lines = _lines_text(reaching_binding_lines(use.scope_node, use.name, use.node.lineno)
+                                or binding_lines(use.scope_node, use.name))
             if use.kind == UseKind.MAYBE_ARGUMENT:
                 msg = (f"`{use.name}` may be unbound here: it is bound at {lines} only for some argument "
                        "values (an argument that is not None, an optional one not left at its default); "
