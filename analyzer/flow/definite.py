@@ -100,7 +100,8 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
         return None
     b = module.bindings_of(node.body)
     params = param_names(node.args)
-    local_names = (b.bound | params) - b.globals - b.nonlocals
+    # a bare annotation (`x: int`) binds nothing but makes the name local to the function
+    local_names = (b.bound | b.annotated.keys() | params) - b.globals - b.nonlocals
     info = ScopeInfo("function", node, frozenset(local_names), parent, node.name,
                       dynamic=b.dynamic or b.star_import)
     runner = Runner(module, info, b, sink, params=params, qualname=qualname)

@@ -79,6 +79,9 @@ class ScopeBindings:
     nondef_bound: set[str] = field(default_factory=set)
     # names bound by something other than an import
     nonimport_bound: set[str] = field(default_factory=set)
+    # name -> its first bare annotation (`x: int`, no value), for names nothing else binds: the
+    # annotation binds nothing (in a function it still makes the name local)
+    annotated: dict[str, T.AnnAssign] = field(default_factory=dict)
 
 
 _DYNAMIC_WRITERS = {"locals", "vars", "globals"}
@@ -108,6 +111,8 @@ def collect_bindings(body: list[T.stmt] | list[T.AST]) -> ScopeBindings:
     tc_bound: set[str] = set()
     _walk_block(body, out, in_type_checking=False, tc_bound=tc_bound)
     out.type_checking_only = tc_bound - out.bound
+    for name in out.bound & out.annotated.keys():
+        del out.annotated[name]
     return out
 
 
@@ -166,6 +171,9 @@ def _walk_stmt(node: T.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str])
     elif isinstance(node, T.match_case):
         for name in pattern_names(node.pattern):
             _bind(out, name, in_tc, tc_bound)
+    elif isinstance(node, T.AnnAssign) and node.value is None:
+        if isinstance(node.target, T.Name) and not in_tc:
+            out.annotated.setdefault(node.target.id, node)
     elif isinstance(node, (T.Assign, T.AugAssign, T.AnnAssign, T.For, T.AsyncFor)):
         targets = node.targets if isinstance(node, T.Assign) else [node.target]
         for t in targets:
@@ -256,6 +264,8 @@ def all_binding_lines(scope: T.AST) -> dict[str, list[int]]:
             continue
         if isinstance(node, T.Lambda):
             continue
+        if isinstance(node, T.AnnAssign) and node.value is None:
+            continue  # `x: int` binds nothing
         if isinstance(node, T.Name) and isinstance(node.ctx, T.Store):
             add(node.id, node.lineno)
         elif isinstance(node, (T.Import, T.ImportFrom)):

@@ -86,7 +86,8 @@ class NameUse:
     name: str
     kind: UseKind
     scope: str
-    # for CLOSURE: line of the call; for FIRST_ITERATION: line of the loop
+    # for CLOSURE: line of the call; for FIRST_ITERATION: line of the loop; for UNDEFINED: line of a
+    # bare annotation (`x: int`) of the name, taken for a binding (0: none)
     other_line: int = 0
     certain: bool = False
     scope_node: Optional[T.AST] = None

@@ -92,9 +92,15 @@ class UndefinedName(Rule):
                 continue
             if use.kind == UseKind.TYPE_CHECKING:
                 msg = f"`{use.name}` is imported only under `if TYPE_CHECKING:` and is undefined at run time"
+            elif use.kind == UseKind.CLASS_SCOPE and use.detail == "comprehension":
+                msg = (f"class-level name `{use.name}` is not visible inside the comprehension: only its "
+                       f"first iterable is evaluated in the class body")
             elif use.kind == UseKind.CLASS_SCOPE:
                 msg = (f"`{use.name}` is bound in an enclosing class body, which methods cannot see; "
                        f"use `self.{use.name}`")
+            elif use.other_line:
+                msg = (f"undefined name `{use.name}`: it is only annotated at line {use.other_line} "
+                       f"(`{use.name}: ...` without a value binds nothing), and nothing else binds it")
             else:
                 where = f"`{use.scope.split('.')[-1]}`" if use.scope != "<module>" else "the module"
                 if use.scope == "<module>":

@@ -10,6 +10,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import literal_value
 from analyzer.flow.interpreter.loops import Loops
 from analyzer.flow.names import is_type_checking_test, target_names
+from analyzer.flow.results import UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.state import EMPTY, FactKey, forget_new_facts
 from analyzer.flow.syntax import dotted_name, nonempty_when
@@ -70,6 +71,8 @@ class Expressions(Loops):
     def comprehension(self, state: tuple, node: T.AST) -> tuple:
         gens = node.generators
         state = self.expr(state, gens[0].iter)
+        if self.info.kind == "class" and not self.shadow:
+            self._class_names_in_comprehension(node)
         names: set[str] = set()
         for g in gens:
             for n in target_names(g.target):
@@ -92,6 +95,33 @@ class Expressions(Loops):
         self.shadow.pop()
         # walrus bindings inside the comprehension happen only if it runs at least once
         return self._join(state, inner) if inner is not state else state
+
+    def _class_names_in_comprehension(self, node: T.AST) -> None:
+        """In a class body only a comprehension's first iterable is evaluated in the class scope;
+        the rest runs in the comprehension's own scope, which skips the class (also when PEP 709
+        inlines it): a class-level name read there raises NameError unless a module global or an
+        enclosing function binds it too. Lambdas are nested scopes, judged on their own."""
+        first = node.generators[0].iter
+        targets: set[str] = set()
+        loads: list[T.Name] = []
+        stack: list[T.AST] = [child for child in T.iter_child_nodes(node)]
+        while stack:
+            cur = stack.pop()
+            if cur is first:
+                continue
+            if isinstance(cur, T.Lambda):
+                stack.extend(cur.args.defaults)
+                stack.extend(d for d in cur.args.kw_defaults if d is not None)
+                continue
+            if isinstance(cur, T.comprehension):
+                targets.update(n.id for n in target_names(cur.target))
+            elif isinstance(cur, T.Name) and isinstance(cur.ctx, T.Load):
+                loads.append(cur)
+            stack.extend(T.iter_child_nodes(cur))
+        for load in loads:
+            name = load.id
+            if name in self.info.locals and name not in targets and not self._resolves_outside(name):
+                self.report(load, name, UseKind.CLASS_SCOPE, detail="comprehension")
 
     def cond(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
         """(state where `node` is true, state where it is false)."""

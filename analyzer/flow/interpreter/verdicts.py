@@ -286,7 +286,20 @@ class Verdicts(Frame):
         if klass:
             self.report(node, name, UseKind.CLASS_SCOPE)
             return
-        self.report(node, name, UseKind.UNDEFINED)
+        self.report(node, name, UseKind.UNDEFINED, other_line=self._bare_annotation_line(name))
+
+    def _bare_annotation_line(self, name: str) -> int:
+        """The line of a bare annotation (`name: int`, no value) that the reader may take for a
+        binding: in this class body, an enclosing one, or the module; 0 when there is none."""
+        scope: Optional[ScopeInfo] = self.info
+        while scope is not None:
+            if scope.kind == "class":
+                found = self.module.bindings_of(scope.node.body).annotated.get(name)
+                if found is not None:
+                    return found.lineno
+            scope = scope.parent
+        found = self.module.bindings.annotated.get(name)
+        return found.lineno if found is not None else 0
 
     def _enclosing_class_binding(self, name: str) -> bool:
         scope = self.info.parent
