@@ -170,6 +170,14 @@ class ScopeInfo:
     parent: Optional["ScopeInfo"]
     name: str
     dynamic: bool = False
+    # when dynamic through `exec` of string literals only: the identifiers they mention (None: any)
+    dynamic_words: Optional[frozenset[str]] = None
+
+    def may_bind_dynamically(self, name: str) -> bool:
+        """Could `exec` or a write through `locals()`/`globals()` in this scope bind `name`? Only
+        names its literal code mentions (as for a module that runs `exec`, see
+        `ModuleContext.may_come_from_exec`)."""
+        return self.dynamic and (self.dynamic_words is None or name in self.dynamic_words)
 
 
 class ScopeFacts:

@@ -94,7 +94,8 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
     if isinstance(node, T.Lambda):
         b = collect_bindings([T.Expr(None, None, node.body)])
         params = param_names(node.args)
-        info = ScopeInfo("function", node, frozenset(b.bound | params), parent, "<lambda>", dynamic=b.dynamic)
+        info = ScopeInfo("function", node, frozenset(b.bound | params), parent, "<lambda>", dynamic=b.dynamic,
+                         dynamic_words=b.dynamic_words)
         runner = Runner(module, info, b, sink, params=params, qualname=qualname)
         runner.expr(runner.initial_state(), node.body)
         return None
@@ -103,7 +104,7 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
     # a bare annotation (`x: int`) binds nothing but makes the name local to the function
     local_names = (b.bound | b.annotated.keys() | params) - b.globals - b.nonlocals
     info = ScopeInfo("function", node, frozenset(local_names), parent, node.name,
-                      dynamic=b.dynamic or b.star_import)
+                     dynamic=b.dynamic or b.star_import, dynamic_words=None if b.star_import else b.dynamic_words)
     runner = Runner(module, info, b, sink, params=params, qualname=qualname)
     end = runner.block(runner.initial_state(), node.body)
     if runner.escaping_defs:

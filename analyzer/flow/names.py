@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, Optional
 
 from analyzer import tree as T
 from analyzer.tree.versions import ADDED_BUILTINS, version_tuple
@@ -72,6 +73,9 @@ class ScopeBindings:
     star_import: bool = False
     # exec(), or a write through locals()/vars()/globals(): the scope's names cannot be known.
     dynamic: bool = False
+    # when every such call is `exec` of a string literal: the identifiers those strings mention
+    # (the only names the executed code can bind); None when any of them is not a literal
+    dynamic_words: Optional[frozenset[str]] = frozenset()
     yields: bool = False
     # names bound only inside `if TYPE_CHECKING:` blocks (and nowhere else)
     type_checking_only: set[str] = field(default_factory=set)
@@ -219,6 +223,7 @@ def _walk_expr(node: T.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]
             # locals()["x"] = ... / vars()["x"] = ...
             if _is_dynamic_namespace(cur.value):
                 out.dynamic = True
+                out.dynamic_words = None
         stack.extend(T.iter_child_nodes(cur))
 
 
@@ -235,9 +240,31 @@ def _note_dynamic_call(call: T.Call, out: ScopeBindings) -> None:
     func = call.func
     if isinstance(func, T.Name) and func.id == "exec":
         out.dynamic = True
+        words = _literal_code_words(call.args[0]) if call.args else None
+        if words is None or out.dynamic_words is None:
+            out.dynamic_words = None
+        else:
+            out.dynamic_words = out.dynamic_words | words
     elif isinstance(func, T.Attribute) and func.attr in {"update", "setdefault", "__setitem__"}:
         if _is_dynamic_namespace(func.value):
             out.dynamic = True
+            out.dynamic_words = None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# executed code that mentions these may bind names it does not spell out
+_OPAQUE_WORDS = frozenset({"globals", "locals", "vars", "setattr", "__dict__", "exec", "eval"})
+
+
+def _literal_code_words(code: T.expr) -> Optional[frozenset[str]]:
+    """The identifiers of `exec`'s code when it is a string literal (None otherwise, or when
+    the code may bind names it does not spell: a star import, a write through `globals()`)."""
+    if not (isinstance(code, T.Constant) and isinstance(code.value, str)):
+        return None
+    words = frozenset(_IDENTIFIER.findall(code.value))
+    if words & _OPAQUE_WORDS or re.search(r"import\s*\*|import\s*\(\s*\*", code.value):
+        return None
+    return words
 
 
 def binding_lines(scope: T.AST, name: str) -> list[int]:

@@ -37,7 +37,7 @@ class Verdicts(Frame):
 
     def _check_private_global(self, state: tuple, node: T.AST, name: str) -> None:
         mask = self.index[name]
-        if not state or self.info.dynamic or self.suppress_nameerror:
+        if not state or self.info.may_bind_dynamically(name) or self.suppress_nameerror:
             return
         unbound = [p for p in state if not p.bound & mask]
         if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
@@ -70,7 +70,8 @@ class Verdicts(Frame):
         return self._join(alive)
 
     def _check_local(self, state: tuple, node: T.AST, name: str, mask: int) -> None:
-        if not state or self.info.dynamic or self.suppress_nameerror or name in self.escaping_nonlocals:
+        if (not state or self.info.may_bind_dynamically(name) or self.suppress_nameerror
+                or name in self.escaping_nonlocals):
             return
         unbound = [p for p in state if not p.bound & mask]
         if not unbound:
@@ -267,12 +268,12 @@ class Verdicts(Frame):
         scope = self.info.parent if self.info.kind != "module" else None
         if self.info.kind == "function" and name in self.b.nonlocals:
             return
-        if self.info.dynamic:
+        if self.info.may_bind_dynamically(name):
             return
         while scope is not None:
             if scope.kind == "function" and name in scope.locals:
                 return
-            if scope.dynamic and scope.kind == "function":
+            if scope.kind == "function" and scope.may_bind_dynamically(name):
                 return
             scope = scope.parent
         if self.module.is_global(name) or (self.module.dynamic and self.module.may_come_from_exec(name)):
@@ -320,7 +321,7 @@ class Verdicts(Frame):
                 if (name in self.info.locals or self.module.is_global(name) or self.module.dynamic
                         or name in self.module.bindings.type_checking_only
                         or self._enclosing_binds(name, self.info.parent) or self._enclosing_class_binding(name)
-                        or self.info.dynamic):
+                        or self.info.may_bind_dynamically(name)):
                     continue
                 if any(name in s for s in self.shadow):
                     continue
