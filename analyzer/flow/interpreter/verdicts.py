@@ -40,7 +40,7 @@ class Verdicts(Frame):
         if not state or self.info.may_bind_dynamically(name) or self.suppress_nameerror:
             return
         unbound = [p for p in state if not p.bound & mask]
-        if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
+        if not unbound or any(p.imprecise & mask or p.carried & mask or p.loopzero & mask for p in unbound):
             return
         # an earlier call may have assigned it, so never "certain"
         self.report(node, name, UseKind.MAYBE_GLOBAL)
@@ -102,7 +102,7 @@ class Verdicts(Frame):
                 if not any(p.maybe & mask and not p.carried & mask for p in state):
                     self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line)
                 return
-        if any(p.imprecise for p in unbound):
+        if any(p.imprecise & mask for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
@@ -256,6 +256,13 @@ class Verdicts(Frame):
             return self.module.is_global(name) or self._enclosing_binds(name, self.info.parent)
         return name in self.module.builtins
 
+    def _in_method(self) -> bool:
+        """Is this scope a function inside a class body (at any depth of nested functions)?"""
+        scope: Optional[ScopeInfo] = self.info
+        while scope is not None and scope.kind == "function":
+            scope = scope.parent
+        return scope is not None and scope.kind == "class" and self.info.kind == "function"
+
     def _enclosing_binds(self, name: str, scope: Optional[ScopeInfo]) -> bool:
         while scope is not None:
             if scope.kind == "function" and name in scope.locals:
@@ -270,6 +277,8 @@ class Verdicts(Frame):
             return
         if self.info.may_bind_dynamically(name):
             return
+        if name == "__class__" and self._in_method():
+            return  # the implicit cell of a method, which zero-argument `super()` reads
         while scope is not None:
             if scope.kind == "function" and name in scope.locals:
                 return
