@@ -40,6 +40,10 @@ def _paren_span(source: SourceText, node: T.expr) -> Optional[tuple[int, int, in
     return node.lineno, open_col, close_col
 
 
+# a string PEFT may be meant to read as a regular expression (a lone `target_modules` string is one)
+_REGEX_CHARS = re.compile(r"[|*+?\\\[\]()^$]")
+
+
 def _literal(node: T.AST) -> bool:
     return isinstance(node, T.Constant) and isinstance(node.value, (str, bytes, int, float)) and not isinstance(node.value, bool)
 
@@ -50,7 +54,11 @@ class ParenthesizedNotTuple(Rule):
     Flags a lone string or number in parentheses, `("q_proj")`, used where a tuple is evidently
     meant: iterated (`for m in ("q_proj"):`), tested for membership (`name in ("q_proj")`),
     indexed (`("q_proj")[0]`), or passed to a parameter that takes a collection of module names
-    (`target_modules=("q_proj")`). Parentheses alone do not make a tuple; the comma does.
+    (`target_modules=("q_proj")`), also through a module-level name: `TARGETS = ("q_proj")` is
+    reported when `TARGETS` is passed to such a parameter and nothing else in the module binds it
+    (a string with regular-expression characters is taken as the pattern PEFT reads it as; a
+    number is not reported there, as PEFT reads a lone layer index as a list of one).
+    Parentheses alone do not make a tuple; the comma does.
 
     ## Why is this bad?
     `name in ("q_proj")` is a substring test, so `"q"` and `"proj"` match; `for m in ("q_proj")`
@@ -83,6 +91,10 @@ class ParenthesizedNotTuple(Rule):
         "def f(x):\n    return len(('abc'))\n",
         "def f(name):\n    return name == ('q_proj')\n",
         "cfg = dict(target_modules=('q_proj'\n                           'v_proj'))\n",
+        # a module-level string used as one, or bound again
+        "PREFIX = ('lora_')\n\ndef is_lora(name):\n    return name.startswith(PREFIX)\n",
+        "TARGETS = ('q_proj')\nif WIDE:\n    TARGETS = ['q_proj', 'v_proj']\ncfg = LoraConfig(target_modules=TARGETS)\n",
+        "PATTERN = (r'.*\\.(q|v)_proj')\ncfg = LoraConfig(target_modules=PATTERN)\n",
     ]
     INVALID = [
         Invalid("def f(name):\n    return name in ('q_proj')\n", 2, 21,
@@ -94,6 +106,10 @@ class ParenthesizedNotTuple(Rule):
         Invalid("config = LoraConfig(target_modules=(\"q_proj\"), r=8)\n", 1, 37,
                 "parentheses around \"q_proj\" do not make a tuple: did you mean `(\"q_proj\",)`?",
                 fixed="config = LoraConfig(target_modules=(\"q_proj\",), r=8)\n"),
+        Invalid("TARGETS = (\"q_proj\")\n\nconfig = LoraConfig(target_modules=TARGETS, r=8)\n", 1, 12,
+                "parentheses around \"q_proj\" do not make a tuple, and `TARGETS` is passed as `target_modules` "
+                "at line 3: did you mean `(\"q_proj\",)`?",
+                fixed="TARGETS = (\"q_proj\",)\n\nconfig = LoraConfig(target_modules=TARGETS, r=8)\n"),
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -115,6 +131,47 @@ class ParenthesizedNotTuple(Rule):
                 message = f"parentheses around {text} do not make a tuple: did you mean `({text},)`?"
                 yield Report(cand.lineno, cand.col_offset, cand.end_lineno, cand.end_col_offset, message, fix)
 
+        yield from self._through_names(ctx)
+
+    @staticmethod
+    def _through_names(ctx: RuleContext) -> Iterable[Report]:
+        """`TARGETS = ("q_proj")` at module level, passed as `target_modules=TARGETS`: reported at
+        the assignment. Only a name bound by that one statement and nowhere else in the module
+        (no other assignment, parameter, import or loop variable of that name in any scope), so
+        every read of it is that string."""
+        by_type = ctx.flow.by_type
+        uses: dict[str, tuple[int, str]] = {}  # name -> first (line, parameter) it is passed to
+        for kw in by_type.get(T.keyword, ()):
+            if kw.arg in _COLLECTION_PARAMS and isinstance(kw.value, T.Name):
+                use = (kw.value.lineno, kw.arg)
+                uses[kw.value.id] = min(use, uses.get(kw.value.id, use))
+        if not uses or ctx.flow.dynamic:
+            return
+        counts = _binding_counts(by_type, uses)
+        for stmt in _module_statements(ctx.tree.body):
+            if isinstance(stmt, T.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, T.AnnAssign) and stmt.value is not None:
+                target, value = stmt.target, stmt.value
+            else:
+                continue
+            # strings only: PEFT takes a lone layer index (`layers_to_transform=3`) as `[3]`
+            if not (isinstance(target, T.Name) and target.id in uses and counts.get(target.id) == 1
+                    and isinstance(value, T.Constant) and isinstance(value.value, str)):
+                continue
+            if _REGEX_CHARS.search(value.value):
+                continue  # `PATTERN = (r".*\.(q|v)_proj")`: a regular expression, passed as one
+            span = _paren_span(ctx.source, value)
+            if span is None:
+                continue
+            line, open_col, close_col = span
+            text = ctx.source.line(line)[open_col + 1:close_col - 1].strip()
+            fix = Fix(line, value.col_offset + 1, line, value.end_col_offset + 1, f"({text},)", safety="safe")
+            use_line, param = uses[target.id]
+            message = (f"parentheses around {text} do not make a tuple, and `{target.id}` is passed as "
+                       f"`{param}` at line {use_line}: did you mean `({text},)`?")
+            yield Report(value.lineno, value.col_offset, value.end_lineno, value.end_col_offset, message, fix)
+
     @staticmethod
     def _candidates(node: T.AST) -> Iterable[T.expr]:
         if isinstance(node, T.Compare):
@@ -127,3 +184,44 @@ class ParenthesizedNotTuple(Rule):
             yield node.value
         elif isinstance(node, T.keyword) and node.arg in _COLLECTION_PARAMS and _literal(node.value):
             yield node.value
+
+
+def _module_statements(body: list[T.stmt]) -> Iterable[T.stmt]:
+    """The statements that run in the module's scope, in blocks (`if`, `try`, `with`) included."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                yield from _module_statements(block)
+        for handler in getattr(stmt, "handlers", None) or ():
+            yield from _module_statements(handler.body)
+
+
+def _binding_counts(by_type: dict, names: dict[str, int]) -> dict[str, int]:
+    """How many places in the whole module, any scope, bind each of `names`."""
+    counts: dict[str, int] = {}
+
+    def add(name: str | None) -> None:
+        if name in names:
+            counts[name] = counts.get(name, 0) + 1
+
+    for node in by_type.get(T.Name, ()):
+        if not isinstance(node.ctx, T.Load):
+            add(node.id)
+    for cls in (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef):
+        for node in by_type.get(cls, ()):
+            add(node.name)
+    for node in by_type.get(T.arg, ()):
+        add(node.arg)
+    for node in by_type.get(T.alias, ()):
+        add(node.asname or node.name.split(".")[0])
+    for cls in (T.ExceptHandler, T.MatchAs, T.MatchStar):
+        for node in by_type.get(cls, ()):
+            add(node.name)
+    for node in by_type.get(T.Global, ()) + by_type.get(T.Nonlocal, ()):
+        for name in node.names:
+            add(name)
+    return counts
