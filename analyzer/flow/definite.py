@@ -23,7 +23,7 @@ Limits, by design (each errs towards silence):
 How the package is layered (each module imports only from the ones above it in this list):
 
     names, shapes, state, results     scope bindings, tuple shapes, path sets, the records rules read
-    syntax                            tree helpers with no analysis state
+    syntax, exports                   tree helpers with no analysis state; a module's `__all__`
     conditions                        branch conditions as facts; which subjects a scope tests
     signature                         what a `def` declares about its arguments
     context                           facts about the module and one scope, computed once
@@ -49,10 +49,11 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.context import ModuleContext, ScopeInfo
+from analyzer.flow.exports import undefined_exports
 from analyzer.flow.interpreter.branches import Runner
 from analyzer.flow.interpreter.frame import Sink
 from analyzer.flow.names import collect_bindings
-from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord, ReturnSite
+from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse, ReturnRecord, ReturnSite, UseKind
 from analyzer.flow.syntax import param_names
 
 __all__ = ["analyze_module", "analyze_function_returns"]
@@ -66,6 +67,8 @@ def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None) ->
     info = ScopeInfo("module", tree, frozenset(module.bindings.bound), None, "<module>", dynamic=module.bindings.dynamic)
     runner = Runner(module, info, module.bindings, sink)
     runner.block(runner.initial_state(), tree.body)
+    for name, node in undefined_exports(tree, lambda n: module.is_global(n) or n in module.bindings.type_checking_only):
+        sink.use(NameUse(node, name, UseKind.UNDEFINED, "<module>", scope_node=tree, detail="__all__"))
     functions: list[FunctionFlow] = []
     done: set[int] = set()
     while sink.pending:

@@ -45,7 +45,7 @@ class UndefinedName(Rule):
     code = "LL201"
     checks_stubs = False
     name = "undefined-name"
-    noqa_aliases = ("F821",)  # pyflakes' undefined name
+    noqa_aliases = ("F821", "F822")  # pyflakes' undefined name, undefined name in `__all__`
     checker_ignores = ("name-defined", "reportUndefinedVariable", "unknown-name")  # mypy, pyright, pyrefly
     summary = "name loaded where nothing binds it"
 
@@ -90,6 +90,12 @@ class UndefinedName(Rule):
             if use.kind == UseKind.UNDEFINED and templates and templates & set(use.scope.split(".")):
                 # its source is read with inspect.getsource and run in another module's globals
                 continue
+            if use.detail == "__all__":
+                if _is_package_init(ctx.path):
+                    continue  # `from package import *` also imports the submodules `__all__` names
+                msg = f"`{use.name}` is exported in `__all__` but never defined in the module"
+                yield report_at(use.node, msg)
+                continue
             if use.kind == UseKind.TYPE_CHECKING:
                 msg = f"`{use.name}` is imported only under `if TYPE_CHECKING:` and is undefined at run time"
             elif use.kind == UseKind.CLASS_SCOPE and use.detail == "comprehension":
@@ -108,6 +114,10 @@ class UndefinedName(Rule):
                 else:
                     msg = f"undefined name `{use.name}`: nothing in {where}, the module or builtins binds it"
             yield with_slot_fix(ctx, use, msg)
+
+
+def _is_package_init(path: str) -> bool:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
 
 
 def _source_templates(tree: T.Module) -> frozenset[str]:

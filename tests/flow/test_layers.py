@@ -19,7 +19,7 @@ PACKAGE = ROOT / "analyzer"
 # modules on one floor never import each other.
 FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
-    ["results", "syntax"],  # the records rules read; tree helpers with no analysis state
+    ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
     ["signature"],  # what a def declares about its arguments
     ["context"],  # module and scope facts computed once
