@@ -64,6 +64,71 @@ def _always_raises(body: list[T.stmt]) -> bool:
     return False
 
 
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException", "OSError",
+                            "RuntimeError", "AttributeError"})
+
+
+@dataclass(frozen=True)
+class OptionalImport:
+    """A module-level `try: import x` whose `except ImportError:` handler goes on without binding
+    `x` (`HAVE_X = False`, a warning, `pass`): `x` is bound only when the import succeeded."""
+
+    name: str
+    try_node: T.Try
+    # what the handlers bind instead (`HAVE_X`): reading one of them is checking the import
+    flags: frozenset[str]
+
+
+def _catches_import_error(h: T.ExceptHandler) -> bool:
+    if h.type is None:
+        return True
+    types = h.type.elts if isinstance(h.type, T.Tuple) else [h.type]
+    return any((dotted_name(t) or "").split(".")[-1] in _IMPORT_ERRORS for t in types)
+
+
+def _block_falls_through(body: list[T.stmt], noreturn: set[str]) -> bool:
+    """A handler body that may complete normally (not ending in `raise` or a never-returning call)."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, T.Raise) or _always_raises(body):
+        return False
+    if isinstance(last, T.Expr) and isinstance(last.value, T.Call):
+        name = dotted_name(last.value.func)
+        if name is not None and (name in NORETURN_CALLS or name in noreturn):
+            return False
+    return True
+
+
+def optional_imports(tree: T.Module, module_lines: dict[str, list[int]], global_decls: dict[str, int],
+                     noreturn: set[str]) -> dict[str, OptionalImport]:
+    """The names that a module-level `try` imports, that a handler catching the import's failure
+    leaves unbound and goes on, and that nothing else in the module binds."""
+    out: dict[str, OptionalImport] = {}
+    for st in tree.body:
+        if not isinstance(st, T.Try):
+            continue
+        if any(isinstance(imp, T.ImportFrom) and imp.level for imp in st.body):
+            continue  # `try: from . import config`: an import-order guard within a package, not an extra
+        handlers = [h for h in st.handlers if _catches_import_error(h)]
+        going_on = [h for h in handlers if _block_falls_through(h.body, noreturn)]
+        if not going_on:
+            continue
+        elsewhere = collect_bindings(st.orelse + st.finalbody + [x for h in st.handlers for x in h.body]).bound
+        flags = frozenset(collect_bindings([x for h in going_on for x in h.body]).bound)
+        for imp in st.body:
+            if not isinstance(imp, (T.Import, T.ImportFrom)):
+                continue
+            for alias in imp.names:
+                if alias.name == "*":
+                    continue
+                name = alias.asname or (alias.name if isinstance(imp, T.ImportFrom) else alias.name.split(".")[0])
+                if name in elsewhere or name in global_decls or len(module_lines.get(name, ())) != 1:
+                    continue
+                out[name] = OptionalImport(name, st, flags)
+    return out
+
+
 class ModuleContext:
     """Facts about one module, computed once and shared by the interpreters of all its scopes."""
 
@@ -88,6 +153,18 @@ class ModuleContext:
         # type parameters (bound in annotation scopes that the analysis does not model one by one)
         params = [p.name for cls in (T.TypeVar, T.ParamSpec, T.TypeVarTuple) for p in self.by_type.get(cls, ())]
         self.builtins = builtins | frozenset(params) if params else builtins
+        self._optional_imports: Optional[dict[str, OptionalImport]] = None
+        # (top-level statement, optional import) -> whether that statement checks the import
+        self.import_checks: dict[tuple[int, str], bool] = {}
+
+    def optional_import(self, name: str) -> Optional[OptionalImport]:
+        """`name`, when it is bound only by a module-level import that may fail and be let go."""
+        if self._optional_imports is None:
+            self._optional_imports = {}
+            if any(isinstance(st, T.Try) for st in self.tree.body):
+                self._optional_imports = optional_imports(self.tree, all_binding_lines(self.tree),
+                                                          self.global_decls, self.noreturn)
+        return self._optional_imports.get(name)
 
     def may_come_from_exec(self, name: str) -> bool:
         """In a module that runs `exec` into its own namespace (and has no star import), could the

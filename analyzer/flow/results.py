@@ -71,6 +71,11 @@ class UseKind(str, enum.Enum):
     CLOSURE_EXIT = "closure_exit"
     # a module global that only this function creates (`global K`), read where it may be unbound
     MAYBE_GLOBAL = "maybe_global"
+    # a module global bound only by a module-level `try: import x` whose `except ImportError:` goes
+    # on without binding it, read by a function that checks nothing (no flag, no availability test)
+    MAYBE_IMPORT = "maybe_import"
+    # MAYBE_IMPORT, but the read sits under a test that may be such a check in disguise
+    MAYBE_IMPORT_GUARDED = "maybe_import_guarded"
 
     # the str mixin's behaviour, not Enum's: hashing, printing and formatting as the bare string
     __hash__ = str.__hash__
@@ -87,7 +92,8 @@ class NameUse:
     kind: UseKind
     scope: str
     # for CLOSURE: line of the call; for FIRST_ITERATION: line of the loop; for UNDEFINED: line of a
-    # bare annotation (`x: int`) of the name, taken for a binding (0: none)
+    # bare annotation (`x: int`) of the name, taken for a binding (0: none); for MAYBE_IMPORT*: line
+    # of the `try` holding the import
     other_line: int = 0
     certain: bool = False
     scope_node: Optional[T.AST] = None

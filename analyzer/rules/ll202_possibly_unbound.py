@@ -173,7 +173,7 @@ class PossiblyUnbound(Rule):
 
 
 _KINDS = frozenset({UseKind.UNBOUND, UseKind.MAYBE, UseKind.MAYBE_LOOP, UseKind.FIRST_ITERATION, UseKind.CLOSURE,
-                    UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT})
+                    UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT, UseKind.MAYBE_IMPORT})
 _EARLIER_PASS = "this line, on an earlier pass of the loop"
 
 
@@ -181,6 +181,9 @@ def _message(use) -> str:
     """What happened to `use.name`, for each kind of finding LL202 reports, with the binding lines
     that are its evidence."""
     name, kind, other, scope = use.name, use.kind, use.detail, use.scope_node
+    if kind == UseKind.MAYBE_IMPORT:
+        return (f"`{name}` may be unbound: bound only when the import in the `try` at line {use.other_line} "
+                "succeeds (its `except` goes on without it), and nothing here checks that")
     line = use.node.lineno
     own = line in binding_lines(scope, name)
     if kind == UseKind.UNBOUND:  # no binding reaches: say where the name is bound instead

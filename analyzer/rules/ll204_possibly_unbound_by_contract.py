@@ -92,6 +92,11 @@ class PossiblyUnboundByContract(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
+            if use.kind == UseKind.MAYBE_IMPORT_GUARDED:
+                yield report_at(use.node, f"`{use.name}` may be unbound: bound only when the import in the `try` at "
+                                          f"line {use.other_line} succeeds; this line runs under a test that may "
+                                          "check that, the analysis cannot tell")
+                continue
             if use.kind not in (UseKind.MAYBE_ARGUMENT, UseKind.MAYBE_GUARDED, UseKind.MAYBE_LOOP_LOCAL):
                 continue
             # the bindings that can reach the read, as LL202 names them

@@ -8,11 +8,11 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_truth
-from analyzer.flow.context import ScopeInfo
+from analyzer.flow.context import OptionalImport, ScopeInfo
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import Fact, NONE_LITERAL
-from analyzer.flow.syntax import node_in, reads_in_both_arms, values_read, walk_body
+from analyzer.flow.syntax import dotted_name, node_in, reads_in_both_arms, values_read, walk_body
 
 
 class Verdicts(Frame):
@@ -286,6 +286,8 @@ class Verdicts(Frame):
                 return
             scope = scope.parent
         if self.module.is_global(name) or (self.module.dynamic and self.module.may_come_from_exec(name)):
+            if self.info.kind == "function" and not self.suppress_nameerror:
+                self._optional_import_read(node, name)
             return
         if self.suppress_nameerror:
             return
@@ -311,6 +313,74 @@ class Verdicts(Frame):
         found = self.module.bindings.annotated.get(name)
         return found.lineno if found is not None else 0
 
+    def _optional_import_read(self, node: T.AST, name: str) -> None:
+        """A function reads a module global that only a `try: import x` binds, and the handler
+        went on without it (`except ImportError: HAVE_X = False`). Quiet when the function, or the
+        class or function around it, checks the import in any way: reads a flag the handler sets,
+        calls an availability helper, tests the name against None, names the module in a string
+        (`find_spec("x")`), catches the NameError, or is defined only when the import may have
+        worked (inside a module-level `if`/`try`). A read under some other test is left to LL204."""
+        found = self.module.optional_import(name)
+        if found is None:
+            return
+        scope = self.info
+        while scope.parent is not None and scope.parent.kind != "module":
+            scope = scope.parent
+        top = scope.node
+        if not any(st is top for st in self.module.tree.body):
+            return
+        key = (id(top), name)
+        checked = self.module.import_checks.get(key)
+        if checked is None:
+            checked = self.module.import_checks[key] = (_checks_import(top, found)
+                                                        or self._used_where_checked(top, found))
+        if checked:
+            return
+        guarded = self._under_test(node)
+        if guarded and any(isinstance(n, T.Name) and n.id == name and isinstance(n.ctx, T.Load)
+                           and not self._under_test(n) for n in self._parent_map()):
+            return  # the function also reads it under no test: that read is the finding
+        kind = UseKind.MAYBE_IMPORT_GUARDED if guarded else UseKind.MAYBE_IMPORT
+        if (name, kind) in self.gaps:
+            return  # one check fixes every read of the function
+        self.gaps.add((name, kind))
+        self.report(node, name, kind, other_line=found.try_node.lineno)
+
+    def _used_where_checked(self, top: T.AST, found: OptionalImport) -> bool:
+        """The module-level def or class `top` is named somewhere that checks the import: inside a
+        module-level `if`/`try`/`with` (`if HAVE_X: register(load)`), or in a def or class that
+        checks it (`if not HAVE_X: raise ...; return _load(path)`)."""
+        name = getattr(top, "name", None)
+        if name is None:
+            return False
+        for st in self.module.tree.body:
+            if st is top:
+                continue
+            uses = any(isinstance(n, T.Name) and n.id == name and isinstance(n.ctx, T.Load) for n in T.walk(st))
+            if uses and (isinstance(st, (T.If, T.Try, T.TryStar, T.With, T.While, T.For))
+                         or (isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef))
+                             and _checks_import(st, found))):
+                return True
+        return False
+
+    def _under_test(self, node: T.AST) -> bool:
+        """The load sits in a branch (if/while/and/or/conditional expression/match case), or in a
+        `try` that catches broad errors, within this scope."""
+        if isinstance(self.info.node, T.Lambda):
+            return True  # `lambda: x.f() if HAVE_X else None`: not followed, taken as a test
+        parents = self._parent_map()
+        for _branch, _tests in self._enclosing_tests(node):
+            return True
+        cur = node
+        while cur in parents:
+            parent = parents[cur]
+            if isinstance(parent, T.Try) and node_in(node, parent.body) and any(
+                    h.type is None or (dotted_name(h.type) or "").split(".")[-1] in _BROAD_ERRORS
+                    for h in parent.handlers):
+                return True
+            cur = parent
+        return False
+
     def _enclosing_class_binding(self, name: str) -> bool:
         scope = self.info.parent
         while scope is not None:
@@ -335,3 +405,35 @@ class Verdicts(Frame):
                 if any(name in s for s in self.shadow):
                     continue
                 self.report(sub, name, UseKind.UNDEFINED)
+
+
+_BROAD_ERRORS = frozenset({"Exception", "BaseException", "NameError", "ImportError", "ModuleNotFoundError"})
+# words of a name or call that checks whether an optional dependency is there
+_CHECK_WORDS = ("available", "installed", "has_", "have_", "require")
+
+
+def _checks_import(top: T.AST, found: OptionalImport) -> bool:
+    """Does anything in `top` (a module-level def or class) check the optional import `found`?"""
+    imported = {found.name}
+    for st in found.try_node.body:
+        if isinstance(st, (T.Import, T.ImportFrom)):
+            for alias in st.names:
+                if (alias.asname or alias.name) == found.name or alias.asname == found.name:
+                    imported.add(alias.name.split(".")[0])
+                    if isinstance(st, T.ImportFrom) and st.module:
+                        imported.add(st.module.split(".")[0])
+    for sub in T.walk(top):
+        if isinstance(sub, T.Name):
+            if sub.id in found.flags or any(w in sub.id.lower() for w in _CHECK_WORDS):
+                return True
+        elif isinstance(sub, T.Attribute):
+            if any(w in sub.attr.lower() for w in _CHECK_WORDS):
+                return True
+        elif isinstance(sub, T.Constant) and isinstance(sub.value, str):
+            if sub.value in imported or sub.value.split(".")[0] in imported:
+                return True
+        elif isinstance(sub, T.Compare):
+            if any(isinstance(x, T.Name) and x.id == found.name for x in [sub.left, *sub.comparators]) and any(
+                    isinstance(op, (T.Is, T.IsNot)) for op in sub.ops):
+                return True
+    return False
