@@ -13,6 +13,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow
+from analyzer.flow.conditions import literal_value
 from analyzer.flow.signature import optional_params
 from analyzer.flow.syntax import dotted_name
 from analyzer.flow.shapes import annotation_allows_variants
@@ -212,44 +213,41 @@ def _selects_output(flag: str) -> bool:
 
 
 def flag_guarded_returns(func: T.AST, self_switches: bool = True) -> set[int]:
-    """Returns inside an `if` that tests a bare optional parameter (`if output_attentions:`,
-    `if value is not None:` with a default) or the object's own output switch
-    (`if self.aux_loss_enabled:`): the caller chose the arity, as in `return_dict`-style APIs.
-    The object's switch is not the caller's choice at a call site, so call-site checks
-    (`self_switches=False`) still hold every `a, b = obj.f()` to each arity."""
+    """Returns in either arm of an `if` that tests an optional parameter (`if output_attentions:`,
+    `if sparse_routes:`, `if value is not None:`, `if moe_type == "standard":`, `if world_size > 0:`)
+    or the object's own output switch (`if self.aux_loss_enabled:`): the caller chose the arity,
+    as in `return_dict`-style APIs. On real code a flag about how the work is done chooses the
+    returned count as often as one named for the output (DeepSpeed's `top1gating(...,
+    use_rts=...)`), so any optional parameter counts. The object's switch is not the caller's
+    choice at a call site, so call-site checks (`self_switches=False`) still hold every
+    `a, b = obj.f()` to each arity."""
     params = optional_params(func)
     out: set[int] = set()
 
-    def flag_kind(test: T.expr) -> str:
-        """"output": a flag named for what comes back, or an optional value tested for None;
-        "other": any other optional flag; "": no flag."""
+    def chooses(test: T.expr) -> bool:
         if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
-            return flag_kind(test.operand)
-        if isinstance(test, T.Name) and test.id in params:
-            return "output" if _selects_output(test.id) else "other"
+            return chooses(test.operand)
+        if isinstance(test, T.Name):
+            return test.id in params
         if self_switches and isinstance(test, T.Attribute) and (dotted_name(test) or "").startswith("self.") \
                 and _selects_output(test.attr):
-            # `if self.aux_loss_enabled: return ..., aux_loss`: the object's output switch
-            return "output"
-        if isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (T.Is, T.IsNot)):
-            return "output" if isinstance(test.left, T.Name) and test.left.id in params else ""
-        return ""
+            return True
+        if isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.left, T.Name) \
+                and test.left.id in params:
+            # `value is None`, or the argument compared with a literal: the call picks the branch
+            return isinstance(test.ops[0], (T.Is, T.IsNot)) or literal_value(test.comparators[0]) is not None
+        if isinstance(test, T.BoolOp):
+            return any(chooses(v) for v in test.values)
+        return False
 
     def walk(stmts: list[T.stmt], guarded: bool) -> None:
         for st in stmts:
             if isinstance(st, T.Return) and guarded:
                 out.add(id(st))
             elif isinstance(st, T.If):
-                kind = flag_kind(st.test)
-                if kind == "other":
-                    # `if sched: return model, opt, sched, ...`: a branch that only picks what to
-                    # return; one that first does other work under a flag about how to do it
-                    # (`if fan_in_fan_out: W = W.t(); ...; return ...`) chose no API
-                    for block in (st.body, st.orelse):
-                        if block and isinstance(block[0], T.Return):
-                            out.add(id(block[0]))
-                walk(st.body, guarded or kind == "output")
-                walk(st.orelse, guarded or kind == "output")
+                inner = guarded or chooses(st.test)
+                walk(st.body, inner)
+                walk(st.orelse, inner)
             elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
                 continue
             else:

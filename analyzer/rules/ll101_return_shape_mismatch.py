@@ -52,14 +52,23 @@ def _leaves(shape) -> int:
 
 
 def _majority(records: list[ReturnRecord], key):
-    """(majority key, first record with it); ties go to the key seen first."""
+    """(majority key, a record with it), or (None, None) when no shape clearly wins.
+
+    A shape wins when more returns have it than any other shape. With one return of each of two
+    shapes, the function's last return wins: the early exit that differs from it is the one to
+    report (the disabled-adapter branch that forgot `bias`). With no winner (two shapes of equal
+    count, or three shapes none of which is the majority) the function returns tagged results or a
+    protocol's variants by design; a caller that unpacks a fixed count still gets LL301."""
     if not records:
         return None, None
     counts = Counter(key(r) for r in records)
-    best = max(counts.values())
-    for r in records:
-        if counts[key(r)] == best:
-            return key(r), r
+    ranked = counts.most_common()
+    if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+        best = ranked[0][0]
+        return best, next(r for r in records if key(r) == best)
+    if len(records) == 2:
+        last = max(records, key=lambda r: (r.line, r.col))
+        return key(last), last
     return None, None
 
 
@@ -76,7 +85,13 @@ class ReturnShapeMismatch(Rule):
     bound that a shorter return violates. Functions annotated with a variadic or union return
     type, generators, and returns whose value is not a known tuple are left alone.
 
-    The return that disagrees with the majority is reported; on a tie, the later one.
+    The returns that disagree with the clear majority are reported. With one return of each of
+    two shapes, the early one that differs from the function's last return is reported. With no
+    clear majority (two shapes of equal count, or three shapes) nothing is: tagged results and
+    protocol variants look like that, and a caller that unpacks a fixed count still gets LL301.
+    Shapes chosen by a version test (`if torch_version >= ...:`), tagged by a leading string
+    (`("dense", w)` / `("lora", A, B)`), a 1-tuple (a sequence of one item), and functions whose
+    result the module measures with `len()` before using it are meant.
 
     ## Why is this bad?
     Callers unpack a fixed count: `W, qs, A, B, s, bias = get_params(proj)`. A branch that
@@ -113,6 +128,11 @@ class ReturnShapeMismatch(Rule):
         "def f(a):\n    if a:\n        return 1, 2\n    return g()\n",
         "def f(a):\n    out = (1, 2)\n    if a:\n        return out\n    return 3, 4\n",
         "def f(a):\n    if a:\n        yield 1\n        return 1, 2\n    return (3,)\n",
+        # no clear majority: variants by design (a caller that unpacks gets LL301)
+        "def parse(tok):\n    if tok.kind == 'pair':\n        return tok.a, tok.b\n    if tok.kind == 'one':\n"
+        "        return (tok.a,)\n    return tok.a, tok.b, tok.c\n",
+        "def f(m):\n    if torch_version >= (2, 4):\n        return m.a, m.b\n    return m.a, m.b, m.c\n",
+        "def f(m):\n    if m.dense:\n        return 'dense', m.w\n    return 'lora', m.a, m.b\n",
     ]
     INVALID = [
         Invalid(
@@ -136,11 +156,11 @@ class ReturnShapeMismatch(Rule):
         ),
         Invalid(
             "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, 2, 3\n",
-            4, 5, "`f` returns 3 values here but 2 at line 3",
+            3, 9, "`f` returns 2 values here but 3 at line 4",
         ),
         Invalid(
             "def f(a):\n    if a:\n        return (1, 2), 3\n    return 1, (2, 3)\n",
-            4, 5, "`f` returns a tuple shaped (_, (_, _)) here but ((_, _), _) at line 3",
+            3, 9, "`f` returns a tuple shaped ((_, _), _) here but (_, (_, _)) at line 4",
         ),
         Invalid(
             "def f(a, rest):\n    if a:\n        return a, a, *rest\n    return (a,)\n",
@@ -148,7 +168,7 @@ class ReturnShapeMismatch(Rule):
         ),
         Invalid(
             "def f(a):\n    out = (1, 2, 3)\n    if a:\n        return out\n    return 1, 2\n",
-            5, 5, "`f` returns 2 values here but 3 at line 4",
+            4, 9, "`f` returns 3 values here but 2 at line 5",
         ),
         Invalid(
             "def get_params(proj):\n    if proj.merged:\n        out = (proj.weight, proj.bias)\n"
@@ -168,6 +188,8 @@ class ReturnShapeMismatch(Rule):
                 continue
             if _private_with_starred_callers(ctx.tree, func):
                 continue  # `q, *meta = _quantize(w)`: every caller takes a variable length
+            if _len_dispatched(ctx, func.name):
+                continue  # `parts = f(m); if len(parts) == 5: ...`: the callers read the variant
             guarded = flag_guarded_returns(func.node) & {id(r.node) for r in func.returns}
             if guarded:
                 # an argument flag chooses the arity of the returns under it (`if output_attentions:
@@ -185,10 +207,23 @@ class ReturnShapeMismatch(Rule):
         exact = [r for r in returns if r.shape is not None and r.starred_head is None]
         starred = [r for r in returns if r.starred_head is not None]
         reported: set[int] = set()
-        # 1. arity: the majority count wins; on a tie the earliest, so the later return is reported
+        switched = _version_switched(func.node)
+
+        def meant(r: ReturnRecord, witness: ReturnRecord) -> bool:
+            # a shape chosen by the installed library's version, or a tagged result whose first
+            # item names its variant (`("dense", w)` / `("lora", A, B)`), differs by design
+            # and a 1-tuple is a sequence that happens to hold one item (`return (total,)` beside
+            # `return (q, k, v)`), not a record with slots missing
+            return (id(r.node) in switched or _tags_differ(r, witness)
+                    or (witness.starred_head is None
+                        and any(x.shape is not None and len(x.shape) == 1 for x in (r, witness))))
+
+        # 1. arity: the clear majority wins (see _majority for ties)
         arity_major, arity_witness = _majority(exact, lambda r: len(r.shape))
+        if arity_major is None:
+            exact = []
         for r in exact:
-            if len(r.shape) != arity_major:
+            if len(r.shape) != arity_major and not meant(r, arity_witness):
                 reported.add(id(r))
                 yield self._report(func, r, _values(len(r.shape)), str(arity_major), arity_witness.line)
         # 2. nesting, among returns of the majority arity; a slot that some return fills with a
@@ -200,15 +235,16 @@ class ReturnShapeMismatch(Rule):
         norm = {id(r): tuple(None if i in none_slots else item for i, item in enumerate(r.shape)) for r in same}
         if len(set(norm.values())) > 1:
             shape_major, shape_witness = _majority(same, lambda r: norm[id(r)])
-            for r in same:
-                if norm[id(r)] != shape_major and _nesting_conflict(norm[id(r)], shape_major, func.name):
+            for r in same if shape_witness is not None else ():
+                if (norm[id(r)] != shape_major and _nesting_conflict(norm[id(r)], shape_major, func.name)
+                        and not meant(r, shape_witness)):
                     reported.add(id(r))
                     yield self._report(func, r, describe_shape(r.shape), short_shape(shape_witness.shape),
                                        shape_witness.line)
         # 3. a starred return fixes a lower bound
         for s in starred:
             for r in exact:
-                if id(r) not in reported and len(r.shape) < s.starred_head:
+                if id(r) not in reported and len(r.shape) < s.starred_head and not meant(r, s):
                     reported.add(id(r))
                     yield self._report(func, r, _values(len(r.shape)), f"at least {s.starred_head}", s.line)
 
@@ -232,6 +268,72 @@ class ReturnShapeMismatch(Rule):
         message = f"`{func.name}` returns {here} here but {other} at line {line}"
         return Report(node.lineno, node.col_offset, node.end_lineno or node.lineno,
                       node.end_col_offset or node.col_offset, message)
+
+
+def _len_dispatched(ctx: RuleContext, name: str) -> bool:
+    """Does the module take `len()` of a name assigned a call of `name` (`parts = attention(m)` ...
+    `if len(parts) == 5:`)? Its callers then dispatch on the variant returned."""
+    cache = ctx.flow.cache.setdefault("ll101_len_of", {})
+    if not cache:
+        held: dict[str, set[str]] = {}
+        measured: set[str] = set()
+        for node in T.walk(ctx.tree):
+            if isinstance(node, T.Assign) and isinstance(node.value, T.Call) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], T.Name):
+                called = node.value.func
+                callee = called.attr if isinstance(called, T.Attribute) else getattr(called, "id", None)
+                if callee:
+                    held.setdefault(callee, set()).add(node.targets[0].id)
+            elif isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id == "len" \
+                    and len(node.args) == 1 and isinstance(node.args[0], T.Name):
+                measured.add(node.args[0].id)
+        cache.update({callee: bool(names & measured) for callee, names in held.items()})
+        cache.setdefault("", False)  # computed, even when nothing is held
+    return cache.get(name, False)
+
+
+def _tags_differ(a: ReturnRecord, b: ReturnRecord) -> bool:
+    """Both returns lead with a different string literal: a tagged result."""
+    tags = []
+    for r in (a, b):
+        first = r.value.elts[0] if isinstance(r.value, T.Tuple) and r.value.elts else None
+        if not (isinstance(first, T.Constant) and isinstance(first.value, str)):
+            return False
+        tags.append(first.value)
+    return tags[0] != tags[1]
+
+
+def _mentions_version(test: T.expr) -> bool:
+    for node in T.walk(test):
+        word = node.id if isinstance(node, T.Name) else node.attr if isinstance(node, T.Attribute) else ""
+        if "version" in word.lower():
+            return True
+    return False
+
+
+def _version_switched(func: T.AST) -> set[int]:
+    """Returns in either arm of an `if` that tests a version (`if torch_version >= (2, 4):`,
+    `if is_transformers_version(">=", "4.40")`): the installed library chooses that shape."""
+    out: set[int] = set()
+
+    def walk(stmts: list, under: bool) -> None:
+        for st in stmts:
+            if isinstance(st, T.Return) and under:
+                out.add(id(st))
+            elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                continue
+            elif isinstance(st, T.If):
+                inner = under or _mentions_version(st.test)
+                walk(st.body, inner)
+                walk(st.orelse, inner)
+            else:
+                for attr in ("body", "orelse", "finalbody"):
+                    walk(getattr(st, attr, None) or [], under)
+                for item in getattr(st, "handlers", None) or getattr(st, "cases", None) or []:
+                    walk(item.body, under)
+
+    walk(getattr(func, "body", []), False)
+    return out
 
 
 def _private_with_starred_callers(tree: T.Module, func: FunctionFlow) -> bool:

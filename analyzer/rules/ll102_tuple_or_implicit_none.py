@@ -14,12 +14,18 @@ class TupleOrImplicitNone(Rule):
     """
     ## What it does
     Flags an unannotated function that returns a tuple on some paths and, on others, falls off the
-    end of its body or uses a bare `return`, so it returns `None` there without saying so.
+    end of its body, so it returns `None` there without saying so. A function annotated with a
+    fixed tuple type (`-> tuple[Tensor, Tensor]`, no `Optional`) is flagged for every path that
+    gives `None`: falling off the end, a bare `return` or `return None`.
+
+    A bare `return` or `return None` in an unannotated function is taken as meant (a caller that
+    unpacks it anyway gets LL301, which names the `None` path); so are PyTorch hooks and the
+    functions a hook returns the result of, for which `None` means "unchanged".
 
     ## Why is this bad?
     The caller unpacks the tuple; on the forgotten path it gets `TypeError: cannot unpack
-    non-iterable NoneType object`. An explicit `return None` (or an annotation) shows the `None`
-    is meant.
+    non-iterable NoneType object`. An explicit `return None` (or an `Optional` annotation) shows
+    the `None` is meant.
 
     ## Example
     ```python
@@ -45,6 +51,11 @@ class TupleOrImplicitNone(Rule):
         "def f(a):\n    if a:\n        return 1, 2\n    return None\n",
         "def f(a) -> tuple[int, int] | None:\n    if a:\n        return 1, 2\n",
         "def f(a):\n    if a:\n        return 1, 2\n    raise ValueError(a)\n",
+        # a bare return is written on purpose; a caller that unpacks it gets LL301
+        "def fetch(pool):\n    if not pool:\n        return\n    return pool.popitem()[0], pool\n",
+        "class E:\n    def _prologue(self, args, kwargs):\n        if self.cast:\n            return args, kwargs\n"
+        "    def install(self, m):\n        def pre_hook(module, args, kwargs):\n"
+        "            return self._prologue(args, kwargs)\n        m.register_forward_pre_hook(pre_hook)\n",
         # PyTorch hooks: None means "inputs/outputs unchanged"
         "def scale_pre_hook(module, args, kwargs):\n    if not args:\n        return\n    return (args[0] * 2,), kwargs\n",
         "class M:\n    def setup(self, m):\n        m.register_forward_pre_hook(self._seed, with_kwargs=True)\n"
@@ -61,8 +72,12 @@ class TupleOrImplicitNone(Rule):
             1, 5, "`lora_pair` returns 2 values at line 3 but may end without a return (implicit None) at line 4",
         ),
         Invalid(
-            "def f(a):\n    if a:\n        return\n    return a, a\n",
-            3, 9, "`f` returns 2 values at line 4 but a bare `return` here gives None",
+            "def f(a) -> tuple[int, int]:\n    if a:\n        return None\n    return a, a\n",
+            3, 9, "`f` is annotated `-> tuple[int, int]` but returns None here",
+        ),
+        Invalid(
+            "from typing import Tuple\n\ndef f(a) -> Tuple[int, int]:\n    if a:\n        return a, a\n",
+            3, 5, "`f` is annotated `-> Tuple[int, int]` but may fall off the end of the function (implicit None)",
         ),
     ]
 
@@ -70,8 +85,10 @@ class TupleOrImplicitNone(Rule):
         hooks: Optional[set[str]] = None
         for func in ctx.flow.functions:
             node = func.node
-            if (func.is_generator or func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef))
-                    or node.returns is not None):
+            if func.is_generator or func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+                continue
+            annotated = node.returns is not None
+            if annotated and not _fixed_tuple_annotation(node.returns):
                 continue
             tuples = [r for r in func.returns if r.shape is not None and isinstance(r.value, T.Tuple)]
             if not tuples:
@@ -83,13 +100,34 @@ class TupleOrImplicitNone(Rule):
                 continue
             witness = tuples[0]
             what = describe_shape(witness.shape)
+            if annotated:
+                # `-> tuple[Tensor, Tensor]` says None is not a result: every None is a slip
+                ann = T.unparse(node.returns)
+                for r in func.returns:
+                    if r.node is None:
+                        yield report_at_def_name(node, f"`{func.name}` is annotated `-> {ann}` but may "
+                                                       f"{_falls_off(witness, r)}")
+                    elif r.is_none:
+                        yield report_at(r.node, f"`{func.name}` is annotated `-> {ann}` but returns None here")
+                continue
+            # unannotated: only falling off the end is unspoken; a bare `return` or `return None`
+            # is written on purpose (callers that unpack it anyway get LL301)
             for r in func.returns:
                 if r.node is None:
                     yield report_at_def_name(node, f"`{func.name}` returns {what} at line {witness.line} but may "
                                                    f"{_falls_off(witness, r)}")
-                elif r.node.value is None:
-                    yield report_at(r.node, f"`{func.name}` returns {what} at line {witness.line} but a bare "
-                                            "`return` here gives None")
+
+
+def _fixed_tuple_annotation(ann: T.expr) -> bool:
+    """`tuple[A, B]` / `Tuple[A, B]` (not variadic, not Optional, not a union)."""
+    if not isinstance(ann, T.Subscript):
+        return False
+    base = ann.value
+    name = base.attr if isinstance(base, T.Attribute) else getattr(base, "id", "")
+    if name not in ("tuple", "Tuple"):
+        return False
+    items = ann.slice.elts if isinstance(ann.slice, T.Tuple) else [ann.slice]
+    return not any(isinstance(i, T.Constant) and i.value is Ellipsis for i in items)
 
 
 def _falls_off(witness: ReturnRecord, end: ReturnRecord) -> str:
@@ -102,7 +140,8 @@ def _falls_off(witness: ReturnRecord, end: ReturnRecord) -> str:
 
 
 def _registered_hooks(tree: T.Module) -> set[str]:
-    """Names of functions passed to a `register_*hook*(...)` call in this module."""
+    """Names of functions passed to a `register_*hook*(...)` call in this module, and of the
+    functions whose result such a hook returns (`def pre_hook(m, args): return self._prologue(args)`)."""
     names: set[str] = set()
     for node in T.walk(tree):
         if isinstance(node, T.Call) and node.args:
@@ -114,4 +153,12 @@ def _registered_hooks(tree: T.Module) -> set[str]:
                     names.add(fn.attr)
                 elif isinstance(fn, T.Name):
                     names.add(fn.id)
+    for node in T.walk(tree):
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)) and ("hook" in node.name.lower() or node.name in names):
+            for st in T.walk(node):
+                if isinstance(st, T.Return) and isinstance(st.value, T.Call):
+                    f = st.value.func
+                    delegate = f.attr if isinstance(f, T.Attribute) else f.id if isinstance(f, T.Name) else ""
+                    if delegate:
+                        names.add(delegate)
     return names

@@ -21,7 +21,8 @@ class ReturnSlotResolvesElsewhere(Rule):
     bare name that is not local to the function, so it resolves to a module global or a builtin,
     while every other return fills that slot from the function's own locals. It says "may": the
     global may be meant, but this is how the shipped `bias` bug looks when a stale module-level
-    `bias` happens to exist (pyflakes and LL201 are then silent).
+    `bias` happens to exist (pyflakes and LL201 are then silent). Only module variables count:
+    an imported name, a function or a class in that slot is a deliberate fallback.
 
     ## Why is this bad?
     The disabled-adapter branch returns whatever the module's `bias` was at import time (often
@@ -54,6 +55,8 @@ class ReturnSlotResolvesElsewhere(Rule):
         "bias = None\n\ndef f(proj):\n    if proj.merged:\n        return proj.weight, bias\n    return proj.weight, bias\n",
         "DEFAULT = 1\n\ndef f(proj):\n    if proj.merged:\n        return proj.w, DEFAULT\n    return proj.w, proj.scale\n",
         "def f(proj):\n    if proj.merged:\n        return proj.w, None\n    return proj.w, proj.b\n",
+        "from .utils import noop\n\ndef decorators(amp):\n    fwd = amp.fwd\n    if fwd is not None:\n"
+        "        return fwd, fwd\n    return noop, noop\n",
     ]
     INVALID = [
         Invalid(
@@ -87,9 +90,15 @@ class ReturnSlotResolvesElsewhere(Rule):
                     if len(texts) != 1 or not all(_reads_local(o, func.locals) for o in others):
                         continue
                     if module_names is None:
-                        module_names = collect_bindings(ctx.tree.body).bound
+                        module = collect_bindings(ctx.tree.body)
+                        module_names = module.bound
+                        # a module variable: an imported name or a def/class is a deliberate
+                        # fallback (`return noop_decorator, noop_decorator`), not a stale value
+                        variables = module.nondef_bound & module.nonimport_bound
                     if elt.id not in module_names and elt.id not in BUILTIN_NAMES:
                         continue  # undefined: LL201's business
+                    if elt.id in module_names and elt.id not in variables:
+                        continue
                     # the replacement must read only locals bound where this return runs
                     other = others[0]
                     if any(isinstance(n, T.Name) and n.id in func.locals and n.id not in r.bound
