@@ -88,7 +88,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     ctx = RuleContext(path=path, source=source, tree=tree, flow=flow, is_stub=path.endswith(".pyi"))
     out: list[Diagnostic] = []
     for rule in rules:
-        if isinstance(rule, ProjectRule) or (ctx.is_stub and not rule.checks_stubs):
+        if (isinstance(rule, ProjectRule) and not rule.also_per_file) or (ctx.is_stub and not rule.checks_stubs):
             continue
         try:
             found = [_to_diagnostic(path, rule.code, rep, source) for rep in rule.check(ctx)]
@@ -106,10 +106,14 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     except Exception as exc:
         out.append(Diagnostic(path, 1, 1, "LL000", f"internal error in the project index: {type(exc).__name__}: {exc}"))
     noqa = {}
-    for u in (summary.unpacks if summary and honor_noqa else []):
-        codes = noqa_codes(source.line(u.line))
+    # the lines where cross-file rules may report: call sites that unpack, reads only a star import binds
+    lines = [u.line for u in summary.unpacks] if summary and honor_noqa else []
+    if summary is not None and honor_noqa and summary.star is not None:
+        lines.extend(r[1] for r in summary.star.reads)
+    for line in lines:
+        codes = noqa_codes(source.line(line))
         if codes is not None:
-            noqa[u.line] = codes
+            noqa[line] = codes
     return FileAnalysis(path, out, summary, noqa)
 
 

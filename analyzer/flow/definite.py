@@ -67,7 +67,8 @@ def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None) ->
     info = ScopeInfo("module", tree, frozenset(module.bindings.bound), None, "<module>", dynamic=module.bindings.dynamic)
     runner = Runner(module, info, module.bindings, sink)
     runner.block(runner.initial_state(), tree.body)
-    for name, node in undefined_exports(tree, lambda n: module.is_global(n) or n in module.bindings.type_checking_only):
+    for name, node in undefined_exports(tree, lambda n: module.is_global(n) or n in module.bindings.type_checking_only,
+                                        module.by_type):
         sink.use(NameUse(node, name, UseKind.UNDEFINED, "<module>", scope_node=tree, detail="__all__"))
     functions: list[FunctionFlow] = []
     done: set[int] = set()
@@ -80,7 +81,8 @@ def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None) ->
         if flow is not None:
             functions.append(flow)
     return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic, unpacks=sink.unpacks,
-                      classes=module.classes, imports=module.imports, by_type=module.by_type)
+                      classes=module.classes, imports=module.imports, by_type=module.by_type,
+                      module_names=frozenset(module.global_names))
 
 
 def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: str,

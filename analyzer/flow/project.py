@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.results import FunctionFlow, ModuleFlow
+from analyzer.flow.exports import StarFacts, star_facts
+from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
 from analyzer.flow.signature import optional_params
 from analyzer.flow.syntax import dotted_name
@@ -38,6 +39,14 @@ class CalleeSummary:
     unknown: bool
     # the arity is chosen by an optional argument (`if return_dict: return a, b`)
     flag_dispatched: bool = False
+    # where it gives None that no optional argument chooses, as (line, "end") for falling off the
+    # end of the body after that line and (line, "return") for a bare `return` or `return None`:
+    # a caller that unpacks gets a TypeError there
+    none_lines: tuple[tuple[int, str], ...] = ()
+    # `return other(...)` of a plain or imported function: (callee as written, line); its shape is
+    # the other function's, looked up in `module` once the run's index is built
+    forwards: tuple[tuple[str, int], ...] = ()
+    module: str = ""
 
     def arities(self) -> frozenset[int]:
         return frozenset(a for a, _ in self.returns)
@@ -73,6 +82,8 @@ class ModuleSummary:
     methods: dict[str, frozenset[str]] = field(default_factory=dict)
     # top-level class -> {attribute: class it holds}, from `self.attr = Cls(...)` assigned once
     attr_classes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # what `from module import *` gives, and the reads only a star import can bind (see flow.exports)
+    star: Optional[StarFacts] = None
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -91,7 +102,7 @@ def module_name_for(path: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
+def _callee_summary(flow: FunctionFlow, path: str, module: str = "") -> Optional[CalleeSummary]:
     node = flow.node
     if not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)) or flow.is_generator or flow.dynamic:
         return None
@@ -105,15 +116,23 @@ def _callee_summary(flow: FunctionFlow, path: str) -> Optional[CalleeSummary]:
         if text not in _TRANSPARENT_DECORATORS and text.split(".")[-1] not in {"lru_cache", "cache", "wraps"}:
             return None
     returns = []
+    nones = []
+    forwards = []
     unknown = False
+    guarded = flag_guarded_returns(node, self_switches=False)
     for r in flow.returns:
         if r.shape is not None and r.starred_head is None:
             returns.append((len(r.shape), r.line))
+        elif r.node is None or r.is_none:
+            if r.node is None or id(r.node) not in guarded:
+                nones.append((r.line, "end" if r.node is None else "return"))
+        elif isinstance(r.value, T.Call) and (dotted_name(r.value.func) or "self.").split(".")[0] not in ("self", "cls"):
+            forwards.append((dotted_name(r.value.func), r.line))
         else:
             unknown = True
-    guarded = flag_guarded_returns(node, self_switches=False)
     dispatched = any(id(r.node) in guarded for r in flow.returns if r.node is not None)
-    return CalleeSummary(flow.qualname, path, tuple(returns), unknown, dispatched)
+    return CalleeSummary(flow.qualname, path, tuple(returns), unknown, dispatched, tuple(nones), tuple(forwards),
+                         module)
 
 
 def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -132,7 +151,7 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
     module, is_package = module_name_for(path)
     summary = ModuleSummary(path=path, module=module, is_package=is_package)
     for f in flow.functions:
-        cs = _callee_summary(f, path)
+        cs = _callee_summary(f, path, module)
         if cs is not None:
             summary.functions[f.qualname] = cs
     for node in flow.tree.body:
@@ -148,11 +167,25 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
                 held = _attribute_classes(node)
                 if held:
                     summary.attr_classes[node.name] = held
+    summary.star = _star_facts(flow)
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,
                                             site.count, site.starred, site.callee, site.cls, site.method))
     return summary
+
+
+def _star_facts(flow: ModuleFlow) -> StarFacts:
+    reads = [u.node for u in flow.uses if u.kind == UseKind.STAR_FREE]
+    return star_facts(flow.tree, flow.module_names, reads, flow.by_type)
+
+
+def resolve_star_source(index: "ProjectIndex", module: str, level: int, target: str) -> str:
+    """The module that `from <level dots><target> import *` in `module` names."""
+    if not level:
+        return target
+    owner = index.by_module.get(module)
+    return _resolve_relative(module, owner is not None and owner.is_package, level, target or None)
 
 
 def _attribute_classes(cls: T.ClassDef) -> dict[str, str]:

@@ -76,6 +76,9 @@ class UseKind(str, enum.Enum):
     MAYBE_IMPORT = "maybe_import"
     # MAYBE_IMPORT, but the read sits under a test that may be such a check in disguise
     MAYBE_IMPORT_GUARDED = "maybe_import_guarded"
+    # nothing in the module binds the name, but a star import may: decided across the files of a
+    # run, where the star-imported modules are known (`analyzer.flow.exports`)
+    STAR_FREE = "star_free"
 
     # the str mixin's behaviour, not Enum's: hashing, printing and formatting as the bare string
     __hash__ = str.__hash__
@@ -188,5 +191,7 @@ class ModuleFlow:
     classes: list = field(default_factory=list)  # every ClassDef, in walk order
     imports: list = field(default_factory=list)  # every Import / ImportFrom, at any depth
     by_type: dict = field(default_factory=dict)  # node type -> every node of that type
+    # what the module binds: its statements' names and those of `global` declarations
+    module_names: frozenset = frozenset()
     # derived views that several rules read, computed once (see analyzer.flow.autograd)
     cache: dict = field(default_factory=dict)

@@ -88,8 +88,11 @@ class Rule:
 class ProjectRule(Rule):
     """A rule that reads the project index (several files' summaries) instead of one file's flow.
 
-    `check` is not used; `check_module` runs once per module with the whole index. Its INVALID
-    examples are single files (the same module is a project of one)."""
+    `check` is not used (unless `also_per_file`: then it runs on each file as a plain rule's does);
+    `check_module` runs once per module with the whole index. Its INVALID examples are single files
+    (the same module is a project of one)."""
+
+    also_per_file: ClassVar[bool] = False
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         return ()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 from analyzer import tree as T
 from analyzer.diagnostics import Fix
+from analyzer.flow.exports import star_exported_names
+from analyzer.flow.project import ModuleSummary, ProjectIndex, resolve_star_source
 from analyzer.flow.results import UseKind
 from analyzer.flow.suggest import suggest_for_use
-from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
+from analyzer.rules.base import Invalid, ProjectRule, Report, RuleContext, report_at
 
 _KINDS = {UseKind.UNDEFINED, UseKind.TYPE_CHECKING, UseKind.CLASS_SCOPE}
 
 
-class UndefinedName(Rule):
+class UndefinedName(ProjectRule):
     """
     ## What it does
     Flags a name loaded in a scope where nothing binds it: no local binding on any path, no
@@ -44,6 +47,7 @@ class UndefinedName(Rule):
 
     code = "LL201"
     checks_stubs = False
+    also_per_file = True  # the per-file check, and star imports resolved through the run's modules
     name = "undefined-name"
     noqa_aliases = ("F821", "F822")  # pyflakes' undefined name, undefined name in `__all__`
     checker_ignores = ("name-defined", "reportUndefinedVariable", "unknown-name")  # mypy, pyright, pyrefly
@@ -114,6 +118,45 @@ class UndefinedName(Rule):
                 else:
                     msg = f"undefined name `{use.name}`: nothing in {where}, the module or builtins binds it"
             yield with_slot_fix(ctx, use, msg)
+
+    def check_module(self, index: ProjectIndex, summary: ModuleSummary) -> Iterable[Report]:
+        """Reads that only a star import can bind, when every module the file star-imports (and
+        those they star-import in turn) is in the run with its exports known."""
+        star = summary.star
+        if star is None or not star.reads or not star.sources or summary.path.endswith(".pyi"):
+            return
+        if any(not level and "." not in target for level, target in star.sources):
+            return  # `from utils import *`: a top-level name several scripts of a run may share
+
+        def facts_of(module: str):
+            found = index.by_module.get(module)
+            return found.star if found is not None else None
+
+        followed = star_exported_names(summary.module, star, lambda m, lv, t: resolve_star_source(index, m, lv, t),
+                                       facts_of)
+        if followed is None:
+            return
+        names, modules = followed
+        packages = [index.by_module[m] for m in modules if index.by_module[m].is_package]
+        written = ", ".join(f"`from {'.' * level}{target} import *`" for level, target in star.sources)
+        reported: set[str] = set()
+        for name, line, col, end_line, end_col in star.reads:
+            if name in names or name in reported or any(_is_submodule(p, name, index) for p in packages):
+                continue
+            reported.add(name)
+            if len(star.sources) == 1:
+                msg = f"undefined name `{name}`: nothing in the module binds it, and {written} does not export it"
+            else:
+                msg = f"undefined name `{name}`: nothing in the module binds it, and none of {written} exports it"
+            yield Report(line, col, end_line, end_col, msg)
+
+
+def _is_submodule(package: ModuleSummary, name: str, index: ProjectIndex) -> bool:
+    """`from package import *` may also give submodules that were imported before it."""
+    if f"{package.module}.{name}" in index.by_module:
+        return True
+    folder = os.path.dirname(package.path)
+    return os.path.exists(os.path.join(folder, name + ".py")) or os.path.isdir(os.path.join(folder, name))
 
 
 def _is_package_init(path: str) -> bool:

@@ -285,9 +285,15 @@ class Verdicts(Frame):
             if scope.kind == "function" and scope.may_bind_dynamically(name):
                 return
             scope = scope.parent
-        if self.module.is_global(name) or (self.module.dynamic and self.module.may_come_from_exec(name)):
+        if self.module.is_global(name):
             if self.info.kind == "function" and not self.suppress_nameerror:
                 self._optional_import_read(node, name)
+            return
+        if self.module.dynamic and self.module.may_come_from_exec(name):
+            if (self.module.bindings.star_import and not self.module.bindings.dynamic
+                    and not self.suppress_nameerror):
+                # only a star import can bind it: the run's other files may tell which
+                self.report(node, name, UseKind.STAR_FREE)
             return
         if self.suppress_nameerror:
             return
