@@ -28,7 +28,15 @@ class UndefinedName(ProjectRule):
     never assigned, and every disabled-adapter or DPO run crashed.
 
     Names imported only under `if TYPE_CHECKING:` are undefined at run time (they count as bound in
-    annotations), and class-body names are not visible inside methods.
+    annotations), and class-body names are not visible inside methods, nor inside a class-body
+    comprehension past its first iterable. A bare annotation (`RANK: int`, no value) binds
+    nothing. In a function that runs `exec` of a string literal, only the names the literal spells
+    may come from it.
+
+    Also flagged: an entry of a literal `__all__` that the module never defines (pyflakes' F822;
+    not in a package `__init__.py`, whose `__all__` may name submodules), and a name that only a
+    star import could bind when every star-imported module is linted in the same run, with its
+    exports known, and none of them exports it.
 
     ## Example
     ```python
@@ -60,6 +68,9 @@ class UndefinedName(ProjectRule):
         "from os import *\n\ndef f():\n    return getcwd()\n",
         "def f():\n    try:\n        return undefined_thing\n    except NameError:\n        return None\n",
         "class A:\n    x = 1\n    y = [x]\n",
+        "class A:\n    xs = [1, 2]\n    ys = [x * 2 for x in xs]\n",
+        "RANK: int = 8\n\ndef scale(x):\n    return x * RANK\n",
+        "from . import layers\n\n__all__ = ['merge'] + layers.__all__\n",
     ]
     INVALID = [
         Invalid(
@@ -83,6 +94,20 @@ class UndefinedName(ProjectRule):
         Invalid(
             "class Layer:\n    scale = 2.0\n\n    def forward(self, x):\n        return x * scale\n",
             5, 20, "`scale` is bound in an enclosing class body, which methods cannot see; use `self.scale`",
+        ),
+        Invalid(
+            "class Targets:\n    prefix = 'model.layers'\n    names = [f'{prefix}.{i}.q_proj' for i in range(4)]\n",
+            3, 17, "class-level name `prefix` is not visible inside the comprehension: only its first iterable "
+                   "is evaluated in the class body",
+        ),
+        Invalid(
+            "DEFAULT_RANK: int\n\ndef scaling(alpha):\n    return alpha / DEFAULT_RANK\n",
+            4, 20, "undefined name `DEFAULT_RANK`: it is only annotated at line 1 (`DEFAULT_RANK: ...` without a "
+                   "value binds nothing), and nothing else binds it",
+        ),
+        Invalid(
+            "__all__ = ['merge_weights', 'unmerge_weights']\n\ndef merge_weights(w, d):\n    return w + d\n",
+            1, 29, "`unmerge_weights` is exported in `__all__` but never defined in the module",
         ),
     ]
 

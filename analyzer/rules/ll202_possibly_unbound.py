@@ -62,6 +62,12 @@ class PossiblyUnbound(Rule):
     `if flag:` (with `flag` unchanged) is not reported, nor a loop variable used after a loop over
     a list that was checked to be non-empty.
 
+    A function that reads a module global bound only by a module-level `try: import x` whose
+    `except ImportError:` goes on without binding it (`HAVE_X = False`) is flagged when nothing
+    checks the import: no read of the handler's flag or of an availability helper in the function
+    or its class, nor where the function is named, and the function is not defined under a
+    module-level `if`/`try`. Such a read under another test is LL204's.
+
     Cases that hang on a contract the analysis cannot see are left to the opt-in LL204: the
     binding is skipped only when an argument is `None` (or an optional argument has some value),
     the use sits under a later test of other values, or a loop over a count or a local collection
@@ -101,6 +107,8 @@ class PossiblyUnbound(Rule):
         "def f(path):\n    with open(path) as fh:\n        data = fh.read()\n    return data\n",
         "def f(xs):\n    for i, x in enumerate(xs):\n        if i == 0:\n            prev = x\n            continue\n        print(prev)\n        prev = x\n",
         "def f(x):\n    match x:\n        case 1:\n            y = 'a'\n        case _:\n            y = 'b'\n    return y\n",
+        "try:\n    import yaml\n    HAVE_YAML = True\nexcept ImportError:\n    HAVE_YAML = False\n\n"
+        "def load(text):\n    if not HAVE_YAML:\n        raise ImportError('pyyaml')\n    return yaml.safe_load(text)\n",
     ]
     INVALID = [
         Invalid(
@@ -159,6 +167,13 @@ class PossiblyUnbound(Rule):
             "def f(x, W, offload=False):\n    W_full = W.float()\n    if offload:\n        del W_full\n"
             "    return x @ W_full\n",
             5, 16, "`W_full` may be unbound here: it is bound at line 2, but not on every path to this line",
+        ),
+        Invalid(
+            "try:\n    from safetensors.torch import save_file\n    HAS_SAFETENSORS = True\n"
+            "except ImportError:\n    HAS_SAFETENSORS = False\n\n"
+            "def export_adapter(state, path):\n    save_file(state, path)\n",
+            8, 5, "`save_file` may be unbound: bound only when the import in the `try` at line 1 succeeds (its "
+                  "`except` goes on without it), and nothing here checks that",
         ),
         Invalid(
             "def free(proj, cache, keep):\n    if not keep:\n        del cache\n    return cache\n",
