@@ -75,3 +75,15 @@ def test_noqa_on_the_read(tmp_path):
     user = "from .layers import *\n\ndef f(x):\n    return merge(x) + scale(x)  # noqa: LL201\n"
     assert _lint(tmp_path, {"layers.py": "__all__ = ['merge']\n\ndef merge(x):\n    return x\n",
                             "user.py": user}) == []
+
+
+@pytest.mark.parametrize("user", [
+    pytest.param("try:\n    from .layers import *\nexcept ImportError:\n    pass\n\ndef f(x):\n    return scale(x)\n",
+                 id="star import in a try"),
+    pytest.param("from .layers import *\nfrom .more import *\n\ndef f(x):\n    return scale(x)\n",
+                 id="a second star source outside the run"),
+    pytest.param("from .layers import *\n\nglobals()['scale'] = len\n\ndef f(x):\n    return scale(x)\n",
+                 id="names written through globals()"),
+])
+def test_unknown_star_sources_of_the_reader_keep_it_quiet(tmp_path, user):
+    assert _lint(tmp_path, {"layers.py": "__all__ = ['merge']\n\ndef merge(x):\n    return x\n", "user.py": user}) == []

@@ -88,10 +88,10 @@ def literal_all(tree: T.Module, by_type: Optional[dict] = None) -> LiteralAll:
             found = _literal_strings(value)
             if found is None:
                 out.known = False
-            elif isinstance(st, T.AugAssign):
-                out.entries.extend(found)
             else:
-                out.entries = list(found)
+                # a second `__all__ = [...]` (`if ...: __all__ = [...] else: __all__ = [...]`) may
+                # or may not replace the first: both count
+                out.entries.extend(found)
             continue
         if isinstance(st, T.Expr) and isinstance(st.value, T.Call):
             call = st.value
@@ -195,6 +195,8 @@ def star_facts(tree: T.Module, module_names: frozenset[str], reads: list[T.Name]
         names = None
     else:
         names = public_names(module_names)
+    if _hides_names_beyond_star_imports(tree, by_type):
+        reads = []  # a star import in a block (`try:`, `if TYPE_CHECKING:`) or names from `globals()`
     positions = tuple((n.id, n.lineno, n.col_offset, n.end_lineno or n.lineno, n.end_col_offset or n.col_offset)
                       for n in reads)
     return StarFacts(names, exported.defined, sources, positions)
