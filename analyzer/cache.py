@@ -28,7 +28,8 @@ from analyzer.flow.project import module_name_for
 
 __all__ = ["AnalysisCache", "tool_fingerprint"]
 
-_FORMAT = 1
+# 2: diagnostics carry the path the analysis believes (`Diagnostic.trace`)
+_FORMAT = 2
 
 
 def _analysis_sources() -> list[str]:

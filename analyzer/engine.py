@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from analyzer import tree as T
-from analyzer.diagnostics import Diagnostic
+from analyzer.diagnostics import Diagnostic, TraceStep
 from analyzer.flow.definite import analyze_module
 from analyzer.flow.names import builtins_for
 from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
@@ -169,7 +169,8 @@ def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Sele
 
 
 def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Diagnostic:
-    return Diagnostic(path, rep.line, rep.col + 1, code, rep.message, rep.end_line, rep.end_col + 1, rep.fix)
+    trace = tuple(TraceStep(step.line, step.col + 1, step.text) for step in rep.trace)
+    return Diagnostic(path, rep.line, rep.col + 1, code, rep.message, rep.end_line, rep.end_col + 1, rep.fix, trace)
 
 
 # The flow analysis recurses once per nesting level; CPython compiles code nested far deeper than

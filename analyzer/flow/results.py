@@ -102,6 +102,9 @@ class NameUse:
     scope_node: Optional[T.AST] = None
     # for CLOSURE and CLOSURE_EXIT: the nested function's name
     detail: str = ""
+    # one path on which the name is unbound here, as `analyzer.flow.witness.Step`s ending at the
+    # load (at the call for CLOSURE); empty for verdicts that no path explains (an undefined name)
+    trace: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from analyzer.diagnostics import Diagnostic
 from analyzer.discovery import discover, read_source
 from analyzer.selection import SUPPORTED_VERSIONS, Selection, is_selected, parse_target_version
 from analyzer.frontends.docs import explain
-from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics
+from analyzer.frontends.formats import FORMATS, fixable_counts, summary_line, write_statistics, write_text
 from analyzer.frontends.project import project_context
 from analyzer.frontends.runner import default_jobs, lint_files, lint_in_context
 from analyzer.rules import ENGINE_CODES
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     outg.add_argument("--format", choices=sorted(FORMATS), default="text",
                       help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or github (annotations)")
     outg.add_argument("--statistics", action="store_true", help="print the number of findings per code instead")
+    outg.add_argument("--show-path", action="store_true",
+                      help="under each finding, the path the analysis believes: the branches taken and the "
+                           "conditions assumed, ending at the read (text output; json and sarif always carry it)")
     outg.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     outg.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     outg.add_argument("--stdin-filename", metavar="NAME",
@@ -262,6 +265,9 @@ def _check_flags(args: argparse.Namespace, paths: Sequence[str]) -> None:
         raise _UsageError("--stdin-filename needs `-` as the path")
     if args.statistics and args.format not in ("text", "json"):
         raise _UsageError("--statistics prints text or json; drop --format or use one of those")
+    if args.show_path and (args.format != "text" or args.statistics):
+        raise _UsageError("--show-path prints paths under the findings of the text format; json (`trace`) and "
+                          "sarif (`codeFlows`) always carry them, github annotations cannot")
     if use_stdin and (args.fix or args.diff or args.add_noqa or args.project):
         raise _UsageError("--fix, --diff, --add-noqa and --project work on files, not on standard input")
     if args.add_noqa and (args.fix or args.diff or args.baseline):
@@ -321,7 +327,10 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: Optional[BinaryIO]) -> in
     if args.statistics:
         write_statistics(diagnostics, out, as_json=args.format == "json")
     else:
-        FORMATS[args.format](diagnostics, out)
+        if args.show_path:
+            write_text(diagnostics, out, show_path=True)
+        else:
+            FORMATS[args.format](diagnostics, out)
         if args.format == "text" and _is_terminal(out):
             out.write(summary_line(diagnostics, args.unsafe_fixes, in_baseline) + "\n")
     if any(d.code in _ANALYSIS_FAILURES for d in diagnostics):

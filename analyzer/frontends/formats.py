@@ -20,10 +20,14 @@ __all__ = ["FORMATS", "write_text", "write_json", "write_sarif", "write_github",
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def write_text(diagnostics: Sequence[Diagnostic], out: TextIO) -> None:
-    """`path:line:col: CODE message`, the format of flake8 and of compilers."""
+def write_text(diagnostics: Sequence[Diagnostic], out: TextIO, show_path: bool = False) -> None:
+    """`path:line:col: CODE message`, the format of flake8 and of compilers; with `show_path`, the
+    path the analysis believes under each finding that has one (`    path: line 12: ...`)."""
     for d in diagnostics:
         out.write(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n")
+        if show_path:
+            for step in d.trace:
+                out.write(f"    path: line {step.line}: {step.message}\n")
 
 
 def write_json(diagnostics: Sequence[Diagnostic], out: TextIO) -> None:
@@ -95,6 +99,8 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict:
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(d.path)}, "region": region}}],
         }
+        if d.trace:
+            result["codeFlows"] = [_code_flow(d)]
         if d.code in index:
             result["ruleIndex"] = index[d.code]
         results.append(result)
@@ -109,6 +115,27 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict:
             "results": results,
         }],
     }
+
+
+def _code_flow(d: Diagnostic) -> dict:
+    """The path a finding's analysis believes as a SARIF codeFlow (3.36): one threadFlow whose
+    locations are the branches taken, in order, each with its condition as the message, the
+    last one the finding's own location."""
+    uri = _uri(d.path)
+    locations = []
+    for i, step in enumerate(d.trace):
+        location = {
+            "location": {
+                "physicalLocation": {"artifactLocation": {"uri": uri},
+                                     "region": {"startLine": step.line, "startColumn": step.column}},
+                "message": {"text": step.message},
+            },
+            "executionOrder": i + 1,
+        }
+        if i < len(d.trace) - 1:
+            location["kinds"] = ["branch"]  # a decision; the last location is the read itself
+        locations.append(location)
+    return {"message": {"text": f"path to line {d.line}"}, "threadFlows": [{"locations": locations}]}
 
 
 def write_sarif(diagnostics: Sequence[Diagnostic], out: TextIO) -> None:

@@ -35,6 +35,8 @@ class Report:
     end_col: int
     message: str
     fix: Optional[Fix] = None
+    # the path the analysis believes (`analyzer.flow.witness.Step`s: line, 0-based column, text)
+    trace: tuple = ()
 
 
 def report_at(node: T.AST, message: str, fix: Optional[Fix] = None) -> Report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 from analyzer import tree as T
@@ -184,7 +185,7 @@ class PossiblyUnbound(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
             if use.kind in _KINDS:
-                yield with_slot_fix(ctx, use, _message(use))
+                yield replace(with_slot_fix(ctx, use, _message(use)), trace=use.trace)
 
 
 _KINDS = frozenset({UseKind.UNBOUND, UseKind.MAYBE, UseKind.MAYBE_LOOP, UseKind.FIRST_ITERATION, UseKind.CLOSURE,

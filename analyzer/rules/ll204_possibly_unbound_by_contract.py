@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 from analyzer.flow.names import binding_lines
@@ -112,4 +113,4 @@ class PossiblyUnboundByContract(Rule):
             else:
                 msg = (f"`{use.name}` may be unbound here: it is bound at {lines}, inside a loop over a "
                        "count or a local collection that is unbound if it runs zero times")
-            yield report_at(use.node, msg)
+            yield replace(report_at(use.node, msg), trace=use.trace)

@@ -21,7 +21,7 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature"],  # what a def declares about its arguments
+    ["signature", "witness"],  # what a def declares about its arguments; the path behind a verdict
     ["context"],  # module and scope facts computed once
     # the interpreter, one class per file, each subclassing the one below
     ["interpreter.frame"],

@@ -12,6 +12,7 @@ from analyzer.flow.interpreter.return_shapes import ReturnShapes
 from analyzer.flow.names import collect_bindings, target_names
 from analyzer.flow.results import UseKind
 from analyzer.flow.syntax import assignment_targets, if_guards, leading_free_reads, param_names, walk_body
+from analyzer.flow.witness import Step
 
 
 class Closures(ReturnShapes):
@@ -70,7 +71,9 @@ class Closures(ReturnShapes):
                     continue
                 self.reported.add(id(sub))
                 certain = not any(p.maybe & mask for p in state)
-                self.report(sub, sub.id, UseKind.CLOSURE, other_line=call.lineno, certain=certain, detail=name)
+                self.report(sub, sub.id, UseKind.CLOSURE, other_line=call.lineno, certain=certain, detail=name,
+                            trace=self._witness(call, sub.id, mask, unbound, f"`{name}` is called here",
+                                                Step(sub.lineno, sub.col_offset, f"`{sub.id}` is read while unbound")))
         for nl in inner.nonlocals & inner.bound:
             mask = self.index.get(nl, 0)
             if not mask:

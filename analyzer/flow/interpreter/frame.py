@@ -13,7 +13,7 @@ names on every path of a state and splits a state on a branch condition.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import assume, atom
@@ -130,7 +130,8 @@ class Frame:
         self._prepare_nested_defs()
 
     def report(self, node: T.AST, name: str, kind: UseKind, other_line: int = 0, certain: bool = False,
-               detail: str = "") -> None:
+               detail: str = "", trace: Optional[Callable[[], tuple]] = None) -> None:
+        """Record a verdict; `trace` (called only when it is recorded) gives its witness path."""
         if self.dry:
             return
         if kind in _ONE_PER_NAME:
@@ -139,7 +140,8 @@ class Frame:
             if (name, kind) in self.gaps:
                 return
             self.gaps.add((name, kind))
-        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail))
+        self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail,
+                              trace() if trace is not None and id(node) not in self.sink.seen else ()))
 
     def _register_nested(self, node: T.AST, parent: "ScopeInfo", qualname: str) -> None:
         if not self.dry:

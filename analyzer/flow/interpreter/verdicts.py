@@ -8,11 +8,12 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_truth
-from analyzer.flow.context import OptionalImport, ScopeInfo
+from analyzer.flow.context import NORETURN_CALLS, OptionalImport, ScopeInfo, SUPPRESSING_CMS, testcase_noreturn
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import Fact, NONE_LITERAL
 from analyzer.flow.syntax import dotted_name, node_in, reads_in_both_arms, values_read, walk_body
+from analyzer.flow.witness import find_witness, Step
 
 
 class Verdicts(Frame):
@@ -43,7 +44,7 @@ class Verdicts(Frame):
         if not unbound or any(p.imprecise & mask or p.carried & mask or p.loopzero & mask for p in unbound):
             return
         # an earlier call may have assigned it, so never "certain"
-        self.report(node, name, UseKind.MAYBE_GLOBAL)
+        self.report(node, name, UseKind.MAYBE_GLOBAL, trace=self._witness(node, name, mask, unbound))
 
     def _survived_load(self, state: tuple, name: str) -> tuple:
         """Execution that got past a load of a function local has the local bound: a path that
@@ -76,6 +77,7 @@ class Verdicts(Frame):
         unbound = [p for p in state if not p.bound & mask]
         if not unbound:
             return
+        trace = self._witness(node, name, mask, unbound)
         if self.info.kind in ("class", "module") and self._resolves_outside(name):
             return
         if self.info.kind == "module" and self.module.dynamic:
@@ -87,7 +89,7 @@ class Verdicts(Frame):
         if not certain and self._availability_guard(state, unbound, mask):
             return
         if certain:
-            self.report(node, name, UseKind.UNBOUND, certain=True)
+            self.report(node, name, UseKind.UNBOUND, certain=True, trace=trace)
             return
         if all(p.carried & mask for p in unbound):
             frame = self.loops[-1] if self.loops else None
@@ -100,13 +102,13 @@ class Verdicts(Frame):
             entered_bound = any(ln < frame.line for ln in self.binding_lines(name))
             if not entered_bound:
                 if not any(p.maybe & mask and not p.carried & mask for p in state):
-                    self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line)
+                    self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line, trace=trace)
                 return
         if any(p.imprecise & mask for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
-            self.report(node, name, UseKind.MAYBE_LOOP if caller else UseKind.MAYBE_LOOP_LOCAL)
+            self.report(node, name, UseKind.MAYBE_LOOP if caller else UseKind.MAYBE_LOOP_LOCAL, trace=trace)
             return
         shadowing = name not in self.b.nonimport_bound and self._shadowing_import(name)
         if name not in self.b.nonimport_bound and not self._try_import(name) and not shadowing:
@@ -117,15 +119,43 @@ class Verdicts(Frame):
             # `del` under a flag, then a read: no caller contract or later test makes the name
             # come back, so the usual excuses below do not apply; nor do they to an import that
             # shadows the module's name (a guard like `"X" in globals()` tests the module's one)
-            self.report(node, name, UseKind.MAYBE)
+            self.report(node, name, UseKind.MAYBE, trace=trace)
             return
         if self._guarded(node, name):
-            self.report(node, name, UseKind.MAYBE_GUARDED)
+            self.report(node, name, UseKind.MAYBE_GUARDED, trace=trace)
             return
         if self._argument_contract(state, unbound, mask):
-            self.report(node, name, UseKind.MAYBE_ARGUMENT)
+            self.report(node, name, UseKind.MAYBE_ARGUMENT, trace=trace)
             return
-        self.report(node, name, UseKind.MAYBE)
+        self.report(node, name, UseKind.MAYBE, trace=trace)
+
+    def _witness(self, target: T.AST, name: str, mask: int, unbound: list, final: str = "", *after: Step):
+        """A thunk for the report: the witness path (see `analyzer.flow.witness`) to `target`, then
+        the steps `after` (the read inside a nested function called there), computed only when
+        the verdict is recorded."""
+        def run() -> tuple:
+            # a path that skipped the binding explains more than one where a loop ran zero times
+            paths = sorted(unbound, key=lambda p: bool(p.loopzero & mask))
+            steps = find_witness(
+                self.info.node, target, name, paths, self._parent_map(),
+                bound_at_entry=bool(self.param_mask & mask), ends=self._never_returns,
+                suppresses=self._suppresses, prefer_zero=lambda p: bool(p.loopzero & mask),
+                final=final or f"`{name}` is read while unbound")
+            return steps + after if steps else ()
+        return run
+
+    def _never_returns(self, st: T.stmt) -> bool:
+        """`sys.exit(1)`, `self.fail(...)`, a same-module function that always raises."""
+        if not (isinstance(st, T.Expr) and isinstance(st.value, T.Call)):
+            return False
+        called = dotted_name(st.value.func)
+        return called is not None and (called in NORETURN_CALLS or called in self.module.noreturn
+                                       or testcase_noreturn(called))
+
+    def _suppresses(self, expr: T.expr) -> bool:
+        called = dotted_name(expr.func if isinstance(expr, T.Call) else expr)
+        return called is not None and (called in SUPPRESSING_CMS
+                                       or called.split(".")[-1] in self.module.suppressing_classes)
 
     def _shadowing_import(self, name: str) -> bool:
         """A function imports a name the module already binds (`from transformers import Llama`
@@ -350,7 +380,7 @@ class Verdicts(Frame):
         if (name, kind) in self.gaps:
             return  # one check fixes every read of the function
         self.gaps.add((name, kind))
-        self.report(node, name, kind, other_line=found.try_node.lineno)
+        self.report(node, name, kind, other_line=found.try_node.lineno, trace=lambda: _import_failed(found, node))
 
     def _used_where_checked(self, top: T.AST, found: OptionalImport) -> bool:
         """The module-level def or class `top` is named somewhere that checks the import: inside a
@@ -411,6 +441,16 @@ class Verdicts(Frame):
                 if any(name in s for s in self.shadow):
                     continue
                 self.report(sub, name, UseKind.UNDEFINED)
+
+
+def _import_failed(found: OptionalImport, read: T.AST) -> tuple:
+    """The path behind a read of an optional import: the module-level import failed, its handler
+    went on, and the function reads the name."""
+    t = found.try_node
+    handler = t.handlers[0] if t.handlers else t
+    caught = f", caught by `except {T.unparse(handler.type)}`" if getattr(handler, "type", None) is not None else ""
+    return (Step(handler.lineno, handler.col_offset, f"the import in the `try` at line {t.lineno} fails{caught}"),
+            Step(read.lineno, read.col_offset, f"`{found.name}` is read while unbound"))
 
 
 _BROAD_ERRORS = frozenset({"Exception", "BaseException", "NameError", "ImportError", "ModuleNotFoundError"})
