@@ -108,12 +108,15 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     noqa = {}
     # the lines where cross-file rules may report: call sites that unpack, reads only a star import binds
     lines = [u.line for u in summary.unpacks] if summary and honor_noqa else []
-    if summary is not None and honor_noqa and summary.star is not None:
-        lines.extend(r[1] for r in summary.star.reads)
     for line in lines:
         codes = noqa_codes(source.line(line))
         if codes is not None:
             noqa[line] = codes
+    if summary is not None and honor_noqa and summary.star is not None:
+        for line in {r[1] for r in summary.star.reads}:
+            # the read's LL201 is silenced as the per-file one would be (also `# type: ignore[name-defined]`)
+            if suppressed(source, Diagnostic(path, line, 1, "LL201", "")) and noqa.get(line) != set():
+                noqa[line] = noqa.get(line, set()) | {"LL201"}
     return FileAnalysis(path, out, summary, noqa)
 
 

@@ -87,3 +87,9 @@ def test_noqa_on_the_read(tmp_path):
 ])
 def test_unknown_star_sources_of_the_reader_keep_it_quiet(tmp_path, user):
     assert _lint(tmp_path, {"layers.py": "__all__ = ['merge']\n\ndef merge(x):\n    return x\n", "user.py": user}) == []
+
+
+def test_type_checker_ignore_on_the_read(tmp_path):
+    user = "from .layers import *\n\ndef f(x):\n    return merge(x) + scale(x)  # type: ignore[name-defined]\n"
+    assert _lint(tmp_path, {"layers.py": "__all__ = ['merge']\n\ndef merge(x):\n    return x\n",
+                            "user.py": user}) == []
