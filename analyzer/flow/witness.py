@@ -263,7 +263,8 @@ class _Search:
     def _s_While(self, st: T.While, r: _Route, orelse: bool = True) -> _Outs:
         forever = isinstance(st.test, T.Constant) and bool(st.test.value)
         zero = None if forever else self._decide(r, st.test, False, f"`{_text(st.test)}` is false: the loop never runs")
-        entry = self._expr(r, st.test).add(st, f"`{_text(st.test)}` is true: the loop runs")
+        runs = f"`while {_text(st.test)}` runs" if forever else f"`{_text(st.test)}` is true: the loop runs"
+        entry = self._expr(r, st.test).add(st, runs)
         return self._loop(st, zero, entry, orelse)
 
     def _caught(self, st: T.stmt, h: T.ExceptHandler, r: _Route) -> _Route:
