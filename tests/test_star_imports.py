@@ -93,3 +93,8 @@ def test_type_checker_ignore_on_the_read(tmp_path):
     user = "from .layers import *\n\ndef f(x):\n    return merge(x) + scale(x)  # type: ignore[name-defined]\n"
     assert _lint(tmp_path, {"layers.py": "__all__ = ['merge']\n\ndef merge(x):\n    return x\n",
                             "user.py": user}) == []
+
+
+def test_a_stub_of_the_star_imported_module_keeps_it_quiet(tmp_path):
+    files = {"layers.pyi": "def merge(x: int) -> int: ...\nscale: int\n", "user.py": USER}
+    assert _lint(tmp_path, files) == []

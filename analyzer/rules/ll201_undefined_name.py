@@ -155,7 +155,9 @@ class UndefinedName(ProjectRule):
 
         def facts_of(module: str):
             found = index.by_module.get(module)
-            return found.star if found is not None else None
+            if found is None or found.path.endswith(".pyi"):
+                return None  # a stub declares names with bare annotations, which bind nothing at run time
+            return found.star
 
         followed = star_exported_names(summary.module, star, lambda m, lv, t: resolve_star_source(index, m, lv, t),
                                        facts_of)
