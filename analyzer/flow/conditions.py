@@ -13,10 +13,10 @@ from typing import NamedTuple, Optional
 
 from analyzer import tree as T
 from analyzer.flow.state import Fact, FactKey, Literal, Path
-from analyzer.flow.syntax import iter_subject
+from analyzer.flow.syntax import dotted_name, irrefutable, iter_subject
 
 __all__ = ["Atom", "atom", "assume", "condition_subjects", "dispatch_subject", "literal_truth", "literal_value",
-           "subject_text", "test_lines", "value_dispatch_on_local"]
+           "match_exhaustive", "subject_text", "test_lines", "value_dispatch_on_local"]
 
 
 class Atom(NamedTuple):
@@ -324,3 +324,49 @@ def _condition_atoms(expr: T.expr):
 def condition_subjects(expr: T.expr) -> set[str]:
     """Subjects of the facts a condition establishes."""
     return {subject for _, subject in _condition_atoms(expr)}
+
+
+# ------------------------------------------------------------------ match statements over closed values
+
+
+def class_key(name: str) -> Literal:
+    """The value a closed union of classes (`x: Foo | Bar`) lists for the class `name`."""
+    return Literal("class", name, None)
+
+
+def _pattern_values(p: T.pattern) -> Optional[set]:
+    """The declared values a `case` pattern surely matches: literals (`"a"`, `Color.RED`, `None`),
+    classes whose sub-patterns cannot fail (`Foo()`, `Foo(x=x)`), alternatives of those; None
+    for any other pattern."""
+    if isinstance(p, T.MatchValue):
+        lit = literal_value(p.value)
+        return None if lit is None else {lit}
+    if isinstance(p, T.MatchSingleton):
+        return {Literal("const", type(p.value).__name__, p.value)}
+    if isinstance(p, T.MatchOr):
+        out: set = set()
+        for alt in p.patterns:
+            values = _pattern_values(alt)
+            if values is None:
+                return None
+            out |= values
+        return out
+    if isinstance(p, T.MatchAs) and p.pattern is not None:
+        return _pattern_values(p.pattern)
+    if isinstance(p, T.MatchClass):
+        name = dotted_name(p.cls)
+        if name is None or not all(irrefutable(sub) for sub in list(p.patterns) + list(p.kwd_patterns)):
+            return None
+        return {class_key(name)}
+    return None
+
+
+def match_exhaustive(cases: list, values: frozenset) -> bool:
+    """`match` cases without a guard that handle every value the subject's declaration lists
+    (`Literal["a", "b"]`, the members of an Enum, the classes of a union): no value falls through,
+    as an `if/elif` chain that handles them all (see `value_dispatch_on_local`)."""
+    handled: set = set()
+    for case in cases:
+        if case.guard is None:
+            handled |= _pattern_values(case.pattern) or set()
+    return bool(values) and values <= handled

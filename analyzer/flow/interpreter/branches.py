@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from analyzer import tree as T
-from analyzer.flow.conditions import condition_subjects, dispatch_subject, value_dispatch_on_local
+from analyzer.flow.conditions import condition_subjects, dispatch_subject, match_exhaustive, value_dispatch_on_local
 from analyzer.flow.context import SUPPRESSING_CMS
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.interpreter.statements import Statements
@@ -123,7 +123,8 @@ class Runner(Statements):
         # exits: zero iterations from the original state, or the end of any pass
         zero = EMPTY if nonempty_known else zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         if zero:
-            self._note_zero_loop(node.body, self._reads_caller_data(node.iter))
+            self._note_zero_loop(node.body, self._reads_caller_data(node.iter), target_names_set,
+                                 self._iterates_argument(node.iter))
         exit_state = self._join(zero, uncarry(end), uncarry(self._join(*frame.continues)))
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
@@ -225,4 +226,10 @@ class Runner(Statements):
                 rest = EMPTY
                 break
         self.branch_depth -= 1
+        if rest and isinstance(node.subject, T.Name):
+            # `match mode:` over `mode: Literal["a", "b"]` (an Enum, a union of classes) with a case
+            # for each value: exhaustive, as the if/elif chain over the same values
+            values = self.closed_values(node.subject.id)
+            if values is not None and match_exhaustive(node.cases, values):
+                rest = EMPTY
         return self._join(rest, *outs)

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import assume, atom
+from analyzer.flow.conditions import assume, atom, class_key, subject_text
 from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
 from analyzer.flow.names import ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
-from analyzer.flow.state import FactKey, join, Path
-from analyzer.flow.syntax import attribute_targets, walk_body
+from analyzer.flow.state import FactKey, join, Literal, NONE_LITERAL, Path
+from analyzer.flow.syntax import attribute_targets, dotted_name, iter_subject, walk_body
 
 
 # finding kinds reported once per name and scope (see Frame.report)
@@ -63,6 +63,8 @@ class Sink:
         self.pending: list[tuple[T.AST, ScopeInfo, str]] = []
         self.seen: set[int] = set()
         self.unpacks: list[UnpackSite] = []
+        # the module's Enum classes: name -> their members' values (see `module_enums`)
+        self.enums: Optional[dict[str, frozenset]] = None
 
     def use(self, use: NameUse) -> None:
         key = id(use.node)
@@ -119,7 +121,7 @@ class Frame:
         self.escaping_defs: dict[str, tuple[T.AST, list[T.Name]]] = {}
         self.exits: list[tuple[T.Return, tuple]] = []
         self.optional_params = self.facts.optional_params
-        self.closed_params = self.facts.closed_params
+        self.closed_params = self._with_enum_params(self.facts.closed_params)
         self.param_defaults = self.facts.param_defaults
         # > 0 while a loop body is run only to learn its back edge: nothing is reported or recorded
         self.dry = 0
@@ -127,7 +129,62 @@ class Frame:
         # name -> whether the last loop that may skip binding it iterates the caller's data
         self.zero_loop_caller: dict[str, bool] = {}
         self.at: T.AST = info.node  # the statement being run
+        self._loop_subjects: Optional[frozenset[str]] = None  # see `loop_subjects`
         self._prepare_nested_defs()
+
+    def loop_subjects(self) -> frozenset[str]:
+        """What the scope's `for` loops iterate (`items` in `for x in enumerate(items)`), computed once
+        and without positions."""
+        if self._loop_subjects is None:
+            out = set()
+            stack = list(getattr(self.info.node, "body", []))
+            while stack:
+                st = stack.pop()
+                if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                    continue
+                if isinstance(st, (T.For, T.AsyncFor)):
+                    subject = iter_subject(st.iter)
+                    text = subject_text(subject) if subject is not None else None
+                    if text is not None:
+                        out.add(text)
+                for attr in ("body", "orelse", "finalbody"):
+                    stack.extend(getattr(st, attr, ()))
+                for part in [*getattr(st, "handlers", ()), *getattr(st, "cases", ())]:
+                    stack.extend(part.body)
+            self._loop_subjects = frozenset(out)
+        return self._loop_subjects
+
+    def _annotated_params(self) -> list[T.arg]:
+        args = getattr(self.info.node, "args", None) if self.info.kind == "function" else None
+        if not isinstance(args, T.arguments):
+            return []
+        return [a for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs) if a.annotation is not None]
+
+    def _with_enum_params(self, closed: dict) -> dict:
+        """`closed` plus the parameters annotated with an Enum class of this module (`mode: Mode`):
+        their values are its members."""
+        annotated = self._annotated_params()
+        if not annotated:
+            return closed
+        if self.sink.enums is None:
+            self.sink.enums = module_enums(self.module.tree)
+        extra = {a.arg: self.sink.enums[a.annotation.id] for a in annotated
+                 if isinstance(a.annotation, T.Name) and a.annotation.id in self.sink.enums and a.arg not in closed}
+        return {**closed, **extra} if extra else closed
+
+    def closed_values(self, name: str) -> Optional[frozenset]:
+        """The values an argument the function never rebinds can take, as its declaration lists
+        them: `Literal[...]` (or an alias of one), an Enum of this module, a parametrize list, or
+        the classes of a union (`x: Foo | Bar`, `Union[Foo, Bar]`; `None` among them counts)."""
+        if name not in self.params or self.binding_lines(name):
+            return None
+        values = self.closed_params.get(name)
+        if values is not None:
+            return values
+        for a in self._annotated_params():
+            if a.arg == name:
+                return union_classes(a.annotation)
+        return None
 
     def report(self, node: T.AST, name: str, kind: UseKind, other_line: int = 0, certain: bool = False,
                detail: str = "", trace: Optional[Callable[[], tuple]] = None) -> None:
@@ -335,3 +392,52 @@ class Frame:
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | attribute_targets(body))
         return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
+
+
+# ------------------------------------------------------------------------- closed types in annotations
+
+# Enum bases whose members are the only values (a Flag's members combine into others)
+_ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "ReprEnum"})
+
+
+def module_enums(tree: T.Module) -> dict[str, frozenset]:
+    """The module's top-level Enum classes (`class Mode(Enum)`, or `(str, Enum)`), name -> the
+    values of their members (`Mode.TRAIN`, as `conditions.literal_value` reads a case or test)."""
+    out: dict[str, frozenset] = {}
+    for st in tree.body:
+        if not isinstance(st, T.ClassDef):
+            continue
+        bases = {(dotted_name(b) or "").split(".")[-1] for b in st.bases}
+        if not (bases & _ENUM_BASES or bases & out.keys()) or st.keywords:
+            continue
+        members = set()
+        for item in st.body:
+            target = item.targets[0] if isinstance(item, T.Assign) and len(item.targets) == 1 else (
+                item.target if isinstance(item, T.AnnAssign) and item.value is not None else None)
+            if isinstance(target, T.Name) and not target.id.startswith("_"):
+                members.add(Literal("name", f"{st.name}.{target.id}", None))
+        inherited = [out[b] for b in bases & out.keys()]
+        if inherited and any(inherited):
+            continue  # an Enum with members cannot be subclassed
+        out[st.name] = frozenset(members)
+    return {name: values for name, values in out.items() if values}
+
+
+def union_classes(ann: Optional[T.expr]) -> Optional[frozenset]:
+    """`Foo | Bar`, `Union[Foo, Bar]`, `Optional[Foo]`: the classes (and None) a value can be."""
+    if isinstance(ann, T.BinOp) and isinstance(ann.op, T.BitOr):
+        left, right = union_classes(ann.left), union_classes(ann.right)
+        return None if left is None or right is None else left | right
+    if isinstance(ann, T.Subscript) and (dotted_name(ann.value) or "").split(".")[-1] in ("Union", "Optional"):
+        items = ann.slice.elts if isinstance(ann.slice, T.Tuple) else [ann.slice]
+        out: set = {NONE_LITERAL} if (dotted_name(ann.value) or "").endswith("Optional") else set()
+        for item in items:
+            part = union_classes(item)
+            if part is None:
+                return None
+            out |= part
+        return frozenset(out)
+    if isinstance(ann, T.Constant) and ann.value is None:
+        return frozenset({NONE_LITERAL})
+    name = dotted_name(ann) if isinstance(ann, (T.Name, T.Attribute)) else None
+    return None if name is None else frozenset({class_key(name)})

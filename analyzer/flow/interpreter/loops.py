@@ -37,9 +37,27 @@ class Loops(Closures):
         frame = LoopFrame(body_mask=body_mask, loop=loop, depth=self.branch_depth + 1)
         return self._join(head), frame
 
-    def _note_zero_loop(self, body: list[T.stmt], caller: bool) -> None:
+    def _note_zero_loop(self, body: list[T.stmt], caller: bool, targets: set[str] = frozenset(),
+                        target_caller: bool = False) -> None:
         for n in self.module.bindings_of(body).bound:
             self.zero_loop_caller[n] = caller
+        for n in targets:
+            self.zero_loop_caller[n] = target_caller
+
+    def _iterates_argument(self, it: T.expr) -> bool:
+        """`for a in args`, `enumerate(sizes)`, `kwargs.items()`: the loop runs over an argument
+        itself, a collection the caller may pass empty. Its target read after the loop is LL202's;
+        a loop over something reached through an argument (`model.graph.nodes`, `obj.__dict__`) is
+        usually over the object's structure, never empty in practice: its target is LL204's (of 7
+        such reads in torch, the 2 true ones looped over an argument itself)."""
+        while isinstance(it, T.Call):
+            if isinstance(it.func, T.Name) and it.func.id in ITER_WRAPPERS and it.args:
+                it = it.args[0]
+            elif isinstance(it.func, T.Attribute) and it.func.attr in ("items", "keys", "values") and not it.args:
+                it = it.func.value
+            else:
+                return False
+        return isinstance(it, T.Name) and it.id in self.params
 
     def _reads_caller_data(self, it: T.expr) -> bool:
         """`for x in items`, `items.values()`, `enumerate(model.named_modules())`: the iterable
@@ -61,7 +79,7 @@ class Loops(Closures):
     def _iter_split(self, state: tuple, it: T.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
         lit_nonempty = literal_nonempty(it)
-        if lit_nonempty is True or model_structure(it):
+        if lit_nonempty is True or model_structure(it) or _yields_itself(it):
             return True, state, EMPTY
         bound = range_bound(it)
         if bound is not None:
@@ -119,3 +137,12 @@ class Loops(Closures):
         return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
+
+
+def _yields_itself(it: T.expr) -> bool:
+    """`module.modules()`, `enumerate(model.named_modules())`: a torch module's walk starts with the
+    module itself, so the loop runs at least once."""
+    while isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.func.id in ITER_WRAPPERS and it.args:
+        it = it.args[0]
+    return (isinstance(it, T.Call) and isinstance(it.func, T.Attribute)
+            and it.func.attr in ("modules", "named_modules") and not it.args)

@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 from analyzer import tree as T
+from analyzer.flow.conditions import atom
 from analyzer.flow.context import NORETURN_CALLS, RAISE_HELPER, testcase_noreturn
 from analyzer.flow.interpreter.expressions import Expressions
 from analyzer.flow.names import target_names
 from analyzer.flow.state import EMPTY
-from analyzer.flow.syntax import all_args, dotted_name
+from analyzer.flow.syntax import all_args, dotted_name, literal_nonempty
+
+# methods after which a container holds at least one item
+_FILLING_METHODS = frozenset({"append", "appendleft", "insert", "add", "setdefault"})
 
 
 class Statements(Expressions):
@@ -22,7 +26,20 @@ class Statements(Expressions):
             if name is not None and (name in NORETURN_CALLS or name in self.module.noreturn
                                      or testcase_noreturn(name) or self._raise_helper(name)):
                 return EMPTY
+            func = node.value.func
+            if isinstance(func, T.Attribute) and func.attr in _FILLING_METHODS:
+                # `items.append(x)`: a later `for ... in items` runs
+                return self._filled(state, func.value)
         return state
+
+    def _filled(self, state: tuple, container: T.expr) -> tuple:
+        """`container` now holds an item: later loops over it (or tests of it) find it non-empty.
+        Recorded only for what the scope loops over, so the paths do not multiply."""
+        a = atom(container) if isinstance(container, (T.Name, T.Attribute)) else None
+        if a is None or a.key.kind != "truthy" or a.key.subject not in self.loop_subjects():
+            return state
+        self.fact_names[a.key] = a.names
+        return self._with_fact(state, a.key, a.polarity)
 
     def _raise_helper(self, name: str) -> bool:
         """`raise_type_error(...)`, `unimplemented(...)` imported from elsewhere: helpers named for
@@ -47,6 +64,11 @@ class Statements(Expressions):
             state = self.assign_target(state, t, shape)
         if len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
             state = self.value_fact(state, node.targets[0].id, node.value)
+            if literal_nonempty(node.value):
+                state = self._filled(state, node.targets[0])  # `cases = [(2, 3), (4,)]`
+        for t in node.targets:
+            if isinstance(t, T.Subscript) and isinstance(t.value, (T.Name, T.Attribute)):
+                state = self._filled(state, t.value)  # `groups[key] = value`
         return state
 
     def _derived_flag(self, node: T.Assign) -> bool:
@@ -82,7 +104,13 @@ class Statements(Expressions):
         if node.value is None:
             return state
         state = self.expr(state, node.value)
-        return self.assign_target(state, node.target, self.shape_of(state, node.value))
+        state = self.assign_target(state, node.target, self.shape_of(state, node.value))
+        if isinstance(node.target, T.Name):
+            # `bwd_start: int | None = None` is as telling as the plain assignment
+            state = self.value_fact(state, node.target.id, node.value)
+            if literal_nonempty(node.value):
+                state = self._filled(state, node.target)
+        return state
 
     def s_Delete(self, state, node):
         for t in node.targets:

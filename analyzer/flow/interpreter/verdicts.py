@@ -41,7 +41,7 @@ class Verdicts(Frame):
         if not state or self.info.may_bind_dynamically(name) or self.suppress_nameerror:
             return
         unbound = [p for p in state if not p.bound & mask]
-        if not unbound or any(p.imprecise & mask or p.carried & mask or p.loopzero & mask for p in unbound):
+        if not unbound or any(p.imprecise or p.carried & mask or p.loopzero & mask for p in unbound):
             return
         # an earlier call may have assigned it, so never "certain"
         self.report(node, name, UseKind.MAYBE_GLOBAL, trace=self._witness(node, name, mask, unbound))
@@ -104,7 +104,7 @@ class Verdicts(Frame):
                 if not any(p.maybe & mask and not p.carried & mask for p in state):
                     self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line, trace=trace)
                 return
-        if any(p.imprecise & mask for p in unbound):
+        if any(p.imprecise for p in unbound):
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
