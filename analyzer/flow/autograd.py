@@ -205,18 +205,66 @@ def _is_saved(node: T.expr, ctx: str) -> bool:
     return isinstance(node, T.Attribute) and node.attr in ("saved_tensors", "saved_variables") and _dotted(node.value) == ctx
 
 
-def return_arity(r: ReturnRecord) -> Optional[int]:
-    """Items a return gives: a known tuple's length, 1 for a plain value that is surely not a tuple."""
+# calls that give one tensor: `torch.matmul(g, A)`, `g.mm(A)`, `grad.t()`
+_ONE_TENSOR_CALLS = frozenset({
+    "matmul", "mm", "bmm", "einsum", "linear", "mul", "add", "sub", "div", "t", "transpose", "reshape",
+    "view", "contiguous", "to", "clone", "zeros_like", "ones_like", "empty_like", "sum", "mean", "masked_fill",
+    "where", "addmm", "baddbmm", "permute", "squeeze", "unsqueeze", "expand", "float", "half", "bfloat16",
+})
+
+
+def return_arity(r: ReturnRecord, func: Optional[T.AST] = None) -> Optional[int]:
+    """Items a return gives: a known tuple's length, 1 for a plain value that is surely not a tuple
+    (arithmetic, a one-tensor call, or a local of `func` that only such values are assigned to)."""
     if r.node is None:
         return None
     if r.shape is not None and r.starred_head is None:
         return len(r.shape)
     v = r.value
-    if v is None or isinstance(v, (T.Constant, T.UnaryOp)):
+    if _one_value(v):
         return 1
-    if isinstance(v, T.BinOp) and not _may_build_tuple(v):
-        return 1  # `g * 2`: arithmetic on tensors
+    if isinstance(v, T.Name) and func is not None and _local_holds_one_value(func, v.id):
+        return 1
     return None
+
+
+def _one_value(v: Optional[T.expr]) -> bool:
+    if v is None or isinstance(v, (T.Constant, T.UnaryOp)):
+        return True
+    if isinstance(v, T.BinOp) and not _may_build_tuple(v):
+        return True  # `g * 2`, `g @ B @ A`: arithmetic on tensors
+    if isinstance(v, T.Call):
+        name = v.func.attr if isinstance(v.func, T.Attribute) else getattr(v.func, "id", "")
+        return name in _ONE_TENSOR_CALLS
+    return False
+
+
+def _local_holds_one_value(func: T.AST, name: str) -> bool:
+    """Is every binding of `name` in `func` (outside nested scopes) `name = <one value>` or an
+    augmented assignment (`dx += g`)? A tuple target, a loop, a `with`, a walrus or an import
+    binding it leaves its size unknown."""
+    found = False
+    todo = list(getattr(func, "body", []))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
+            if node.targets[0].id == name:
+                if not _one_value(node.value):
+                    return False
+                found = True
+            todo.append(node.value)
+            continue
+        if isinstance(node, T.AugAssign) and isinstance(node.target, T.Name):
+            todo.append(node.value)
+            continue
+        if isinstance(node, T.Name) and node.id == name and not isinstance(node.ctx, T.Load):
+            return False
+        if isinstance(node, T.alias) and (node.asname or node.name.split(".")[0]) == name:
+            return False
+        todo.extend(T.iter_child_nodes(node))
+    return found
 
 
 def _may_build_tuple(node: T.expr) -> bool:

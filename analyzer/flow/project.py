@@ -47,6 +47,9 @@ class CalleeSummary:
     # the other function's, looked up in `module` once the run's index is built
     forwards: tuple[tuple[str, int], ...] = ()
     module: str = ""
+    # a generator: (arity, line) of each `yield` of a tuple literal; None when some yield is not
+    # one (`yield x`, `yield from`), and () for a plain function
+    yields: Optional[tuple[tuple[int, int], ...]] = ()
 
     def arities(self) -> frozenset[int]:
         return frozenset(a for a, _ in self.returns)
@@ -66,6 +69,7 @@ class UnpackRecord:
     callee: str
     cls: Optional[str]
     method: Optional[str] = None  # the method holding the call (for self.m)
+    over: bool = False  # `for a, b in gen():` unpacks each item the call yields
 
 
 @dataclass
@@ -104,8 +108,12 @@ def module_name_for(path: str) -> tuple[str, bool]:
 
 def _callee_summary(flow: FunctionFlow, path: str, module: str = "") -> Optional[CalleeSummary]:
     node = flow.node
-    if not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)) or flow.is_generator or flow.dynamic:
+    if not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)) or flow.dynamic:
         return None
+    if flow.is_generator:
+        if isinstance(node, T.AsyncFunctionDef) or node.decorator_list:
+            return None
+        return CalleeSummary(flow.qualname, path, (), True, module=module, yields=_yield_arities(node))
     if isinstance(node, T.AsyncFunctionDef):
         return None  # a coroutine: callers unpack what they await
     if node.returns is not None and annotation_allows_variants(node.returns):
@@ -133,6 +141,50 @@ def _callee_summary(flow: FunctionFlow, path: str, module: str = "") -> Optional
     dispatched = any(id(r.node) in guarded for r in flow.returns if r.node is not None)
     return CalleeSummary(flow.qualname, path, tuple(returns), unknown, dispatched, tuple(nones), tuple(forwards),
                          module)
+
+
+def _yield_arities(func: T.AST) -> Optional[tuple[tuple[int, int], ...]]:
+    """(arity, line) of every `yield` in the generator's own body, or None when one of them does
+    not yield a tuple literal of fixed size."""
+    out = []
+    todo = list(T.iter_child_nodes(func))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, T.YieldFrom):
+            return None
+        if isinstance(node, T.Yield):
+            value = node.value
+            if not isinstance(value, T.Tuple) or any(isinstance(e, T.Starred) for e in value.elts):
+                return None
+            out.append((len(value.elts), node.lineno))
+        todo.extend(T.iter_child_nodes(node))
+    return tuple(sorted(out, key=lambda item: item[1]))
+
+
+def _for_unpacks(tree: T.Module, summary: "ModuleSummary") -> None:
+    """`for a, b in f(...):` in any scope: each item the call yields is unpacked."""
+    def walk(node: T.AST, cls: Optional[str], method: Optional[str]) -> None:
+        for child in T.iter_child_nodes(node):
+            if isinstance(child, T.ClassDef):
+                walk(child, child.name if cls is None and node is tree else None, None)
+                continue
+            if isinstance(child, (T.FunctionDef, T.AsyncFunctionDef)):
+                walk(child, cls, child.name if method is None else method)
+                continue
+            if isinstance(child, T.For) and isinstance(child.target, (T.Tuple, T.List)) \
+                    and isinstance(child.iter, T.Call):
+                callee = dotted_name(child.iter.func)
+                stars = sum(1 for e in child.target.elts if isinstance(e, T.Starred))
+                if callee is not None and stars <= 1:
+                    t = child.target
+                    summary.unpacks.append(UnpackRecord(
+                        t.lineno, t.col_offset, t.end_lineno or t.lineno, t.end_col_offset or t.col_offset,
+                        len(t.elts) - stars, bool(stars), callee, cls, method, over=True))
+            walk(child, cls, method)
+
+    walk(tree, None, None)
 
 
 def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -168,6 +220,8 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
                 if held:
                     summary.attr_classes[node.name] = held
     summary.star = _star_facts(flow)
+    if flow.by_type.get(T.For):
+        _for_unpacks(flow.tree, summary)
     for site in flow.unpacks:
         t = site.node
         summary.unpacks.append(UnpackRecord(site.line, site.col, t.end_lineno or site.line, t.end_col_offset or site.col,

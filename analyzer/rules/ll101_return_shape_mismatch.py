@@ -17,7 +17,8 @@ __all__ = ["ReturnShapeMismatch", "shape_checked_returns"]
 def shape_checked_returns(func: FunctionFlow) -> Optional[list[ReturnRecord]]:
     """The returns LL101 compares, or None when the function is out of scope."""
     node = func.node
-    if func.is_generator or func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+    # a generator's returns are its StopIteration value (what `yield from` gives): the same rule
+    if func.dynamic or not isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
         return None
     if annotation_allows_variants(node.returns):
         return None
@@ -82,8 +83,9 @@ class ReturnShapeMismatch(Rule):
     Flags a `return` whose tuple has a different number of items, or a different nesting, than
     the other `return` statements of the same function. Tuples held in a local are followed when
     the local's value is known on every path. A starred return (`return a, *rest`) sets a lower
-    bound that a shorter return violates. Functions annotated with a variadic or union return
-    type, generators, and returns whose value is not a known tuple are left alone.
+    bound that a shorter return violates. A generator's returns (the value `yield from` gives)
+    count too, and so do the tuple arms of a lambda's conditional expression. Functions annotated with a variadic or union return type, and returns whose value
+    is not a known tuple, are left alone.
 
     The returns that disagree with the clear majority are reported. With one return of each of
     two shapes, the early one that differs from the function's last return is reported. With no
@@ -136,6 +138,15 @@ class ReturnShapeMismatch(Rule):
     ]
     INVALID = [
         Invalid(
+            "params = lambda m: (m.weight, None) if m.merged else (m.weight, m.lora_A, m.lora_B)\n",
+            1, 20, "this lambda gives 2 values here but 3 at line 1, col 54",
+        ),
+        Invalid(
+            "def stream(chunks):\n    for c in chunks:\n        if c.error:\n            return c.text, c.n\n"
+            "        yield c.text\n    if not chunks:\n        return '', 0, None\n    return chunks[-1].text, len(chunks), None\n",
+            4, 13, "`stream` returns 2 values here but 3 at line 7",
+        ),
+        Invalid(
             "def get_params(proj):\n"
             "    if proj.disable_adapters:\n"
             "        return proj.weight, None, None, None, None\n"
@@ -178,6 +189,7 @@ class ReturnShapeMismatch(Rule):
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
+        yield from self._check_lambdas(ctx)
         for func in ctx.flow.functions:
             returns = shape_checked_returns(func)
             if returns is None:
@@ -202,6 +214,28 @@ class ReturnShapeMismatch(Rule):
                 else:
                     reports = list(self._path_dependent(func, skip=guarded))
             yield from reports
+
+    def _check_lambdas(self, ctx: RuleContext) -> Iterable[Report]:
+        """`lambda m: (m.w, m.b) if m.merged else (m.w, m.b, m.s)`: the arms are its returns."""
+        for lam in ctx.flow.by_type.get(T.Lambda, ()):
+            arms = list(_arms(lam.body))
+            if len(arms) < 2 or None in arms:
+                continue
+            sizes = {len(a.elts) for a in arms}
+            if len(sizes) < 2 or 1 in sizes:
+                continue
+            counts = Counter(len(a.elts) for a in arms)
+            ranked = counts.most_common()
+            if len(ranked) > 2 or (ranked[0][1] == ranked[1][1] and len(arms) > 2):
+                continue  # no clear majority: variants by design
+            # the last arm (the `else`) is the lambda's usual result; an earlier one that differs is the slip
+            major = ranked[0][0] if ranked[0][1] > ranked[1][1] else len(arms[-1].elts)
+            witness = next(a for a in reversed(arms) if len(a.elts) == major)
+            for a in arms:
+                if len(a.elts) != major and not _tags_differ_nodes(a, witness):
+                    yield Report(a.lineno, a.col_offset, a.end_lineno or a.lineno, a.end_col_offset or a.col_offset,
+                                 f"this lambda gives {_values(len(a.elts))} here but {major} at line "
+                                 f"{witness.lineno}, col {witness.col_offset + 1}")
 
     def _check_function(self, func: FunctionFlow, returns: list[ReturnRecord]) -> Iterable[Report]:
         exact = [r for r in returns if r.shape is not None and r.starred_head is None]
@@ -290,6 +324,24 @@ def _len_dispatched(ctx: RuleContext, name: str) -> bool:
         cache.update({callee: bool(names & measured) for callee, names in held.items()})
         cache.setdefault("", False)  # computed, even when nothing is held
     return cache.get(name, False)
+
+
+def _arms(node: T.expr):
+    """The values a conditional expression can give: its tuple-literal arms, or None for an arm
+    that is something else (a call, a name: its size is unknown)."""
+    if isinstance(node, T.IfExp):
+        yield from _arms(node.body)
+        yield from _arms(node.orelse)
+    elif isinstance(node, T.Tuple) and node.elts and not any(isinstance(e, T.Starred) for e in node.elts):
+        yield node
+    else:
+        yield None
+
+
+def _tags_differ_nodes(a: T.Tuple, b: T.Tuple) -> bool:
+    first_a, first_b = a.elts[0], b.elts[0]
+    return all(isinstance(f, T.Constant) and isinstance(f.value, str) for f in (first_a, first_b)) \
+        and first_a.value != first_b.value
 
 
 def _tags_differ(a: ReturnRecord, b: ReturnRecord) -> bool:

@@ -73,6 +73,7 @@ class ReturnSlotResolvesElsewhere(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         module_names = None
+        variables: set[str] = set()
         for func in ctx.flow.functions:
             tuples = [r for r in func.returns if isinstance(r.value, T.Tuple) and r.shape is not None]
             if len(tuples) < 2 or len({len(r.value.elts) for r in tuples}) != 1 or func.dynamic:

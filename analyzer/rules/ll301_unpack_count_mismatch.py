@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Optional
 
 from analyzer.flow.project import ModuleSummary, ProjectIndex
@@ -31,9 +32,14 @@ class UnpackCountMismatch(ProjectRule):
     `Cls.__call__`, else `Cls.forward`) to a function whose returns are all tuples of known size,
     and the target count does not fit them. `a, b = self.factors()` in a method that a subclass of
     the run inherits while overriding `factors` with another count is reported too: the inherited
-    method breaks on the subclass's instances. `a, *rest = f()` checks the lower bound. When the callee's own returns disagree (LL101), the
-    message names the returns that break this unpacking. Unresolved calls, decorated callees,
-    generators and callees with any return of unknown size stay silent.
+    method breaks on the subclass's instances. `a, *rest = f()` checks the lower bound. When the
+    callee's own returns disagree (LL101), the message names the returns that break this
+    unpacking. A callee that returns another function's result (`return _impl(x)`) has that
+    function's shapes. A callee whose tuples fit but which may give `None` (it falls off the end,
+    or has a bare `return` or `return None` that no optional argument chooses) is reported too,
+    naming where. `for a, b in gen():` is checked against the tuple literals the generator
+    yields. Unresolved calls, decorated callees and callees with any return of unknown size stay
+    silent.
 
     ## Why is this bad?
     `ValueError: not enough values to unpack` is raised at the call, far from the return that
@@ -65,6 +71,18 @@ class UnpackCountMismatch(ProjectRule):
         "def f(x, with_index=False):\n    if with_index:\n        return x, x, 0\n    return x, x\n\na, b = f(1)\n",
     ]
     INVALID = [
+        Invalid(
+            "def lora_factors(module):\n    if hasattr(module, 'lora_A'):\n"
+            "        return module.lora_A, module.lora_B\n\n\ndef merge(module):\n"
+            "    A, B = lora_factors(module)\n    return B @ A\n",
+            7, 5, "unpacks 2 values from `lora_factors`, which may return None (it falls off the end after "
+                  "line 3): unpacking None raises TypeError",
+        ),
+        Invalid(
+            "def adapters(model):\n    for name, m in model.named_modules():\n        yield name, m, m.lora_A\n\n\n"
+            "def count(model):\n    for name, m in adapters(model):\n        print(name)\n",
+            7, 9, "unpacks 2 values from each item of `adapters`, but its yield at line 3 gives 3",
+        ),
         Invalid(
             "def get_lora_parameters(proj):\n"
             "    return proj.weight, None, proj.lora_A, proj.lora_B, proj.scaling\n"
@@ -121,7 +139,12 @@ class UnpackCountMismatch(ProjectRule):
 
     def check_module(self, index: ProjectIndex, summary: ModuleSummary) -> Iterable[Report]:
         for site in summary.unpacks:
-            callee = index.resolve(summary, site.callee, site.cls)
+            callee = _followed(index, index.resolve(summary, site.callee, site.cls))
+            if site.over:
+                report = _yield_mismatch(site, callee)
+                if report is not None:
+                    yield report
+                continue
             if callee is None or callee.unknown or not callee.returns:
                 continue
 
@@ -132,6 +155,10 @@ class UnpackCountMismatch(ProjectRule):
                 override = _breaking_override(index, summary, site, fits)
                 if override is not None:
                     yield override
+                elif callee.none_lines:
+                    yield Report(site.line, site.col, site.end_line, site.end_col,
+                                 f"unpacks {_wanted(site)} values from `{callee.qualname}`, which may return None "
+                                 f"({_none_where(callee)}): unpacking None raises TypeError")
                 continue
             bad = callee.lines_with(lambda a: not fits(a))
             if not bad or (callee.flag_dispatched and len(bad) < len(callee.returns)):
@@ -148,6 +175,54 @@ class UnpackCountMismatch(ProjectRule):
                 which = "its return at" if len(bad) == 1 else "its returns at"
                 msg = f"unpacks {want} values from `{callee.qualname}`, but {which} {_lines(bad)} gives {what}"
             yield Report(site.line, site.col, site.end_line, site.end_col, msg)
+
+
+def _yield_mismatch(site, callee) -> Optional[Report]:
+    """`for a, b in gen():` where the generator yields tuples of another size."""
+    if callee is None or not callee.yields:
+        return None
+    bad = [(arity, line) for arity, line in callee.yields
+           if not (arity >= site.count if site.starred else arity == site.count)]
+    if not bad:
+        return None
+    got = " or ".join(str(a) for a in sorted({a for a, _ in bad}))
+    which = "its yield at" if len(bad) == 1 else "its yields at"
+    return Report(site.line, site.col, site.end_line, site.end_col,
+                  f"unpacks {_wanted(site)} values from each item of `{callee.qualname}`, but {which} "
+                  f"{_lines([line for _, line in bad])} gives {got}")
+
+
+def _none_where(callee) -> str:
+    """`it falls off the end after line 7`, `a bare return or return None at line 4`, or both."""
+    ends = sorted({line for line, kind in callee.none_lines if kind == "end"})
+    explicit = sorted({line for line, kind in callee.none_lines if kind != "end"})
+    parts = []
+    if ends:
+        parts.append(f"it falls off the end after {_lines(ends)}")
+    if explicit:
+        parts.append(f"it returns None at {_lines(explicit)}")
+    return " and ".join(parts)
+
+
+def _followed(index: ProjectIndex, callee, depth: int = 0):
+    """`callee` with the shapes of the functions it returns the result of (`return _impl(x)`)
+    folded in; unknown when one of them cannot be resolved or is unknown itself."""
+    if callee is None or not callee.forwards:
+        return callee
+    owner = index.by_module.get(callee.module)
+    returns = list(callee.returns)
+    nones = list(callee.none_lines)
+    unknown = callee.unknown or owner is None or depth > 4
+    for written, line in callee.forwards:
+        if unknown:
+            break
+        inner = _followed(index, index.resolve(owner, written, None), depth + 1)
+        if inner is None or inner.unknown or inner is callee:
+            unknown = True
+            break
+        returns += [(arity, line) for arity, _ in inner.returns]
+        nones += [(line, "return")] if inner.none_lines else []
+    return replace(callee, returns=tuple(returns), none_lines=tuple(nones), unknown=unknown, forwards=())
 
 
 def _breaking_override(index: ProjectIndex, summary: ModuleSummary, site, fits) -> Optional[Report]:

@@ -26,6 +26,8 @@ class BackwardGradCount(Rule):
     `setup_context` style: forward's own parameters). Trailing extra `None`s are allowed, as
     PyTorch allows them; a `*args` forward makes the count unknown. When forward has defaults and
     every `Cls.apply(...)` call of the module passes the same count, that count is the one.
+    A bare value counts as one gradient: arithmetic (`grad @ B @ A`), a call that gives one
+    tensor (`torch.matmul`, `.t()`), or a local only ever assigned such a value (`return dx`).
 
     ## Why is this bad?
     PyTorch raises "function backward returned an incorrect number of gradients" only when the
@@ -79,6 +81,14 @@ class BackwardGradCount(Rule):
             11, 9, "`MatMul8.backward` returns 3 gradients but every `MatMul8.apply` call passes 4 inputs "
                    "(forward at line 6)",
         ),
+        Invalid(
+            "import torch\n\n\nclass LoraFn(torch.autograd.Function):\n"
+            "    @staticmethod\n    def forward(ctx, x, A, B):\n        ctx.save_for_backward(x, A, B)\n"
+            "        return x @ A.t() @ B.t()\n\n"
+            "    @staticmethod\n    def backward(ctx, grad):\n        x, A, B = ctx.saved_tensors\n"
+            "        dx = grad @ B @ A\n        return dx\n",
+            14, 9, "`LoraFn.backward` returns 1 gradient but `forward` takes 3 inputs after ctx (line 6)",
+        ),
     ]
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -88,7 +98,7 @@ class BackwardGradCount(Rule):
                 continue
             lo, hi = rng
             for r in cls.backward.returns:
-                n = return_arity(r)
+                n = return_arity(r, cls.backward.node)
                 if n is None:
                     continue
                 if lo <= n <= hi:

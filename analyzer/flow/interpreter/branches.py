@@ -120,6 +120,9 @@ class Runner(Statements):
         entry = iter_t
         entry = self.assign_target(entry, node.target)
         end = self._run_loop(head, entry, node.body, frame)
+        if _endless(node.iter):
+            # `for i in itertools.count():` ends only by `break` (or a return or raise inside)
+            return uncarry(self._join(*frame.breaks))
         # exits: zero iterations from the original state, or the end of any pass
         zero = EMPTY if nonempty_known else zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         if zero:
@@ -233,3 +236,16 @@ class Runner(Statements):
             if values is not None and match_exhaustive(node.cases, values):
                 rest = EMPTY
         return self._join(rest, *outs)
+
+
+def _endless(it: T.expr) -> bool:
+    """An iterator that never ends: `itertools.count(...)`, `count(...)`, `itertools.cycle(...)`
+    and `itertools.repeat(x)` without a count."""
+    if not isinstance(it, T.Call):
+        return False
+    name = dotted_name(it.func) or ""
+    if name in ("itertools.count", "count"):
+        return True
+    if name == "itertools.repeat":
+        return len(it.args) == 1 and not it.keywords
+    return False

@@ -60,6 +60,9 @@ class ReturnShapes(Verdicts):
             return inner * repeated[1] if inner is not None else None
         if isinstance(node, T.Tuple):
             return self.shape_of(state, node)
+        if isinstance(node, T.Name):
+            # `head = (w, q)` ... `return *head, None`: a local holding a known tuple
+            return self.shape_of(state, node)
         return None
 
     def note_unpacks(self, node: T.Assign) -> None:
