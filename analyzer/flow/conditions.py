@@ -174,35 +174,54 @@ def assume(path: Path, key: FactKey, value: bool) -> Optional[Path]:
 
 
 def _consistent(facts: frozenset, subj: str) -> bool:
-    """Can `subj` take one value that satisfies every eq / in / truthy fact about it?"""
+    """Can `subj` take one value that satisfies every eq / in / truthy fact about it? A "falsy"
+    fact (the subject's type has one falsy value: `""` for a str) ties truthiness to equality:
+    `x == ""` false and `x` falsy cannot hold together."""
     candidates: Optional[set] = None  # None: unconstrained
     excluded: set = set()
     truth: Optional[bool] = None
+    falsy: Optional[Literal] = None
     for k, v in facts:
         if k.subject != subj:
             continue
         if k.kind == "eq":
             if v:
-                candidates = {k.value} if candidates is None else candidates & {k.value}
+                candidates = {_value(k.value)} if candidates is None else candidates & {_value(k.value)}
             else:
-                excluded.add(k.value)
+                excluded.add(_value(k.value))
         elif k.kind == "in":
+            values = {_value(lit) for lit in k.value}
             if v:
-                candidates = set(k.value) if candidates is None else candidates & k.value
+                candidates = values if candidates is None else candidates & values
             else:
-                excluded |= k.value
+                excluded |= values
         elif k.kind == "truthy":
             truth = v
+        elif k.kind == "falsy" and v:
+            falsy = k.value
+    if truth is False and falsy is not None:
+        candidates = {_value(falsy)} if candidates is None else candidates & {_value(falsy)}
     if candidates is None:
-        if truth is not None:
-            # x truthy and x == None / 0 / "" cannot hold together (handled via candidates), and
-            # "x is not None" says nothing about truthiness; nothing else to check
-            return True
+        # x truthy and x == None / 0 / "" cannot hold together (handled via candidates), and
+        # "x is not None" says nothing about truthiness; nothing else to check
         return True
     candidates -= excluded
     if truth is not None:
-        candidates = {c for c in candidates if literal_truth(c) in (None, truth)}
+        candidates = {c for c in candidates if _truth(c) in (None, truth)}
     return bool(candidates)
+
+
+def _value(lit: Literal) -> object:
+    """A literal as the value it compares equal to: `1`, `1.0` and `True` are one value."""
+    if lit.kind == "const" and lit.type_name in ("int", "float", "bool"):
+        return ("number", lit.value)
+    return lit
+
+
+def _truth(value: object) -> Optional[bool]:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "number":
+        return bool(value[1])
+    return literal_truth(value)
 
 
 # ------------------------------------------------- which subjects a scope tests; if/elif dispatch chains

@@ -6,13 +6,18 @@ each block.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import test_lines
+from analyzer.flow.callers import closed_by_callers
+from analyzer.flow.conditions import atom, test_lines
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
-from analyzer.flow.signature import closed_params, literal_aliases, optional_params, param_literal_defaults
+from analyzer.flow.signature import (
+    closed_params, collector_tests, falsy_values, literal_aliases, optional_params, param_literal_defaults,
+)
+from analyzer.flow.state import FactKey
 from analyzer.flow.syntax import dotted_name, param_names, walk_body
 
 
@@ -154,6 +159,7 @@ class ModuleContext:
         params = [p.name for cls in (T.TypeVar, T.ParamSpec, T.TypeVarTuple) for p in self.by_type.get(cls, ())]
         self.builtins = builtins | frozenset(params) if params else builtins
         self._optional_imports: Optional[dict[str, OptionalImport]] = None
+        self._closed_by_callers: Optional[dict[int, dict[str, frozenset]]] = None
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -165,6 +171,13 @@ class ModuleContext:
                 self._optional_imports = optional_imports(self.tree, all_binding_lines(self.tree),
                                                           self.global_decls, self.noreturn)
         return self._optional_imports.get(name)
+
+    def closed_by_callers(self, node: T.AST) -> dict[str, frozenset]:
+        """The parameters of `node` whose every caller is in this module passing literals (see
+        `callers.closed_by_callers`), with those values."""
+        if self._closed_by_callers is None:
+            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self.tree)
+        return self._closed_by_callers.get(id(node), {})
 
     def may_come_from_exec(self, name: str) -> bool:
         """In a module that runs `exec` into its own namespace (and has no star import), could the
@@ -270,6 +283,11 @@ class ScopeFacts:
         args = getattr(node, "args", None)
         self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
         self._binding_lines: Optional[dict[str, list[int]]] = None
+        # what the callers pass, for the arguments the function never rebinds: closed like `Literal`
+        by_callers = module.closed_by_callers(node) if isinstance(args, T.arguments) else {}
+        self.caller_values = {n: v for n, v in by_callers.items() if not self.binding_lines(n)}
+        if self.caller_values:
+            self.closed_params = {**self.caller_values, **self.closed_params}
         self._test_lines: Optional[dict[str, list[int]]] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
@@ -278,6 +296,18 @@ class ScopeFacts:
         if self._binding_lines is None:
             self._binding_lines = all_binding_lines(self.node)
         return self._binding_lines.get(name, [])
+
+    def entry_facts(self) -> list[tuple[FactKey, frozenset, bool]]:
+        """(key, names it reads, truth) for what holds when the function starts: the values its
+        callers pass (`mode in {"a", "b"}`), the one falsy value of a `str` / `int` argument, and
+        that `*args` is a tuple and `**kwargs` a dict."""
+        out = [(FactKey("in", n, v), frozenset({n}), True) for n, v in sorted(self.caller_values.items())]
+        out += [(FactKey("falsy", n, lit), frozenset({n}), True) for n, lit in sorted(falsy_values(self.node).items())]
+        for text in collector_tests(self.node):
+            a = _atom_of(text)
+            if a is not None:
+                out.append((a.key, a.names, a.polarity))
+        return out
 
     def test_lines(self) -> dict[str, list[int]]:
         """Subject -> the lines that test it (see `conditions.test_lines`)."""
@@ -299,3 +329,9 @@ class ScopeFacts:
         if self._co_bound is None:
             self._co_bound = co_bound_groups(self.node)
         return self._co_bound
+
+
+@lru_cache(maxsize=256)
+def _atom_of(text: str):
+    """The fact a test written as `text` establishes (a test that holds on entry)."""
+    return atom(T.parse(text)[1].body[0].value)

@@ -8,6 +8,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_value
+from analyzer.flow.state import Literal
 from analyzer.flow.syntax import dotted_name
 
 
@@ -95,4 +96,53 @@ def param_literal_defaults(node: T.AST) -> dict[str, tuple]:
         lit = literal_value(d)
         if lit is not None and lit.kind == "const":
             out[a.arg] = lit
+    return out
+
+
+# the one falsy value of each type a declaration can fix (`x != ""` is `x` truthy for a str)
+_FALSY = {"str": Literal("const", "str", ""), "int": Literal("const", "int", 0)}
+
+
+def falsy_values(node: T.AST) -> dict[str, Literal]:
+    """Parameters whose declaration fixes their type to `str` or `int`, with the type's one falsy
+    value: annotated `str` / `int` (with no default or a default of that type), or unannotated with
+    a default of that type (`include=""`, `bits=0`). A `None` default (`x: str = None`), another
+    annotation (`Optional[str]`) or no declaration at all says nothing: `None` is falsy and
+    unequal to `""` and `0`."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, T.arguments):
+        return {}
+    defaults = param_literal_defaults(node)
+    out: dict[str, Literal] = {}
+    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+        default = defaults.get(a.arg)
+        if a.annotation is None:
+            type_name = default.type_name if default is not None else None
+        elif isinstance(a.annotation, T.Name) and a.annotation.id in _FALSY:
+            type_name = a.annotation.id
+            if a.arg in _with_default(args) and (default is None or default.type_name != type_name):
+                continue  # `x: str = None` (implicit Optional), or a default of another kind
+        else:
+            continue
+        if type_name in _FALSY:
+            out[a.arg] = _FALSY[type_name]
+    return out
+
+
+def _with_default(args: T.arguments) -> set[str]:
+    positional = list(args.posonlyargs) + list(args.args)
+    out = {a.arg for a in positional[len(positional) - len(args.defaults):]} if args.defaults else set()
+    return out | {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+
+
+def collector_tests(node: T.AST) -> list[str]:
+    """Tests that hold on entry for the collector parameters: `*args` is a tuple and `**kwargs` a
+    dict (`type(args) is tuple`, `isinstance(kwargs, dict)`), whatever the caller passes."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, T.arguments):
+        return []
+    out = []
+    for a, cls in ((args.vararg, "tuple"), (args.kwarg, "dict")):
+        if a is not None:
+            out += [f"isinstance({a.arg}, {cls})", f"type({a.arg}) is {cls}", f"type({a.arg}) == {cls}"]
     return out

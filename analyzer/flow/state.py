@@ -31,7 +31,9 @@ class FactKey(NamedTuple):
     kind: "truthy" (the subject is truthy; `value` is None), "eq" (the subject equals, or is, the
     literal `value`), "in" (the subject is one of the literals in the frozenset `value`), "le"
     (the subject is <= the expression whose text is `value`), "same" (the subject is the object
-    held by the local named `value`: a sentinel).
+    held by the local named `value`: a sentinel), "falsy" (the subject's type has one falsy value,
+    the literal `value`: `""` for a str argument), "nonempty" (an item of the subject was read:
+    iterating it yields).
     A named tuple: keys hash and compare like the plain tuples they replace.
     """
 

@@ -21,7 +21,8 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature", "witness"],  # what a def declares about its arguments; the path behind a verdict
+    ["signature", "witness", "callers"],  # what a def declares about its arguments; the path behind a
+    # verdict; what the callers in view pass
     ["context"],  # module and scope facts computed once
     # the interpreter, one class per file, each subclassing the one below
     ["interpreter.frame"],

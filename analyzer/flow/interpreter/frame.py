@@ -21,7 +21,7 @@ from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
 from analyzer.flow.names import ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
-from analyzer.flow.state import FactKey, join, Literal, NONE_LITERAL, Path
+from analyzer.flow.state import Fact, FactKey, join, Literal, NONE_LITERAL, Path
 from analyzer.flow.syntax import attribute_targets, dotted_name, iter_subject, walk_body
 
 
@@ -288,7 +288,11 @@ class Frame:
                 self.local_defs[name] = d
 
     def initial_state(self) -> tuple:
-        return (Path(self.param_mask, self.param_mask, frozenset()),)
+        facts = []
+        for key, names, truth in self.facts.entry_facts() if self.info.kind == "function" else ():
+            self.fact_names[key] = names
+            facts.append(Fact(key, truth))
+        return (Path(self.param_mask, self.param_mask, frozenset(facts)),)
 
     def mask_of(self, names: Iterable[str]) -> int:
         m = 0

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from analyzer import tree as T
-from analyzer.flow.conditions import atom
+from analyzer.flow.conditions import atom, subject_text
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
-from analyzer.flow.state import after_first_pass, EMPTY, Fact
+from analyzer.flow.state import after_first_pass, EMPTY, Fact, FactKey
 from analyzer.flow.syntax import (
     attribute_targets, first_pass_test, iter_subject, ITER_WRAPPERS, literal_nonempty, model_structure, range_bound,
 )
@@ -101,7 +101,32 @@ class Loops(Closures):
         if subject is None:
             return False, state, state
         t, f = self._split(state, subject)
+        if f and not _zips(it):
+            # an item of it was read before (`batch["input_ids"]`, `xs[0]`): it is not empty
+            held = Fact(FactKey("nonempty", subject_text(subject)), True)
+            f = tuple(p for p in f if held not in p.facts)
         return (not f and bool(t)), t, f
+
+    def _dereferenced(self, state: tuple, node: T.Subscript) -> tuple:
+        """After `batch["input_ids"]` or `xs[0]` was read without raising, the container holds an
+        item: a later loop over it (`for k in batch`, `batch.keys()`, `range(len(xs))`) runs. Only
+        for a constant index (a slice, `None`, `...` or a tensor index may read nothing) and for
+        containers the scope loops over (the fact is worth its cost only there); rebinding the
+        name forgets it, emptying it in place (`batch.clear()`) does not."""
+        index = node.slice
+        if not (isinstance(index, T.Constant) and type(index.value) in (int, str)) and not (
+                isinstance(index, T.UnaryOp) and isinstance(index.op, T.USub) and isinstance(index.operand, T.Constant)):
+            return state
+        text = subject_text(node.value)
+        if text is None or text not in self.loop_subjects():
+            return state
+        key = FactKey("nonempty", text)
+        held = Fact(key, True)
+        if all(held in p.facts for p in state):
+            return state
+        a = atom(node.value)
+        self.fact_names[key] = a.names if a is not None else frozenset({text})
+        return self._join([p if held in p.facts else p.with_facts(p.facts | {held}) for p in state])
 
     def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
         """Branches that rejoin inside a loop: a name one of them binds and another skips was
@@ -137,6 +162,15 @@ class Loops(Closures):
         return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
+
+
+def _zips(it: T.expr) -> bool:
+    """`zip(a, b)` (under `enumerate`, `sorted`, ...): as long as its shortest argument."""
+    while isinstance(it, T.Call) and isinstance(it.func, T.Name) and it.args:
+        if it.func.id == "zip":
+            return True
+        it = it.args[0]
+    return False
 
 
 def _yields_itself(it: T.expr) -> bool:
