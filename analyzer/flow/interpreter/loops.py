@@ -114,6 +114,8 @@ class Loops(Closures):
         containers the scope loops over (the fact is worth its cost only there); rebinding the
         name forgets it, emptying it in place (`batch.clear()`) does not."""
         index = node.slice
+        if isinstance(self.info.node, T.Lambda):
+            return state  # no statement, no loop
         if not (isinstance(index, T.Constant) and type(index.value) in (int, str)) and not (
                 isinstance(index, T.UnaryOp) and isinstance(index.op, T.USub) and isinstance(index.operand, T.Constant)):
             return state
