@@ -356,3 +356,83 @@ def co_bound_groups(scope: T.AST) -> dict[str, frozenset[str]]:
             for n in names:
                 out[n] = frozenset(names - {n})
     return out
+
+
+def prefix_bound(scope: T.AST) -> dict[str, frozenset[str]]:
+    """Name -> the names surely bound whenever it is: those the statements before each of its
+    bindings bind, in the same block or the blocks around it.
+
+    `try: import deepspeed; import os; from copy import deepcopy` / `except ImportError: pass`: a
+    read of `deepcopy` that succeeded proves the import of `deepcopy` ran, hence the two before
+    it. Only plain binding statements count in a prefix (imports, assignments, `def`, `class`);
+    names a statement may take away again (`del`, `except ... as name`, a nested `nonlocal`,
+    `global`) are left out. A name with no such names is absent."""
+    body = getattr(scope, "body", None)
+    if not isinstance(body, list):
+        return {}
+    b = collect_bindings(body)
+    unstable = set(b.deleted) | b.globals | b.nonlocals
+    for node in T.walk(scope):
+        if isinstance(node, T.ExceptHandler) and node.name:
+            unstable.add(node.name)
+        elif isinstance(node, T.Nonlocal):
+            unstable.update(node.names)
+    implied: dict[str, frozenset[str]] = {}
+
+    def visit(stmts: list, inherited: frozenset[str]) -> None:
+        done = set(inherited)
+        for st in stmts:
+            here = frozenset(done)
+            for name in _own_bindings(st):
+                implied[name] = here & implied[name] if name in implied else here
+            if not isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                for child in T.iter_child_nodes(st):
+                    if isinstance(child, (T.excepthandler, T.match_case)):
+                        visit(child.body, here)
+                for attr in ("body", "orelse", "finalbody"):
+                    inner = getattr(st, attr, None)
+                    if isinstance(inner, list):
+                        visit(inner, here)
+            done |= _sure_bindings(st) - unstable
+
+    visit(body, frozenset())
+    return {name: names - {name} for name, names in implied.items() if name not in unstable and names - {name}}
+
+
+def _sure_bindings(st: T.stmt) -> set[str]:
+    """What a simple statement binds once it completes (a compound statement: nothing surely)."""
+    if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+        return {st.name}
+    if isinstance(st, (T.Import, T.ImportFrom)):
+        return {a.asname or a.name.split(".")[0] for a in st.names if a.name != "*"}
+    if isinstance(st, T.Assign) or (isinstance(st, (T.AnnAssign, T.AugAssign)) and getattr(st, "value", None) is not None):
+        targets = st.targets if isinstance(st, T.Assign) else [st.target]
+        return {n.id for t in targets for n in target_names(t)}
+    return set()
+
+
+def _own_bindings(st: T.stmt) -> set[str]:
+    """The names a statement binds itself, not in the blocks it holds (`for x in xs:` binds `x`;
+    a walrus in an `if` test binds its target)."""
+    blocks = (T.stmt, T.excepthandler, T.match_case)
+    if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)) or not any(
+            isinstance(c, blocks) for c in T.iter_child_nodes(st)):
+        found = collect_bindings([st])
+        return found.bound | found.type_checking_only
+    out = ScopeBindings()
+    tc: set[str] = set()
+    parts: list = [st]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, (T.excepthandler, T.match_case)) or part is st:
+            if isinstance(part, T.ExceptHandler) and part.name:
+                out.bound.add(part.name)
+            if isinstance(part, T.match_case):
+                out.bound.update(pattern_names(part.pattern))
+            parts.extend(c for c in T.iter_child_nodes(part) if not isinstance(c, T.stmt))
+        elif isinstance(part, T.withitem):
+            parts.extend([part.context_expr] + ([part.optional_vars] if part.optional_vars is not None else []))
+        elif isinstance(part, T.expr):
+            out.bound.update(n.id for n in target_names(part) if isinstance(n.ctx, T.Store))
+            _walk_expr(part, out, False, tc)
+    return out.bound | tc

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from analyzer import tree as T
 from analyzer.flow.conditions import condition_subjects, dispatch_subject, match_exhaustive, value_dispatch_on_local
 from analyzer.flow.context import SUPPRESSING_CMS
@@ -186,14 +188,27 @@ class Runner(Statements):
         if catches_nameerror:
             self.suppress_nameerror += 1
         entry = state
-        end = self.block(state, node.body)
+        # the state before each statement of the body: a handler for specific exceptions is
+        # entered only from the statements that can raise them
+        before: list[tuple] = []
+        end = state
+        for st in node.body:
+            if not end:
+                break
+            before.append(end)
+            end = self.stmt(end, st)
         if catches_nameerror:
             self.suppress_nameerror -= 1
         handler_entry = self._widen_by_body(entry, node.body)
         self.branch_depth += 1
         outs = [self.block(end, node.orelse)]
         for h in node.handlers:
-            hs = self.expr(handler_entry, h.type)
+            first = self._first_raiser(node.body, h)
+            if first is None:
+                start = handler_entry
+            else:  # (no state before it: the statements before it never complete)
+                start = self._widen_by_body(before[first], node.body[first:]) if first < len(before) else EMPTY
+            hs = self.expr(start, h.type)
             if h.name:
                 hs = self.bind(hs, h.name)
             hs = self.block(hs, h.body)
@@ -207,6 +222,22 @@ class Runner(Statements):
         return after
 
     s_TryStar = s_Try
+
+    def _first_raiser(self, body: list[T.stmt], h: T.ExceptHandler):
+        """The index of the first statement of `body` that can raise what `h` catches, when `h`
+        names only specific builtin exceptions and statements before it cannot raise them (an
+        import raises ImportError, `x = 0` nothing). None where the whole body counts: a broad or
+        unclassified handler, a body whose first statement may raise what it catches, or one
+        where no statement can (a dead handler is left as it was)."""
+        caught = _specific_exceptions(h.type, lambda n: n in self.index or n in self.module.bindings.bound)
+        if caught is None:
+            return None
+        for i, st in enumerate(body):
+            raised = _raises_only(st)
+            # a raised class or any subclass of it (an import may raise ModuleNotFoundError)
+            if raised is None or any(issubclass(r, c) or issubclass(c, r) for r in raised for c in caught):
+                return i or None
+        return None
 
     def s_Match(self, state, node):
         state = self.expr(state, node.subject)
@@ -236,6 +267,52 @@ class Runner(Statements):
             if values is not None and match_exhaustive(node.cases, values):
                 rest = EMPTY
         return self._join(rest, *outs)
+
+
+# exceptions that may surface anywhere (inside an imported module's code as well)
+_ANYWHERE = frozenset({"Exception", "MemoryError", "RecursionError"})
+# what an import statement raises: ImportError (ModuleNotFoundError), and OSError for a native
+# library that fails to load (`except (ImportError, OSError):` is the idiom for that)
+_IMPORT_RAISES = (ImportError, OSError)
+
+
+def _specific_exceptions(spec, shadowed) -> "tuple[type, ...] | None":
+    """The builtin exception classes `except <spec>:` catches, when they are all specific ones
+    (`AttributeError`, `(KeyError, IndexError)`); None for a bare `except:`, `Exception`,
+    `BaseException`, a class the module defines or rebinds, or anything else not classified."""
+    if spec is None:
+        return None
+    items = spec.elts if isinstance(spec, T.Tuple) else [spec]
+    out = []
+    for item in items:
+        if not isinstance(item, T.Name) or item.id in _ANYWHERE or shadowed(item.id):
+            return None
+        cls = getattr(builtins, item.id, None)
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            return None
+        out.append(cls)
+    return tuple(out)
+
+
+def _raises_only(st: T.stmt) -> "tuple[type, ...] | None":
+    """The exceptions a statement of a `try` body can raise, when it is one of the few kinds that
+    raise little: an import (ImportError, OSError), `x = 0` / `x = y` (a name read may raise
+    NameError), `pass`. None for anything else (a call, an attribute, a subscript: anything)."""
+    if isinstance(st, (T.Import, T.ImportFrom)):
+        return _IMPORT_RAISES
+    if isinstance(st, (T.Pass, T.Global, T.Nonlocal)):
+        return ()
+    if isinstance(st, T.Assign) and all(isinstance(t, T.Name) for t in st.targets):
+        value = st.value
+    elif isinstance(st, T.AnnAssign) and isinstance(st.target, T.Name) and st.value is not None:
+        value = st.value
+    else:
+        return None
+    if isinstance(value, T.Constant):
+        return ()
+    if isinstance(value, T.Name):
+        return (NameError,)
+    return None
 
 
 def _endless(it: T.expr) -> bool:

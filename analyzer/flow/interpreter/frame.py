@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 from analyzer import tree as T
 from analyzer.flow.conditions import assume, atom, class_key, subject_text
 from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
-from analyzer.flow.names import ScopeBindings
+from analyzer.flow.names import prefix_bound, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.state import Fact, FactKey, join, Literal, NONE_LITERAL, Path
@@ -130,6 +130,7 @@ class Frame:
         self.zero_loop_caller: dict[str, bool] = {}
         self.at: T.AST = info.node  # the statement being run
         self._loop_subjects: Optional[frozenset[str]] = None  # see `loop_subjects`
+        self._prefix_bound: Optional[dict[str, frozenset[str]]] = None  # see `prefix_bound`
         self._prepare_nested_defs()
 
     def loop_subjects(self) -> frozenset[str]:
@@ -153,6 +154,14 @@ class Frame:
                     stack.extend(part.body)
             self._loop_subjects = frozenset(out)
         return self._loop_subjects
+
+    def prefix_bound(self) -> dict[str, frozenset[str]]:
+        """Name -> the names surely bound wherever it is (`names.prefix_bound`), computed once."""
+        if self._prefix_bound is None:
+            # an argument is bound before any statement; `exec` may bind anything anywhere
+            found = {} if self.info.dynamic else prefix_bound(self.info.node)
+            self._prefix_bound = {name: names for name, names in found.items() if name not in self.params}
+        return self._prefix_bound
 
     def _annotated_params(self) -> list[T.arg]:
         args = getattr(self.info.node, "args", None) if self.info.kind == "function" else None

@@ -51,8 +51,11 @@ class Verdicts(Frame):
         reaches a later use went through this one, so one missing binding is reported once, at
         its first use, not at every read after it."""
         mask = self.index.get(name, 0)
+        # a module global that only this function creates is tracked like a local: once read, it
+        # is there (no other function declares it, so none deletes it)
         if (not mask or self.info.kind != "function" or name in self.b.nonlocals
-                or name in self.b.globals or any(name in s for s in self.shadow)):
+                or (name in self.b.globals and name not in self.private_globals)
+                or any(name in s for s in self.shadow)):
             return state
         if all(p.bound & mask for p in state):
             return state
@@ -60,7 +63,9 @@ class Verdicts(Frame):
         # bind it on some executions go on with it bound. Dropping paths, not just binding the
         # name, keeps a second name missing on the same paths from being reported again.
         # Names only ever bound by the statements that bind this one are bound wherever it is.
-        group = mask | self.mask_of(self.facts.co_bound().get(name, ()))
+        # So are the names every binding of it comes after, in its block or the blocks around it
+        # (`import deepspeed; import os; from copy import deepcopy` in one `try`).
+        group = mask | self.mask_of(self.facts.co_bound().get(name, ())) | self.mask_of(self.prefix_bound().get(name, ()))
         # a name missing only when a loop ran zero times proves, once read, that the loop ran: the
         # other names such a loop binds are there too (`return seq, outputs, kind` after the loop)
         alive = [p if p.bound & mask else
