@@ -319,7 +319,9 @@ class ScopeFacts:
         """Node -> its parent, within the scope's body."""
         if self._parents is None:
             self._parents = {}
-            for parent in walk_body(list(getattr(self.node, "body", []) or [])):
+            body = getattr(self.node, "body", None) or []
+            # a lambda's body is one expression
+            for parent in walk_body(body if isinstance(body, list) else [body]):
                 for child in T.iter_child_nodes(parent):
                     self._parents[child] = parent
         return self._parents
