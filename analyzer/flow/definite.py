@@ -28,6 +28,7 @@ How the package is layered (each module imports only from the ones above it in t
     signature                         what a `def` declares about its arguments
     context                           facts about the module and one scope, computed once
     interpreter/frame ... branches    the interpreter, one layer per file (see `interpreter.frame`)
+    slicing                           the statements of a function that decide one name
     definite                          this driver: runs every scope of a module
 
 Glossary:
@@ -54,6 +55,7 @@ from analyzer.flow.interpreter.branches import Runner
 from analyzer.flow.interpreter.frame import Sink
 from analyzer.flow.names import collect_bindings
 from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse, ReturnRecord, ReturnSite, UseKind
+from analyzer.flow.slicing import Slicer
 from analyzer.flow.syntax import param_names
 
 __all__ = ["analyze_module", "analyze_function_returns"]
@@ -111,9 +113,14 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
     info = ScopeInfo("function", node, frozenset(local_names), parent, node.name,
                      dynamic=b.dynamic or b.star_import, dynamic_words=None if b.star_import else b.dynamic_words)
     runner = Runner(module, info, b, sink, params=params, qualname=qualname)
+    first_use = len(sink.uses)
     end = runner.block(runner.initial_state(), node.body)
     if runner.escaping_defs:
         runner.check_escaping_closures(end)
+    silenced = [(read, name) for scope, read, name in sink.budget_silenced if scope is node]
+    if silenced:
+        _rerun_on_slices(module, node, info, b, params, qualname, sink, silenced,
+                         {u.name for u in sink.uses[first_use:]})
     flow = FunctionFlow(node=node, name=node.name, qualname=qualname, returns=runner.returns,
                         falls_off_end=bool(end), is_generator=b.yields, dynamic=info.dynamic,
                         locals=frozenset(local_names))
@@ -121,6 +128,26 @@ def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: 
         last = node.body[-1]
         flow.returns.append(ReturnRecord(None, None, None, None, True, last=last))
     return flow
+
+
+def _rerun_on_slices(module: ModuleContext, node: T.AST, info: ScopeInfo, b, params, qualname: str, sink: Sink,
+                     silenced: list, reported: set[str]) -> None:
+    """Reads the path budget left quiet get their verdict from the name's slice of the function
+    (`analyzer.flow.slicing`), which is small enough to keep every assumption. Only those reads
+    are taken from the slice, and only for names the full run reported nowhere."""
+    checker = Runner(module, info, b, Sink(), params=params, qualname=qualname)
+    slicer = Slicer(node, checker.never_returns)
+    for name in sorted({name for _, name in silenced} - reported):
+        reads = {id(read) for read, n in silenced if n == name}
+        scratch = Sink()
+        scratch.enums = sink.enums
+        scratch.only = reads
+        runner = Runner(module, info, b, scratch, params=params, qualname=qualname, facts=checker.facts)
+        sliced = slicer.slice(name)
+        runner.block(runner.initial_state(), sliced.body)
+        for use in scratch.uses:
+            if use.name == name and id(use.node) in reads:
+                sink.use(use)
 
 
 def analyze_function_returns(func: T.FunctionDef | T.AsyncFunctionDef) -> tuple[list[ReturnSite], bool, bool]:

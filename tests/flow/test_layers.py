@@ -21,8 +21,8 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature", "witness", "callers"],  # what a def declares about its arguments; the path behind a
-    # verdict; what the callers in view pass
+    ["signature", "witness", "callers", "slicing"],  # what a def declares about its arguments; the
+    # path behind a verdict; what the callers in view pass; the statements that decide one name
     ["context"],  # module and scope facts computed once
     # the interpreter, one class per file, each subclassing the one below
     ["interpreter.frame"],

@@ -63,6 +63,11 @@ class Sink:
         self.pending: list[tuple[T.AST, ScopeInfo, str]] = []
         self.seen: set[int] = set()
         self.unpacks: list[UnpackSite] = []
+        # (scope node, read node, name): reads left quiet because the path budget forgot an
+        # assumption their verdict needed; the driver re-runs them on the name's slice
+        self.budget_silenced: list[tuple[T.AST, T.AST, str]] = []
+        # a scratch run on a slice records only the reads it was asked about (node ids)
+        self.only: Optional[set[int]] = None
         # the module's Enum classes: name -> their members' values (see `module_enums`)
         self.enums: Optional[dict[str, frozenset]] = None
 
@@ -81,7 +86,8 @@ class Frame:
     """A scope being interpreted: its names, its paths, and where verdicts go."""
 
     def __init__(self, module: ModuleContext, info: ScopeInfo, bindings: ScopeBindings,
-                 sink: "Sink", params: Iterable[str] = (), qualname: str = "") -> None:
+                 sink: "Sink", params: Iterable[str] = (), qualname: str = "",
+                 facts: Optional[ScopeFacts] = None) -> None:
         self.module = module
         self.info = info
         self.b = bindings
@@ -113,7 +119,8 @@ class Frame:
         self.reported: set[int] = set()
         self.gaps: set[tuple[str, UseKind]] = set()
         # what the scope's syntax says, each fact computed on first use
-        self.facts = ScopeFacts(info.node, module)
+        # the syntax facts of the scope (shared by the runs over slices of one function)
+        self.facts = facts if facts is not None else ScopeFacts(info.node, module)
         self.local_defs: dict[str, T.AST] = {}
         self.escaping_nonlocals: set[str] = set()
         # nested functions that outlive the call (returned, registered as hooks, decorated), with
@@ -206,6 +213,8 @@ class Frame:
             if (name, kind) in self.gaps:
                 return
             self.gaps.add((name, kind))
+        if self.sink.only is not None and id(node) not in self.sink.only:
+            return
         self.sink.use(NameUse(node, name, kind, self.qualname, other_line, certain, self.info.node, detail,
                               trace() if trace is not None and id(node) not in self.sink.seen else ()))
 

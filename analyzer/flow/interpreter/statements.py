@@ -19,12 +19,19 @@ _FILLING_METHODS = frozenset({"append", "appendleft", "insert", "add", "setdefau
 class Statements(Expressions):
     """Runs the statements that hold no nested block."""
 
+    def never_returns(self, node: T.stmt) -> bool:
+        """A statement that is a call known never to return (`sys.exit()`, a helper that always
+        raises, `self.fail(...)`)."""
+        if not (isinstance(node, T.Expr) and isinstance(node.value, T.Call)):
+            return False
+        name = dotted_name(node.value.func)
+        return name is not None and (name in NORETURN_CALLS or name in self.module.noreturn
+                                     or testcase_noreturn(name) or self._raise_helper(name))
+
     def s_Expr(self, state, node):
         state = self.expr(state, node.value)
         if isinstance(node.value, T.Call):
-            name = dotted_name(node.value.func)
-            if name is not None and (name in NORETURN_CALLS or name in self.module.noreturn
-                                     or testcase_noreturn(name) or self._raise_helper(name)):
+            if self.never_returns(node):
                 return EMPTY
             func = node.value.func
             if isinstance(func, T.Attribute) and func.attr in _FILLING_METHODS:

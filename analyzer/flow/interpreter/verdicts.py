@@ -110,6 +110,7 @@ class Verdicts(Frame):
                     self.report(node, name, UseKind.FIRST_ITERATION, other_line=frame.line, trace=trace)
                 return
         if any(p.imprecise for p in unbound):
+            self.sink.budget_silenced.append((self.info.node, node, name))
             return
         if all(p.loopzero & mask for p in unbound):
             caller = self.zero_loop_caller.get(name, False)
