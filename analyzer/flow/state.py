@@ -32,8 +32,7 @@ class FactKey(NamedTuple):
     literal `value`), "in" (the subject is one of the literals in the frozenset `value`), "le"
     (the subject is <= the expression whose text is `value`), "same" (the subject is the object
     held by the local named `value`: a sentinel), "falsy" (the subject's type has one falsy value,
-    the literal `value`: `""` for a str argument), "nonempty" (an item of the subject was read:
-    iterating it yields).
+    the literal `value`: `""` for a str argument).
     A named tuple: keys hash and compare like the plain tuples they replace.
     """
 

@@ -59,8 +59,6 @@ class Expressions(Loops):
             if isinstance(node.func, T.Name):
                 state = self.direct_call(state, node, self.cond)
             return state
-        if isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load):
-            return self._dereferenced(self.expr(self.expr(state, node.value), node.slice), node)
         for child in T.iter_child_nodes(node):
             if isinstance(child, T.expr):
                 state = self.expr(state, child)

@@ -10,7 +10,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import atom, subject_text
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
-from analyzer.flow.state import after_first_pass, EMPTY, Fact, FactKey
+from analyzer.flow.state import after_first_pass, EMPTY, Fact
 from analyzer.flow.syntax import (
     attribute_targets, first_pass_test, iter_subject, ITER_WRAPPERS, literal_nonempty, model_structure, range_bound,
 )
@@ -101,34 +101,38 @@ class Loops(Closures):
         if subject is None:
             return False, state, state
         t, f = self._split(state, subject)
-        if f and not _zips(it):
-            # an item of it was read before (`batch["input_ids"]`, `xs[0]`): it is not empty
-            held = Fact(FactKey("nonempty", subject_text(subject)), True)
-            f = tuple(p for p in f if held not in p.facts)
+        if f and not _zips(it) and self._item_read_before(it, subject):
+            f = EMPTY
         return (not f and bool(t)), t, f
 
-    def _dereferenced(self, state: tuple, node: T.Subscript) -> tuple:
-        """After `batch["input_ids"]` or `xs[0]` was read without raising, the container holds an
-        item: a later loop over it (`for k in batch`, `batch.keys()`, `range(len(xs))`) runs. Only
-        for a constant index (a slice, `None`, `...` or a tensor index may read nothing) and for
-        containers the scope loops over (the fact is worth its cost only there); rebinding the
-        name forgets it, emptying it in place (`batch.clear()`) does not."""
-        index = node.slice
-        if isinstance(self.info.node, T.Lambda):
-            return state  # no statement, no loop
-        if not (isinstance(index, T.Constant) and type(index.value) in (int, str)) and not (
-                isinstance(index, T.UnaryOp) and isinstance(index.op, T.USub) and isinstance(index.operand, T.Constant)):
-            return state
-        text = subject_text(node.value)
-        if text is None or text not in self.loop_subjects():
-            return state
-        key = FactKey("nonempty", text)
-        held = Fact(key, True)
-        if all(held in p.facts for p in state):
-            return state
-        a = atom(node.value)
-        self.fact_names[key] = a.names if a is not None else frozenset({text})
-        return self._join([p if held in p.facts else p.with_facts(p.facts | {held}) for p in state])
+    def _item_read_before(self, it: T.expr, subject: T.expr) -> bool:
+        """A simple statement just before the loop, in its block, read an item of what it iterates
+        (`n = batch["input_ids"].shape[1]` before `for k in batch.keys()`, `first = xs[0]` before
+        `for x in xs`): the read raised unless the container held an item, so the loop runs. Only
+        a constant index (a slice, `None`, `...` or a tensor index may read nothing), outside
+        lambdas, comprehensions and short-circuited operands, and no statement in between (or the
+        reading one) rebinds the container; a compound statement in between ends the search. A
+        syntactic check, not a path fact: a fact on some paths only would keep them apart and
+        change what the path budget merges."""
+        text = subject_text(subject)
+        if text is None or isinstance(self.info.node, T.Lambda):
+            return False
+        parents = self._parent_map()
+        loop = parents.get(it)
+        owner = parents.get(loop, self.info.node)
+        block = next((lst for lst in (getattr(owner, attr, None) for attr in ("body", "orelse", "finalbody"))
+                      if isinstance(lst, list) and any(st is loop for st in lst)), None)
+        if block is None:
+            return False
+        roots = {text.split(".")[0]} | {text[:i] for i in range(len(text)) if text[i] == "."}
+        for st in reversed(block[:next(i for i, x in enumerate(block) if x is loop)]):
+            if not isinstance(st, (T.Assign, T.AnnAssign, T.AugAssign, T.Expr)):
+                return False
+            if self.module.bindings_of([st]).bound & roots or attribute_targets([st]) & roots:
+                return False
+            if _reads_item(st, text):
+                return True
+        return False
 
     def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
         """Branches that rejoin inside a loop: a name one of them binds and another skips was
@@ -164,6 +168,29 @@ class Loops(Closures):
         return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
+
+
+def _reads_item(st: T.stmt, text: str) -> bool:
+    """`st` surely evaluates `<text>[<constant>]`."""
+    stack: list[T.AST] = [st]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (T.Lambda, T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)):
+            continue
+        if isinstance(node, (T.BoolOp, T.IfExp)):
+            stack.append(node.values[0] if isinstance(node, T.BoolOp) else node.test)
+            continue
+        if (isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load) and _constant_index(node.slice)
+                and subject_text(node.value) == text):
+            return True
+        stack.extend(T.iter_child_nodes(node))
+    return False
+
+
+def _constant_index(index: T.expr) -> bool:
+    if isinstance(index, T.UnaryOp) and isinstance(index.op, T.USub):
+        index = index.operand
+    return isinstance(index, T.Constant) and type(index.value) in (int, str)
 
 
 def _zips(it: T.expr) -> bool:
