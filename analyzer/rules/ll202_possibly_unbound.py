@@ -64,10 +64,8 @@ class PossiblyUnbound(Rule):
     a list that was checked to be non-empty.
 
     A function that reads a module global bound only by a module-level `try: import x` whose
-    `except ImportError:` goes on without binding it (`HAVE_X = False`) is flagged when nothing
-    checks the import: no read of the handler's flag or of an availability helper in the function
-    or its class, nor where the function is named, and the function is not defined under a
-    module-level `if`/`try`. Such a read under another test is LL204's.
+    `except ImportError:` goes on without binding it is LL204's: it fails only when the optional
+    dependency is missing, a contract (often checked in another module) this rule cannot see.
 
     Cases that hang on a contract the analysis cannot see are left to the opt-in LL204: the
     binding is skipped only when an argument is `None` (or an optional argument has some value),
@@ -170,13 +168,6 @@ class PossiblyUnbound(Rule):
             5, 16, "`W_full` may be unbound here: it is bound at line 2, but not on every path to this line",
         ),
         Invalid(
-            "try:\n    from safetensors.torch import save_file\n    HAS_SAFETENSORS = True\n"
-            "except ImportError:\n    HAS_SAFETENSORS = False\n\n"
-            "def export_adapter(state, path):\n    save_file(state, path)\n",
-            8, 5, "`save_file` may be unbound: bound only when the import in the `try` at line 1 succeeds (its "
-                  "`except` goes on without it), and nothing here checks that",
-        ),
-        Invalid(
             "def free(proj, cache, keep):\n    if not keep:\n        del cache\n    return cache\n",
             4, 12, "`cache` may be unbound here: a `del` on some path to this line removes it",
         ),
@@ -189,7 +180,7 @@ class PossiblyUnbound(Rule):
 
 
 _KINDS = frozenset({UseKind.UNBOUND, UseKind.MAYBE, UseKind.MAYBE_LOOP, UseKind.FIRST_ITERATION, UseKind.CLOSURE,
-                    UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT, UseKind.MAYBE_IMPORT})
+                    UseKind.MAYBE_GLOBAL, UseKind.CLOSURE_EXIT})
 _EARLIER_PASS = "this line, on an earlier pass of the loop"
 
 
@@ -197,9 +188,6 @@ def _message(use) -> str:
     """What happened to `use.name`, for each kind of finding LL202 reports, with the binding lines
     that are its evidence."""
     name, kind, other, scope = use.name, use.kind, use.detail, use.scope_node
-    if kind == UseKind.MAYBE_IMPORT:
-        return (f"`{name}` may be unbound: bound only when the import in the `try` at line {use.other_line} "
-                "succeeds (its `except` goes on without it), and nothing here checks that")
     line = use.node.lineno
     own = line in binding_lines(scope, name)
     if kind == UseKind.UNBOUND:  # no binding reaches: say where the name is bound instead

@@ -22,7 +22,10 @@ class PossiblyUnboundByContract(Rule):
     - the load sits under a later test of other values (`if cache is not None and is_updated:`)
       that may imply the binding: the analysis cannot see how the two tests relate;
     - the binding happens only inside a loop over a count (`range(n)`) or a local collection that
-      may, in principle, run zero times.
+      may, in principle, run zero times;
+    - the name is a module global bound only by a module-level `try: import x` whose handler goes
+      on without it (`HAVE_X = False`), and nothing in the function, its class or where it is
+      named checks the import: the contract is that the optional dependency is installed.
 
     These are the strict half of "possibly unbound" (LL202 reports the evident half). The rule is
     off by default: on installed transformers most of what it finds is a latent crash for an
@@ -64,6 +67,13 @@ class PossiblyUnboundByContract(Rule):
     ]
     INVALID = [
         Invalid(
+            "try:\n    from safetensors.torch import save_file\n    HAS_SAFETENSORS = True\n"
+            "except ImportError:\n    HAS_SAFETENSORS = False\n\n"
+            "def export_adapter(state, path):\n    save_file(state, path)\n",
+            8, 5, "`save_file` may be unbound: bound only when the import in the `try` at line 1 succeeds (its "
+                  "`except` goes on without it), and nothing here checks that the optional dependency is installed",
+        ),
+        Invalid(
             "def forward(self, hidden_states, encoder_states=None):\n"
             "    if encoder_states is not None:\n"
             "        kv = self.kv_proj(encoder_states)\n"
@@ -93,6 +103,14 @@ class PossiblyUnboundByContract(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         for use in ctx.flow.uses:
+            if use.kind == UseKind.MAYBE_IMPORT:
+                # the contract: the optional dependency is installed (a missing one gives NameError
+                # instead of ImportError; on the own corpus these were version-bound torch
+                # internals or checked in another module, never a plausible default path)
+                yield report_at(use.node, f"`{use.name}` may be unbound: bound only when the import in the `try` at "
+                                          f"line {use.other_line} succeeds (its `except` goes on without it), and "
+                                          "nothing here checks that the optional dependency is installed")
+                continue
             if use.kind == UseKind.MAYBE_IMPORT_GUARDED:
                 yield report_at(use.node, f"`{use.name}` may be unbound: bound only when the import in the `try` at "
                                           f"line {use.other_line} succeeds; this line runs under a test that may "
