@@ -106,8 +106,8 @@ def test_log_mode_writes_one_jsonl_line_per_site_and_totals(tmp_path):
 
 def _mismatched(flag):
     if flag:
-        return 1, 2
-    return 1, 2, 3  # noqa: LL101 (the mismatch under test)
+        return 1, 2  # noqa: LL101 (the mismatch under test)
+    return 1, 2, 3
 
 
 def test_tie_between_return_arities_expects_the_longer_one():
