@@ -339,20 +339,16 @@ def _arms(node: T.expr):
 
 
 def _tags_differ_nodes(a: T.Tuple, b: T.Tuple) -> bool:
+    """Both tuples lead with a different string literal: a tagged result."""
     first_a, first_b = a.elts[0], b.elts[0]
     return all(isinstance(f, T.Constant) and isinstance(f.value, str) for f in (first_a, first_b)) \
         and first_a.value != first_b.value
 
 
 def _tags_differ(a: ReturnRecord, b: ReturnRecord) -> bool:
-    """Both returns lead with a different string literal: a tagged result."""
-    tags = []
-    for r in (a, b):
-        first = r.value.elts[0] if isinstance(r.value, T.Tuple) and r.value.elts else None
-        if not (isinstance(first, T.Constant) and isinstance(first.value, str)):
-            return False
-        tags.append(first.value)
-    return tags[0] != tags[1]
+    """The two returns are tuple literals tagged apart (see `_tags_differ_nodes`)."""
+    return all(isinstance(r.value, T.Tuple) and r.value.elts for r in (a, b)) \
+        and _tags_differ_nodes(a.value, b.value)
 
 
 def _mentions_version(test: T.expr) -> bool:
