@@ -1,6 +1,6 @@
 """Precision of the default rules on one half of the own corpus (issue 14, Deliver 2).
 
-    python benchmarks/precision/measure.py ROOT --half tune|holdout [--review FILE] [--jobs N]
+    python benchmarks/precision/measure.py ROOT --half tune|holdout|blind [--review FILE] [--jobs N]
 
 ROOT holds one checkout per repository of corpus.toml, in a folder named after it
 (ROOT/ms-swift/swift/...). For each repository of the half, lora-lint (default rules,
@@ -10,7 +10,8 @@ per repository and per rule, the findings and linted lines; with the classificat
 (default benchmarks/precision/<half>.tsv, tab-separated: repo, path, line, col, code, verdict,
 reason; verdict TRUE, LATENT or FALSE) also the verdict counts and findings and false alarms per
 50k lines. Findings the file does not classify are listed as UNREVIEWED (as TSV rows to fill
-in); classified findings no longer reported are listed as GONE. Needs no network.
+in); a missing file classifies nothing (every finding UNREVIEWED). Classified findings no longer
+reported are listed as GONE. --jobs 0 (the default) runs lora-lint on all cores. Needs no network.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def count_lines(files: list[Path]) -> int:
 
 
 def lint(checkout: Path, files: list[Path], jobs: int) -> list[dict]:
+    """lora-lint's findings on files; jobs 0 means all cores (the CLI takes only jobs >= 1)."""
+    jobs = jobs or os.cpu_count() or 1
     cmd = [sys.executable, "-m", "analyzer", "--format", "json", "--no-cache", "--isolated",
            "--exit-zero", "--jobs", str(jobs)] + [str(p.relative_to(checkout)) for p in files]
     proc = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True)
@@ -93,9 +96,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", type=Path, help="folder with one checkout per repository")
-    ap.add_argument("--half", choices=("tune", "holdout"), required=True)
+    ap.add_argument("--half", choices=("tune", "holdout", "blind"), required=True)
     ap.add_argument("--corpus", type=Path, default=HERE / "corpus.toml")
-    ap.add_argument("--review", type=Path, help="classification file (default: <half>.tsv here)")
+    ap.add_argument("--review", type=Path, help="classification file (default: <half>.tsv here; "
+                    "missing: nothing classified)")
     ap.add_argument("--jobs", "-j", type=int, default=0, help="lora-lint workers (0: all cores)")
     args = ap.parse_args()
     review = load_review(args.review or HERE / f"{args.half}.tsv")
