@@ -1,12 +1,24 @@
 """What the callers of a function pass it, when every caller is in view.
 
-A function whose every use is a direct call in the same file gets, for each parameter, the
-literal values those calls pass (or leave at a literal default): a closed set, as if declared
-`Literal[...]`. Every use is in view for a module-level function the module keeps private (`_name`,
-no decorator, not named in any of the module's strings, as `__all__` or `getattr` would) and for a
-function nested in another one; a method is not (a subclass or any holder of the object may call
-it). A use that is not a call (the function passed on, stored, returned), a call with `*` or `**`
-arguments, or one argument that is not a literal leaves the parameter (or the function) open.
+A function whose every use is a direct call in the same file gets, for each parameter:
+- the literal values those calls pass (or leave at a literal default): a closed set, as if
+  declared `Literal[...]` (`closed_by_callers`);
+- the conditions every call site has already decided about the argument it passes, mapped onto
+  the parameter (`guarded_by_callers`): a call made under `if mode in ("lora", "oft"):`, after
+  `if split not in SPLITS: raise ...`, or after `assert cfg.kind != "none"`, tells the callee
+  `mode in ("lora", "oft")`, `split in SPLITS`, `cfg.kind != "none"` on entry. Only facts all
+  call sites share are kept, and only while the caller does not rebind what the condition read
+  between the test and the call.
+
+Every use is in view for a module-level function the module keeps private (`_name`, no
+decorator, not named in any of the module's strings, as `__all__` or `getattr` would), for a
+function nested in another one, and for a private method (`_name`, no decorator) that the
+module only ever calls as `self._name(...)` from its own class. Other methods are not (a
+subclass or any holder of the object may call them). `functools.partial(f, k=v)` counts as a
+call that passes `k` (the other parameters stay open). A use that is not a call (the function
+passed on, stored, returned), a call with `*` or `**` arguments, or one argument that is not a
+literal leaves the parameter (or the function) open. Callers out of view can only make these
+facts too strong, which silences a finding rather than raising one.
 """
 
 from __future__ import annotations
@@ -15,30 +27,88 @@ import re
 from typing import Iterable, Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import literal_value
+from analyzer.flow.conditions import atom, literal_value, subject_text
+from analyzer.flow.names import all_binding_lines
+from analyzer.flow.state import Fact, FactKey
 
-__all__ = ["closed_by_callers"]
+__all__ = ["closed_by_callers", "guarded_by_callers"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFS = (T.FunctionDef, T.AsyncFunctionDef)
+_PARTIAL = frozenset({"partial", "functools.partial"})
+# fact kinds a caller's test can hand on: they compare the subject with literals only
+_HANDED_ON = frozenset({"eq", "in", "truthy"})
+
+
+class _Site:
+    """One call of an in-view function: the call, the arguments by parameter, whether it is a
+    `partial` (parameters it does not give stay open), the scope it is in."""
+
+    __slots__ = ("call", "given", "partial", "scope")
+
+    def __init__(self, call: T.Call, given: dict, partial: bool, scope: T.AST) -> None:
+        self.call, self.given, self.partial, self.scope = call, given, partial, scope
 
 
 def closed_by_callers(tree: T.Module) -> dict[int, dict[str, frozenset]]:
     """id(def) -> parameter -> the literal values every call in the module passes it."""
     out: dict[int, dict[str, frozenset]] = {}
-    private = [st for st in tree.body if isinstance(st, _DEFS) and st.name.startswith("_")
-               and not st.name.startswith("__") and not st.decorator_list]
+    for func, sites in _in_view(tree).items():
+        values = _param_values(func, sites)
+        if values:
+            out[id(func)] = values
+    return out
+
+
+def guarded_by_callers(tree: T.Module) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
+    """id(def) -> (key, names, truth) facts about its parameters that hold at every call."""
+    in_view = _in_view(tree)
+    if not in_view:
+        return {}
+    wanted = {id(s.call) for sites in in_view.values() for s in sites}
+    guards = _guards_at(tree, wanted)
+    scopes: dict[int, tuple[dict, list]] = {}
+    out: dict[int, list[tuple[FactKey, frozenset, bool]]] = {}
+    for func, sites in in_view.items():
+        common: Optional[dict] = None
+        for site in sites:
+            facts = _site_facts(site, guards.get(id(site.call), ()), scopes)
+            common = facts if common is None else {f: n for f, n in common.items() if f in facts}
+            if not common:
+                break
+        if common:
+            out[id(func)] = [(f.key, names, f.truth) for f, names in common.items()]
+    return out
+
+
+# ---------------------------------------------------------------- which functions have every use in view
+
+
+def _in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
+    """Each function whose every use is a call in view, with those calls (never empty)."""
+    out: dict[T.AST, list[_Site]] = {}
+    private = [st for st in tree.body if isinstance(st, _DEFS) and _private(st)]
+    words: Optional[frozenset] = None
     if private:
         words = _string_words(tree)
         candidates = [d for d in private if d.name not in words]
         if candidates:
-            out.update(_closed_in(tree, candidates))
+            out.update(_sites_in(tree, candidates, tree))
     for scope in T.walk(tree):
         if isinstance(scope, _DEFS):
             nested = [d for d in _nested_defs(scope) if not d.decorator_list]
             if nested:
-                out.update(_closed_in(scope, nested))
+                out.update(_sites_in(scope, nested, scope))
+        elif isinstance(scope, T.ClassDef):
+            methods = [st for st in scope.body if isinstance(st, _DEFS) and _private(st)]
+            if methods:
+                words = _string_words(tree) if words is None else words
+                out.update(_method_sites(tree, scope, [m for m in methods if m.name not in words]))
     return out
+
+
+def _private(d: T.AST) -> bool:
+    return d.name.startswith("_") and not d.name.startswith("__") and not d.decorator_list
 
 
 def _string_words(tree: T.Module) -> frozenset[str]:
@@ -64,18 +134,30 @@ def _nested_defs(func: T.AST) -> list[T.AST]:
     return out
 
 
-def _closed_in(scope: T.AST, defs: Iterable[T.AST]) -> dict[int, dict[str, frozenset]]:
-    """For the `defs` whose every use inside `scope` is a direct call: their closed parameters."""
+def _is_partial(call: T.Call) -> bool:
+    f = call.func
+    text = f.id if isinstance(f, T.Name) else subject_text(f) if isinstance(f, T.Attribute) else None
+    return text in _PARTIAL and bool(call.args)
+
+
+def _sites_in(scope: T.AST, defs: Iterable[T.AST], root: T.AST) -> dict[T.AST, list[_Site]]:
+    """For the `defs` whose every use inside `scope` is a direct call (or the function of a
+    `partial`): those calls."""
     by_name: dict[str, list[T.AST]] = {}
     for d in defs:
         by_name.setdefault(d.name, []).append(d)
-    calls: dict[str, list[T.Call]] = {name: [] for name in by_name}
+    calls: dict[str, list[tuple[T.Call, bool]]] = {name: [] for name in by_name}
     open_names: set[str] = {name for name, ds in by_name.items() if len(ds) > 1}
     call_funcs: set[int] = set()
     for node in T.walk(scope):
-        if isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id in calls:
-            calls[node.func.id].append(node)
+        if not isinstance(node, T.Call):
+            continue
+        if isinstance(node.func, T.Name) and node.func.id in calls:
+            calls[node.func.id].append((node, False))
             call_funcs.add(id(node.func))
+        elif _is_partial(node) and isinstance(node.args[0], T.Name) and node.args[0].id in calls:
+            calls[node.args[0].id].append((node, True))
+            call_funcs.add(id(node.args[0]))
     for node in T.walk(scope):
         if isinstance(node, T.Name) and node.id in by_name and id(node) not in call_funcs:
             open_names.add(node.id)  # passed on, stored, rebound or deleted
@@ -86,42 +168,227 @@ def _closed_in(scope: T.AST, defs: Iterable[T.AST]) -> dict[int, dict[str, froze
         elif (isinstance(node, (*_DEFS, T.ClassDef)) and node.name in by_name
               and all(node is not d for d in by_name[node.name])):
             open_names.add(node.name)
-    out: dict[int, dict[str, frozenset]] = {}
+    out: dict[T.AST, list[_Site]] = {}
     for name, ds in by_name.items():
         if name in open_names or not calls[name]:
             continue
-        values = _param_values(ds[0], calls[name])
-        if values:
-            out[id(ds[0])] = values
+        sites = [_site(ds[0], call, partial, skip_self=False) for call, partial in calls[name]]
+        if all(s is not None for s in sites):
+            out[ds[0]] = sites
     return out
 
 
-def _param_values(func: T.AST, calls: list[T.Call]) -> dict[str, frozenset]:
+def _method_sites(tree: T.Module, cls: T.ClassDef, methods: list[T.AST]) -> dict[T.AST, list[_Site]]:
+    """For the private `methods` of `cls` that the module uses only as `self._m(...)` inside the
+    class's own methods: those calls."""
+    by_name: dict[str, list[T.AST]] = {}
+    for m in methods:
+        by_name.setdefault(m.name, []).append(m)
+    inside: set[int] = set()
+    calls: dict[str, list[T.Call]] = {name: [] for name in by_name}
+    for item in cls.body:
+        if not isinstance(item, _DEFS):
+            continue
+        for node in T.walk(item):
+            if (isinstance(node, T.Call) and isinstance(node.func, T.Attribute) and node.func.attr in calls
+                    and isinstance(node.func.value, T.Name) and node.func.value.id == "self"):
+                calls[node.func.attr].append(node)
+                inside.add(id(node.func))
+    open_names = {name for name, ms in by_name.items() if len(ms) > 1}
+    for node in T.walk(tree):
+        if isinstance(node, T.Attribute) and node.attr in calls and id(node) not in inside:
+            open_names.add(node.attr)  # another object's method, passed on, or called from outside
+        elif isinstance(node, T.Name) and node.id in calls:
+            open_names.add(node.id)
+    out: dict[T.AST, list[_Site]] = {}
+    for name, ms in by_name.items():
+        if name in open_names or not calls[name]:
+            continue
+        sites = [_site(ms[0], call, False, skip_self=True) for call in calls[name]]
+        if all(s is not None for s in sites):
+            out[ms[0]] = sites
+    return out
+
+
+def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool) -> Optional[_Site]:
+    """The call's arguments by parameter name, or None when they cannot be matched (a `*` or `**`
+    argument, or a call that fails: too many arguments, an unknown keyword)."""
     args = func.args
     positional = list(args.posonlyargs) + list(args.args)
+    if skip_self:
+        positional = positional[1:]
     by_keyword = {a.arg for a in list(args.args) + list(args.kwonlyargs)}
+    passed = call.args[1:] if partial else call.args
+    if any(isinstance(a, T.Starred) for a in passed) or any(k.arg is None for k in call.keywords):
+        return None
+    given: dict[str, T.expr] = {}
+    for i, a in enumerate(passed):
+        if i < len(positional):
+            given[positional[i].arg] = a
+        elif args.vararg is None:
+            return None
+    for k in call.keywords:
+        if k.arg in by_keyword:
+            given[k.arg] = k.value
+        elif args.kwarg is None:
+            return None
+    return _Site(call, given, partial, None)
+
+
+# ---------------------------------------------------------------- literal values
+
+
+def _param_values(func: T.AST, sites: list[_Site]) -> dict[str, frozenset]:
+    args = func.args
+    positional = list(args.posonlyargs) + list(args.args)
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
     defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     names = [a.arg for a in positional + list(args.kwonlyargs)]
     values: dict[str, Optional[set]] = {n: set() for n in names}
-    for call in calls:
-        if any(isinstance(a, T.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-            return {}
-        given: dict[str, T.expr] = {}
-        for i, a in enumerate(call.args):
-            if i < len(positional):
-                given[positional[i].arg] = a
-            elif args.vararg is None:
-                return {}  # a call that fails: nothing to learn from it
-        for k in call.keywords:
-            if k.arg in by_keyword:
-                given[k.arg] = k.value
-            elif args.kwarg is None:
-                return {}
+    for site in sites:
         for n in names:
             if values[n] is None:
                 continue
-            expr = given.get(n, defaults.get(n))
+            expr = site.given.get(n)
+            if expr is None and not site.partial:
+                expr = defaults.get(n)
             lit = literal_value(expr) if expr is not None else None
             values[n] = None if lit is None else values[n] | {lit}
     return {n: frozenset(v) for n, v in values.items() if v}
+
+
+# ---------------------------------------------------------------- conditions decided at the call
+
+
+def _guards_at(tree: T.Module, wanted: set[int]) -> dict[int, tuple[list, T.AST]]:
+    """For each wanted call: the tests (test, truth, line) that hold where it runs, and the scope
+    it runs in. A test holds in the `if` or `while` arm around the call, after an `if` whose arm
+    always leaves the block (`if x not in S: raise ...`), and after an `assert`."""
+    out: dict[int, tuple[list, T.AST]] = {}
+    # an explicit stack, not recursion: generated code nests deeper than Python's recursion limit
+    stack: list[tuple[list, list, T.AST]] = [(tree.body, [], tree)]
+    while stack:
+        body, guards, scope = stack.pop()
+        guards = list(guards)
+        for st in body:
+            if isinstance(st, (*_DEFS, T.ClassDef)):
+                for e in _header_exprs(st):  # decorators and defaults run where the def is
+                    _calls_in(e, guards, scope, wanted, out)
+                stack.append((st.body, [], st))
+                continue
+            if isinstance(st, T.If):
+                _calls_in(st.test, guards, scope, wanted, out)
+                stack.append((st.body, guards + [(st.test, True, st.lineno)], scope))
+                stack.append((st.orelse, guards + [(st.test, False, st.lineno)], scope))
+                body_leaves, else_leaves = _leaves(st.body), _leaves(st.orelse)
+                if body_leaves and not else_leaves:
+                    guards.append((st.test, False, st.lineno))
+                elif else_leaves and not body_leaves:
+                    guards.append((st.test, True, st.lineno))
+                continue
+            if isinstance(st, T.Assert):
+                _calls_in(st.test, guards, scope, wanted, out)
+                guards.append((st.test, True, st.lineno))
+                continue
+            inner = guards + [(st.test, True, st.lineno)] if isinstance(st, T.While) else guards
+            for child in T.iter_child_nodes(st):
+                if isinstance(child, T.expr):
+                    _calls_in(child, guards, scope, wanted, out)
+            stack.append((getattr(st, "body", None) or [], inner, scope))
+            for attr in ("orelse", "finalbody"):
+                stack.append((getattr(st, attr, None) or [], guards, scope))
+            for h in getattr(st, "handlers", ()):
+                stack.append((h.body, guards, scope))
+            for c in getattr(st, "cases", ()):
+                stack.append((c.body, guards, scope))
+    return out
+
+
+def _header_exprs(st: T.AST) -> list:
+    out = list(st.decorator_list)
+    if isinstance(st, _DEFS):
+        out += st.args.defaults + [d for d in st.args.kw_defaults if d is not None]
+    return out
+
+
+def _leaves(body: list) -> bool:
+    """Does the block always leave (its last statement raises, returns, breaks or continues)?"""
+    return bool(body) and isinstance(body[-1], (T.Raise, T.Return, T.Break, T.Continue))
+
+
+def _calls_in(expr: T.expr, guards: list, scope: T.AST, wanted: set[int], out: dict) -> None:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, T.Lambda):
+            continue  # runs later, when the tests may no longer hold
+        if isinstance(node, T.Call) and id(node) in wanted:
+            out[id(node)] = (guards, scope)
+        stack.extend(T.iter_child_nodes(node))
+
+
+def _site_facts(site: _Site, found, cache: dict) -> dict:
+    """Fact -> names, for what the tests around one call say about the arguments it passes,
+    written in the callee's parameter names."""
+    if not found or not found[0]:
+        return {}
+    guards, scope = found
+    targets = {}
+    for param, expr in site.given.items():
+        text = subject_text(expr) if isinstance(expr, (T.Name, T.Attribute)) else None
+        if text is not None and "(" not in text:
+            targets[param] = text
+    if not targets:
+        return {}
+    if id(scope) not in cache:
+        cache[id(scope)] = (all_binding_lines(scope), _attribute_stores(scope))
+    bindings, stores = cache[id(scope)]
+    out = {}
+    for test, truth, line in guards:
+        for a, holds in _atoms(test, truth):
+            subject = a.key.subject
+            if a.key.kind not in _HANDED_ON or "(" in subject or "[" in subject:
+                continue
+            if _rebound(subject, line, bindings, stores):
+                continue
+            for param, text in targets.items():
+                if subject == text or subject.startswith(text + "."):
+                    names = frozenset(param + n[len(text):] for n in a.names if n == text or n.startswith(text + "."))
+                    key = FactKey(a.key.kind, param + subject[len(text):], a.key.value)
+                    out[Fact(key, holds)] = names | {param}
+    return out
+
+
+def _atoms(test: T.expr, truth: bool) -> list:
+    """(atom, whether its key holds) for each condition that `test` having `truth` decides."""
+    if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
+        return _atoms(test.operand, not truth)
+    if isinstance(test, T.BoolOp):
+        if isinstance(test.op, T.And) == truth:  # `a and b` true, `a or b` false: each part
+            return [x for v in test.values for x in _atoms(v, truth)]
+        return []
+    a = atom(test)
+    return [] if a is None else [(a, a.polarity == truth)]
+
+
+def _attribute_stores(scope: T.AST) -> list[tuple[str, int]]:
+    """(text, line) of each attribute assignment or deletion in the scope's own body."""
+    out = []
+    stack = list(getattr(scope, "body", ()))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_DEFS, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, T.Attribute) and not isinstance(node.ctx, T.Load):
+            text = subject_text(node)
+            if text is not None:
+                out.append((text, node.lineno))
+        stack.extend(T.iter_child_nodes(node))
+    return out
+
+
+def _rebound(subject: str, line: int, bindings: dict, stores: list) -> bool:
+    """Might the caller change what `subject` is after the test at `line`?"""
+    if any(b > line for b in bindings.get(subject.split(".")[0], ())):
+        return True
+    return any(at > line and (subject == text or subject.startswith(text + ".")) for text, at in stores)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.callers import closed_by_callers
+from analyzer.flow.callers import closed_by_callers, guarded_by_callers
 from analyzer.flow.conditions import atom, test_lines
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
@@ -160,6 +160,7 @@ class ModuleContext:
         self.builtins = builtins | frozenset(params) if params else builtins
         self._optional_imports: Optional[dict[str, OptionalImport]] = None
         self._closed_by_callers: Optional[dict[int, dict[str, frozenset]]] = None
+        self._guarded_by_callers: Optional[dict[int, list]] = None
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -178,6 +179,13 @@ class ModuleContext:
         if self._closed_by_callers is None:
             self._closed_by_callers = {} if self.dynamic else closed_by_callers(self.tree)
         return self._closed_by_callers.get(id(node), {})
+
+    def guarded_by_callers(self, node: T.AST) -> list:
+        """(key, names, truth) facts about the parameters of `node` that every call in this module
+        has already decided (see `callers.guarded_by_callers`)."""
+        if self._guarded_by_callers is None:
+            self._guarded_by_callers = {} if self.dynamic else guarded_by_callers(self.tree)
+        return self._guarded_by_callers.get(id(node), [])
 
     def may_come_from_exec(self, name: str) -> bool:
         """In a module that runs `exec` into its own namespace (and has no star import), could the
@@ -288,6 +296,7 @@ class ScopeFacts:
         self.caller_values = {n: v for n, v in by_callers.items() if not self.binding_lines(n)}
         if self.caller_values:
             self.closed_params = {**self.caller_values, **self.closed_params}
+        self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
         self._test_lines: Optional[dict[str, list[int]]] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
@@ -299,9 +308,10 @@ class ScopeFacts:
 
     def entry_facts(self) -> list[tuple[FactKey, frozenset, bool]]:
         """(key, names it reads, truth) for what holds when the function starts: the values its
-        callers pass (`mode in {"a", "b"}`), the one falsy value of a `str` / `int` argument, and
+        callers pass (`mode in {"a", "b"}`), what every caller tested before the call, the one falsy value of a `str` / `int` argument, and
         that `*args` is a tuple and `**kwargs` a dict."""
         out = [(FactKey("in", n, v), frozenset({n}), True) for n, v in sorted(self.caller_values.items())]
+        out += self.caller_guards
         out += [(FactKey("falsy", n, lit), frozenset({n}), True) for n, lit in sorted(falsy_values(self.node).items())]
         for text in collector_tests(self.node):
             a = _atom_of(text)

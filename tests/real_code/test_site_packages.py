@@ -52,7 +52,6 @@ FALSE_OVER_BUDGET = (
     "transformers/models/tapas/tokenization_tapas.py:1302:26 LL202",
     "transformers/models/whisper/generation_whisper.py:1133:16 LL202",
     "transformers/models/xlm/modeling_xlm.py:541:57 LL202",
-    "transformers/optimization.py:489:18 LL202",
     "transformers/safetensors_conversion.py:99:13 LL101",
     "transformers/testing_utils.py:3941:19 LL202",
     "transformers/tokenization_python.py:211:36 LL202",
