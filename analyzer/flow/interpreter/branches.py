@@ -295,24 +295,68 @@ def _specific_exceptions(spec, shadowed) -> "tuple[type, ...] | None":
 
 
 def _raises_only(st: T.stmt) -> "tuple[type, ...] | None":
-    """The exceptions a statement of a `try` body can raise, when it is one of the few kinds that
-    raise little: an import (ImportError, OSError), `x = 0` / `x = y` (a name read may raise
-    NameError), `pass`. None for anything else (a call, an attribute, a subscript: anything)."""
+    """The exceptions a statement of a `try` body can raise, when it is built only from parts
+    that raise few, known ones: an import (ImportError, OSError), `pass`, and an assignment to
+    names (or an expression statement) whose value `_expr_raises` classifies. None for anything
+    else (a call to a function: anything)."""
     if isinstance(st, (T.Import, T.ImportFrom)):
         return _IMPORT_RAISES
     if isinstance(st, (T.Pass, T.Global, T.Nonlocal)):
         return ()
     if isinstance(st, T.Assign) and all(isinstance(t, T.Name) for t in st.targets):
-        value = st.value
-    elif isinstance(st, T.AnnAssign) and isinstance(st.target, T.Name) and st.value is not None:
-        value = st.value
-    else:
-        return None
-    if isinstance(value, T.Constant):
-        return ()
-    if isinstance(value, T.Name):
-        return (NameError,)
+        return _expr_raises(st.value)
+    if isinstance(st, T.AnnAssign) and isinstance(st.target, T.Name) and st.value is not None:
+        return _expr_raises(st.value)
+    if isinstance(st, T.Expr):
+        return _expr_raises(st.value)
     return None
+
+
+# what each kind of expression may raise by itself (its operands add theirs). A dunder method of a
+# user class may raise anything, but by convention `__getitem__` raises LookupError, arithmetic
+# ArithmeticError or TypeError; taking that convention can only hide a handler edge (a missed
+# finding), never invent one.
+_RAISES_BY_KIND = {
+    T.Name: (NameError,),
+    T.Subscript: (LookupError, TypeError),
+    T.BinOp: (ArithmeticError, TypeError, ValueError),
+    T.UnaryOp: (TypeError,),
+    T.Compare: (TypeError,),
+    T.JoinedStr: (ValueError, TypeError),
+    T.Attribute: (AttributeError,),
+}
+_QUIET_KINDS = (T.Constant, T.Tuple, T.List, T.Set, T.Dict, T.BoolOp, T.IfExp, T.Slice, T.FormattedValue,
+                T.expr_context, T.operator, T.unaryop, T.cmpop, T.boolop)
+# methods of a str literal (`".".join(parts)`): their arguments' types are all they can get wrong
+_STR_METHODS = frozenset({"join", "split", "rsplit", "strip", "lstrip", "rstrip", "replace", "startswith",
+                          "endswith", "lower", "upper"})
+
+
+def _expr_raises(expr: T.expr) -> "tuple[type, ...] | None":
+    """The exceptions evaluating `expr` can raise, or None when it calls a function (or holds
+    anything else this does not classify)."""
+    out: set = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, T.Call):
+            f = node.func
+            if not (isinstance(f, T.Attribute) and f.attr in _STR_METHODS
+                    and isinstance(f.value, T.Constant) and isinstance(f.value.value, str)):
+                return None
+            out.add(TypeError)
+            stack.extend(node.args)
+            stack.extend(k.value for k in node.keywords)
+            continue
+        if isinstance(node, T.Attribute) and isinstance(node.value, T.Constant):
+            continue  # a constant's own attribute (the method of a call above)
+        raised = _RAISES_BY_KIND.get(type(node))
+        if raised is not None:
+            out.update(raised)
+        elif not isinstance(node, _QUIET_KINDS):
+            return None
+        stack.extend(T.iter_child_nodes(node))
+    return tuple(out)
 
 
 def _endless(it: T.expr) -> bool:
