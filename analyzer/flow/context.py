@@ -12,7 +12,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.callers import closed_by_callers, guarded_by_callers
-from analyzer.flow.conditions import atom, test_lines
+from analyzer.flow.conditions import Atom, atom, subject_text, test_lines
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
     closed_params, collector_tests, falsy_values, literal_aliases, optional_params, param_literal_defaults,
@@ -297,6 +297,7 @@ class ScopeFacts:
         if self.caller_values:
             self.closed_params = {**self.caller_values, **self.closed_params}
         self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
+        self._aliases: Optional[dict[str, tuple[str, frozenset]]] = None
         self._test_lines: Optional[dict[str, list[int]]] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
@@ -318,6 +319,32 @@ class ScopeFacts:
             if a is not None:
                 out.append((a.key, a.names, a.polarity))
         return out
+
+    def atom_of(self, node: T.expr) -> Optional[Atom]:
+        """`conditions.atom` of a test, reading a local that only ever holds one side-effect-free
+        value as that value: after `args_type = type(args)`, `args_type is tuple` is the test
+        `type(args) is tuple` (which `*args` always passes)."""
+        a = atom(node)
+        if a is None:
+            return a
+        subject = a.key.subject
+        root = subject.split(".", 1)[0]
+        alias = self.aliases().get(root) if root != subject or subject.isidentifier() else None
+        if alias is None:
+            return a
+        text, names = alias
+        return Atom(a.key._replace(subject=text + subject[len(root):]), a.names | names, a.polarity)
+
+    def aliases(self) -> dict[str, tuple[str, frozenset]]:
+        """Local -> (text, names read) of the one value it ever holds: a local bound by a single
+        `v = expr` statement in the whole function, where expr reads only names and attributes the
+        function never rebinds (`args_type = type(args)`, `cfg = self.config`), so that `v` equals
+        `expr` wherever it is bound."""
+        if self._aliases is None:
+            # (a lambda's body is one expression: it binds nothing to alias)
+            self._aliases = _aliases(self.node, self.binding_lines) if isinstance(
+                getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else {}
+        return self._aliases
 
     def test_lines(self) -> dict[str, list[int]]:
         """Subject -> the lines that test it (see `conditions.test_lines`)."""
@@ -341,6 +368,50 @@ class ScopeFacts:
         if self._co_bound is None:
             self._co_bound = co_bound_groups(self.node)
         return self._co_bound
+
+
+def _aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
+    assigns, stored = [], set()
+    stack: list[T.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
+            assigns.append(node)
+        elif isinstance(node, (T.Attribute, T.Subscript)) and not isinstance(node.ctx, T.Load):
+            text = subject_text(node.value)
+            if text is not None:
+                stored.add(text.split(".", 1)[0])  # `self.x = ...` may change any `self.` value
+        elif isinstance(node, (T.Global, T.Nonlocal)):
+            return {}
+        stack.extend(T.iter_child_nodes(node))
+    out = {}
+    for st in assigns:
+        name = st.targets[0].id
+        names = _alias_reads(st.value)
+        if names is None or len(binding_lines(name)) != 1 or name in names:
+            continue
+        if any(binding_lines(n) or n in stored for n in names):
+            continue
+        text = subject_text(st.value)
+        if text is not None:
+            out[name] = (text, frozenset(names))
+    return out
+
+
+def _alias_reads(expr: T.expr) -> Optional[set[str]]:
+    """The names an alias-able value reads (a name, an attribute chain, a constant subscript of
+    one, or `type(...)` / `len(...)` of one), or None for any other expression."""
+    if isinstance(expr, T.Call) and isinstance(expr.func, T.Name) and expr.func.id in ("type", "len") \
+            and len(expr.args) == 1 and not expr.keywords:
+        inner = _alias_reads(expr.args[0])
+        return None if inner is None else inner | {expr.func.id}
+    if isinstance(expr, T.Subscript) and isinstance(expr.slice, T.Constant):
+        return _alias_reads(expr.value)
+    while isinstance(expr, T.Attribute):
+        expr = expr.value
+    return {expr.id} if isinstance(expr, T.Name) else None
 
 
 @lru_cache(maxsize=256)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 
 from analyzer import tree as T
-from analyzer.flow.conditions import condition_subjects, dispatch_subject, match_exhaustive, value_dispatch_on_local
+from analyzer.flow.conditions import atom, condition_subjects, literal_value, dispatch_subject, match_exhaustive, value_dispatch_on_local
 from analyzer.flow.context import SUPPRESSING_CMS
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.interpreter.statements import Statements
@@ -142,12 +142,17 @@ class Runner(Statements):
         head, frame = self._enter_loop(state, node.body, node.orelse, node, set())
         head = self._exact_head(state, head, node.body, frame, lambda h: self.cond(h, node.test)[0])
         first_t, first_f = self.cond(state, node.test)
+        if first_f and self._true_on_entry(node):
+            first_f = EMPTY  # `return_code = -1` just before `while return_code == -1:`
         t, f = self.cond(head, node.test)
         end = self._run_loop(head, t, node.body, frame)
         # after the body, the test runs again; what it found before may have changed (the body
         # mutates `proj` in `while proj.pending(): proj.pop()`), so its own facts are forgotten
-        # first (facts about other subjects stay: reassigned names were forgotten at the head)
-        again = forget_subjects(uncarry(self._join(end, *frame.continues)), condition_subjects(node.test))
+        # first (facts about other subjects stay: reassigned names were forgotten at the head). A
+        # local variable changes only by being rebound, which forgets its facts already, so what
+        # the test found about `rc` in `while rc == -1:` still holds on a pass that left it alone
+        mutable = {s for s in condition_subjects(node.test) if not (s.isidentifier() and s in self.index)}
+        again = forget_subjects(uncarry(self._join(end, *frame.continues)), mutable)
         _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
         exit_state = self._join(zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
@@ -157,6 +162,46 @@ class Runner(Statements):
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
         return self._join(exit_state, uncarry(self._join(*frame.breaks)))
+
+    def _locally_bound(self, name: str) -> bool:
+        """Bound in this scope, or in the module by anything but an import."""
+        return name in self.index or (name in self.module.bindings.bound and not self._only_imported(name))
+
+    def _only_imported(self, name: str) -> bool:
+        """Is `name` a module-level name that only imports bind?"""
+        b = self.module.bindings
+        return name not in self.index and name in b.bound and name not in b.nonimport_bound
+
+    def _true_on_entry(self, node: T.While) -> bool:
+        """Does the loop's test hold when the loop is reached, because the block sets its one
+        local subject to a literal before it with nothing rebinding it in between (`rc = -1` ...
+        `while rc == -1:`, `done = False` ... `while not done:`)?"""
+        a = atom(node.test)
+        if a is None or a.key.kind not in ("eq", "in", "truthy") or not a.key.subject.isidentifier():
+            return False
+        name = a.key.subject
+        parent = self.facts.parent_map().get(node)
+        block = next((b for b in _blocks(parent) if any(st is node for st in b)), None) if parent is not None \
+            else (self.info.node.body if any(st is node for st in self.info.node.body) else None)
+        if block is None:
+            return False
+        at = next(i for i, st in enumerate(block) if st is node)
+        for st in reversed(block[:at]):
+            if name not in self.module.bindings_of([st]).bound:
+                continue
+            if not (isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Name)):
+                return False
+            lit = literal_value(st.value)
+            if lit is None or lit.kind != "const":
+                return False
+            if a.key.kind == "eq":
+                holds = lit.value == a.key.value.value and a.key.value.kind == "const"
+            elif a.key.kind == "in":
+                holds = any(v.kind == "const" and v.value == lit.value for v in a.key.value)
+            else:
+                holds = bool(lit.value)
+            return holds == a.polarity
+        return False
 
     def s_With(self, state, node):
         suppress = False
@@ -203,11 +248,12 @@ class Runner(Statements):
         self.branch_depth += 1
         outs = [self.block(end, node.orelse)]
         for h in node.handlers:
-            first = self._first_raiser(node.body, h)
-            if first is None:
+            span = self._raisers(node.body, h)
+            if span is None:
                 start = handler_entry
             else:  # (no state before it: the statements before it never complete)
-                start = self._widen_by_body(before[first], node.body[first:]) if first < len(before) else EMPTY
+                first, last = span
+                start = self._widen_by_body(before[first], node.body[first:last + 1]) if first < len(before) else EMPTY
             hs = self.expr(start, h.type)
             if h.name:
                 hs = self.bind(hs, h.name)
@@ -223,21 +269,25 @@ class Runner(Statements):
 
     s_TryStar = s_Try
 
-    def _first_raiser(self, body: list[T.stmt], h: T.ExceptHandler):
-        """The index of the first statement of `body` that can raise what `h` catches, when `h`
-        names only specific builtin exceptions and statements before it cannot raise them (an
-        import raises ImportError, `x = 0` nothing). None where the whole body counts: a broad or
-        unclassified handler, a body whose first statement may raise what it catches, or one
-        where no statement can (a dead handler is left as it was)."""
-        caught = _specific_exceptions(h.type, lambda n: n in self.index or n in self.module.bindings.bound)
+    def _raisers(self, body: list[T.stmt], h: T.ExceptHandler):
+        """(first, last): the indices of the first and the last statement of `body` that can raise
+        what `h` catches, when `h` names only specific builtin exceptions (an import raises
+        ImportError, `x = 0` nothing, `rc = proc.returncode` an AttributeError). The handler sees
+        the bindings of the statements before the last one, not those after it. None where the
+        whole body counts: a broad or unclassified handler, or one no statement can reach (a dead
+        handler is left as it was)."""
+        caught = _specific_exceptions(h.type, self._locally_bound, self._only_imported)
         if caught is None:
             return None
+        hits = []
         for i, st in enumerate(body):
             raised = _raises_only(st)
             # a raised class or any subclass of it (an import may raise ModuleNotFoundError)
             if raised is None or any(issubclass(r, c) or issubclass(c, r) for r in raised for c in caught):
-                return i or None
-        return None
+                hits.append(i)
+        if not hits or (hits[0] == 0 and hits[-1] == len(body) - 1):
+            return None
+        return hits[0], hits[-1]
 
     def s_Match(self, state, node):
         state = self.expr(state, node.subject)
@@ -276,21 +326,41 @@ _ANYWHERE = frozenset({"Exception", "MemoryError", "RecursionError"})
 _IMPORT_RAISES = (ImportError, OSError)
 
 
-def _specific_exceptions(spec, shadowed) -> "tuple[type, ...] | None":
-    """The builtin exception classes `except <spec>:` catches, when they are all specific ones
-    (`AttributeError`, `(KeyError, IndexError)`); None for a bare `except:`, `Exception`,
-    `BaseException`, a class the module defines or rebinds, or anything else not classified."""
+class _RaisedByCalls(Exception):
+    """Stands for an exception class imported from another module (`subprocess.TimeoutExpired`,
+    `socket.gaierror`): the analysis does not know its bases, so only a call (or a `raise`) is
+    taken to raise it, not a subscript or an attribute read. Its bases might make a dunder method
+    raise it (omegaconf's `ConfigAttributeError` is an AttributeError); taking that convention can
+    only hide a handler edge."""
+
+
+def _specific_exceptions(spec, local, imported) -> "tuple[type, ...] | None":
+    """The exception classes `except <spec>:` catches, when they are all specific ones: builtin
+    classes (`AttributeError`, `(KeyError, IndexError)`), or classes imported from another module
+    (`_RaisedByCalls`). None for a bare `except:`, `Exception`, `BaseException`, a class the
+    module defines or rebinds, or anything else not classified."""
     if spec is None:
         return None
     items = spec.elts if isinstance(spec, T.Tuple) else [spec]
     out = []
     for item in items:
-        if not isinstance(item, T.Name) or item.id in _ANYWHERE or shadowed(item.id):
+        if isinstance(item, T.Attribute):
+            root = item
+            while isinstance(root, T.Attribute):
+                root = root.value
+            if isinstance(root, T.Name) and imported(root.id) and not local(root.id):
+                out.append(_RaisedByCalls)
+                continue
+            return None
+        if not isinstance(item, T.Name) or item.id in _ANYWHERE or local(item.id):
             return None
         cls = getattr(builtins, item.id, None)
-        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        if isinstance(cls, type) and issubclass(cls, Exception) and not imported(item.id):
+            out.append(cls)
+        elif imported(item.id):
+            out.append(_RaisedByCalls)
+        else:
             return None
-        out.append(cls)
     return tuple(out)
 
 
@@ -357,6 +427,12 @@ def _expr_raises(expr: T.expr) -> "tuple[type, ...] | None":
             return None
         stack.extend(T.iter_child_nodes(node))
     return tuple(out)
+
+
+def _blocks(parent: T.AST) -> list[list[T.stmt]]:
+    out = [getattr(parent, attr, None) for attr in ("body", "orelse", "finalbody")]
+    out += [h.body for h in getattr(parent, "handlers", ())] + [c.body for c in getattr(parent, "cases", ())]
+    return [b for b in out if isinstance(b, list)]
 
 
 def _endless(it: T.expr) -> bool:

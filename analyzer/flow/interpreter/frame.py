@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import assume, atom, class_key, subject_text
+from analyzer.flow.conditions import assume, class_key, subject_text
 from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
 from analyzer.flow.names import prefix_bound, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
@@ -378,7 +378,7 @@ class Frame:
         return ScopeInfo("function", self.info.node, names, self.info, "<comprehension>")
 
     def _split(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
-        a = atom(node)
+        a = self.facts.atom_of(node)
         if a is None:
             return state, state
         key, names, polarity = a
