@@ -128,6 +128,8 @@ class ReturnShapeMismatch(Rule):
         "def f(path):\n    if not path:\n        return ()\n    return (path,)\n",
         "def f(a) -> tuple[int, ...]:\n    if a:\n        return 1, 2\n    return (3,)\n",
         "def f(a):\n    if a:\n        return 1, 2\n    return g()\n",
+        "def forward(self, args):\n    if len(args) == 2:\n        emb, mask = args\n        return emb, mask\n"
+        "    emb, past, mask = args\n    return emb, past, mask\n",
         "def f(a):\n    out = (1, 2)\n    if a:\n        return out\n    return 3, 4\n",
         "def f(a):\n    if a:\n        yield 1\n        return 1, 2\n    return (3,)\n",
         # no clear majority: variants by design (a caller that unpacks gets LL301)
@@ -202,6 +204,8 @@ class ReturnShapeMismatch(Rule):
                 continue  # `q, *meta = _quantize(w)`: every caller takes a variable length
             if _len_dispatched(ctx, func.name):
                 continue  # `parts = f(m); if len(parts) == 5: ...`: the callers read the variant
+            if _mirrors_input_arity(func, returns):
+                continue  # `x, mask = args` / `x, past, mask = args`: it gives back the arity it got
             guarded = flag_guarded_returns(func.node) & {id(r.node) for r in func.returns}
             if guarded:
                 # an argument flag chooses the arity of the returns under it (`if output_attentions:
@@ -382,6 +386,27 @@ def _version_switched(func: T.AST) -> set[int]:
 
     walk(getattr(func, "body", []), False)
     return out
+
+
+def _mirrors_input_arity(func: FunctionFlow, returns) -> bool:
+    """Does the function unpack one parameter as tuples of several sizes (`emb, mask = args` in
+    one branch, `emb, past, mask = args` in the other), and return only arities among those
+    sizes? A pipeline stage that takes and gives back 2 or 3 values by design (gpt-neox's soft
+    embedding layer) is such a protocol: its output arity follows its input."""
+    args = getattr(func.node, "args", None)
+    if not isinstance(args, T.arguments):
+        return False
+    params = {a.arg for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)}
+    if args.vararg is not None:
+        params.add(args.vararg.arg)
+    sizes: dict[str, set[int]] = {}
+    for node in T.walk(func.node):
+        if (isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.value, T.Name)
+                and node.value.id in params and isinstance(node.targets[0], (T.Tuple, T.List))
+                and not any(isinstance(e, T.Starred) for e in node.targets[0].elts)):
+            sizes.setdefault(node.value.id, set()).add(len(node.targets[0].elts))
+    arities = {len(r.shape) for r in returns if r.shape is not None}
+    return any(len(got) > 1 and arities <= got for got in sizes.values())
 
 
 def _private_with_starred_callers(tree: T.Module, func: FunctionFlow) -> bool:
