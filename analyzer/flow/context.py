@@ -372,12 +372,15 @@ class ScopeFacts:
 
 def _aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
     assigns, stored = [], set()
+    # (text of the container, constant index) -> text of a subscript the function reads
+    # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals
+    items: dict[tuple[str, int], str] = {}
     stack: list[T.AST] = list(func.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
             continue
-        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name):
+        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (T.Name, T.Tuple, T.List)):
             assigns.append(node)
         elif isinstance(node, (T.Attribute, T.Subscript)) and not isinstance(node.ctx, T.Load):
             text = subject_text(node.value)
@@ -385,19 +388,40 @@ def _aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
                 stored.add(text.split(".", 1)[0])  # `self.x = ...` may change any `self.` value
         elif isinstance(node, (T.Global, T.Nonlocal)):
             return {}
+        if isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load):
+            index, container = _constant_index(node.slice), subject_text(node.value)
+            if index is not None and container is not None:
+                items.setdefault((container, index), subject_text(node))
         stack.extend(T.iter_child_nodes(node))
     out = {}
     for st in assigns:
-        name = st.targets[0].id
         names = _alias_reads(st.value)
-        if names is None or len(binding_lines(name)) != 1 or name in names:
+        if names is None or any(binding_lines(n) or n in stored for n in names):
             continue
-        if any(binding_lines(n) or n in stored for n in names):
-            continue
+        target = st.targets[0]
         text = subject_text(st.value)
-        if text is not None:
-            out[name] = (text, frozenset(names))
+        if text is None:
+            continue
+        if isinstance(target, T.Name):
+            pairs = [(target.id, text)]
+        else:
+            elts = target.elts
+            if any(not isinstance(e, T.Name) for e in elts):
+                continue  # a starred or nested target: positions are not fixed
+            pairs = [(e.id, items.get((text, i)) or items.get((text, i - len(elts)))) for i, e in enumerate(elts)]
+        for name, value in pairs:
+            if value is not None and len(binding_lines(name)) == 1 and name not in names:
+                out[name] = (value, frozenset(names))
     return out
+
+
+def _constant_index(node: T.expr) -> Optional[int]:
+    if isinstance(node, T.Constant) and type(node.value) is int:
+        return node.value
+    if (isinstance(node, T.UnaryOp) and isinstance(node.op, T.USub) and isinstance(node.operand, T.Constant)
+            and type(node.operand.value) is int):
+        return -node.operand.value
+    return None
 
 
 def _alias_reads(expr: T.expr) -> Optional[set[str]]:
@@ -407,7 +431,7 @@ def _alias_reads(expr: T.expr) -> Optional[set[str]]:
             and len(expr.args) == 1 and not expr.keywords:
         inner = _alias_reads(expr.args[0])
         return None if inner is None else inner | {expr.func.id}
-    if isinstance(expr, T.Subscript) and isinstance(expr.slice, T.Constant):
+    if isinstance(expr, T.Subscript) and _constant_index(expr.slice) is not None:
         return _alias_reads(expr.value)
     while isinstance(expr, T.Attribute):
         expr = expr.value
