@@ -55,6 +55,8 @@ class BackwardGradCount(Rule):
 
     VALID = [
         "import torch\n\nclass F(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x, w):\n        return x * w\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n",
+        "import torch\n\nclass F(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, q, k, scale):\n        return q @ k\n\n"
+        "    @staticmethod\n    def backward(ctx, g):\n        return (g, g) + (None,) * 3\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(ctx, *args):\n        return args[0]\n\n    @staticmethod\n    def backward(ctx, g):\n        return g\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(x, w):\n        return x * w\n\n    @staticmethod\n    def setup_context(ctx, inputs, output):\n        pass\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, g\n",
@@ -103,9 +105,9 @@ class BackwardGradCount(Rule):
                     continue
                 if lo <= n <= hi:
                     continue
-                if n > hi and isinstance(r.value, T.Tuple) and all(
-                        isinstance(e, T.Constant) and e.value is None for e in r.value.elts[hi:]):
-                    continue  # extra trailing Nones are accepted by PyTorch
+                items = _items(r.value) if n > hi else None
+                if items is not None and all(isinstance(e, T.Constant) and e.value is None for e in items[hi:]):
+                    continue  # extra trailing Nones are accepted by PyTorch (`(dq, dk) + (None,) * 15`)
                 after = "after ctx" if cls.setup_context is None else "(setup_context style)"
                 if cls.apply_counts == {lo} and lo == hi and cls.forward.node.args.defaults:
                     # the range was narrowed by the calls: say so, since forward's defaults allow fewer
@@ -115,3 +117,18 @@ class BackwardGradCount(Rule):
                     continue
                 yield report_at(r.node, f"`{cls.node.name}.backward` returns {_grads(n)} but `forward` takes "
                                         f"{_inputs(lo, hi)} {after} (line {cls.forward.node.lineno})")
+
+
+def _items(value) -> "list | None":
+    """The item expressions of a tuple built from literals (`(a, b)`, `(a,) + (None,) * 3`), or None."""
+    if isinstance(value, T.Tuple) and not any(isinstance(e, T.Starred) for e in value.elts):
+        return list(value.elts)
+    if isinstance(value, T.BinOp) and isinstance(value.op, T.Add):
+        left, right = _items(value.left), _items(value.right)
+        return None if left is None or right is None else left + right
+    if isinstance(value, T.BinOp) and isinstance(value.op, T.Mult):
+        for seq, count in ((value.left, value.right), (value.right, value.left)):
+            items = _items(seq)
+            if items is not None and isinstance(count, T.Constant) and type(count.value) is int:
+                return items * count.value
+    return None
