@@ -148,6 +148,12 @@ class Expressions(Loops):
         if isinstance(node, T.UnaryOp) and isinstance(node.op, T.Not):
             t, f = self.cond(state, node.operand)
             return f, t
+        inner = _truth_wrapper_arg(node)
+        if inner is not None:
+            # `bool(x)`, and the kernel DSLs' compile-time `const_expr(x)` (CuTe DSL, FlyDSL): the
+            # test is `x` itself, so `if const_expr(not ROUND): ...` relates to `if const_expr(ROUND):`
+            state = self.expr(state, node.func)
+            return self.cond(state, inner)
         if isinstance(node, T.Constant):
             return (state, EMPTY) if node.value else (EMPTY, state)
         if is_type_checking_test(node):
@@ -227,3 +233,18 @@ class Expressions(Loops):
             return state
         self.fact_names[key] = names
         return self._with_fact(state, key, truth)
+
+
+_TRUTH_WRAPPERS = frozenset({"bool", "const_expr"})
+
+
+def _truth_wrapper_arg(node: T.expr):
+    """The argument of `bool(x)` or `const_expr(x)` (also `cutlass.const_expr(x)`), else None."""
+    if not (isinstance(node, T.Call) and len(node.args) == 1 and not node.keywords
+            and not isinstance(node.args[0], T.Starred)):
+        return None
+    f = node.func
+    name = f.id if isinstance(f, T.Name) else f.attr if isinstance(f, T.Attribute) else None
+    if name == "bool" and not isinstance(f, T.Name):
+        return None  # `np.bool(...)` and the like: not the builtin
+    return node.args[0] if name in _TRUTH_WRAPPERS else None
