@@ -7,8 +7,8 @@ FOLDER defaults to the installed `peft` package (`--package transformers` for an
 Prints files, lines, the median seconds of each tool over N repetitions and two ratios: to
 `libcst.parse_module` over the same files (the floor of any LibCST pass: the engine parses with
 it) and to pyflakes. `--libcst` adds the engine's phases (parse, lowering, flow analysis) and how
-many files had to compute positions (a codegen pass LibCST needs; only read when a finding or a
-rare decision asks for a line).
+many files generated code to compute positions (LibCST keeps none in its nodes: a column, or a
+line inside a statement spanning lines, costs the code generation of that statement).
 
 The other modes time the command line end to end (discovery, reading, the project index, output
 to memory) rather than the engine on preloaded files: `--jobs N` adds `lora-lint` cold (no cache)
@@ -96,21 +96,23 @@ def _phases(files: list[tuple[str, bytes]], repeat: int) -> list[tuple[str, obje
         ("  phase: lowering", _time(lambda: [lower_module(m) for m in modules], repeat)),
         ("  phase: flow analysis", _time(lambda: [analyze_module(t) for t in trees], repeat)),
     ]
-    paid = 0
-    real = positions.Positions._compute
+    made: list = []
+    real = positions.Positions.__init__
 
-    def counting(self):
-        nonlocal paid
-        paid += 1
-        return real(self)
+    def recording(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        made.append(self)
 
-    positions.Positions._compute = counting
+    positions.Positions.__init__ = recording
     try:
         for path, src in files:
             lint_source(src, path)
     finally:
-        positions.Positions._compute = real
-    rows.append(("  files that computed positions", f"{paid}/{len(files)}"))
+        positions.Positions.__init__ = real
+    paid = [p for p in made if p.generated or p.computed]
+    rows.append(("  files that generated code for positions", f"{len(paid)}/{len(files)}"))
+    rows.append(("  ... statements generated / whole modules",
+                 f"{sum(p.generated for p in made)} / {sum(p.computed for p in made)}"))
     return rows
 
 

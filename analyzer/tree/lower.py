@@ -43,6 +43,7 @@ class _Lowering(ExpressionLowering):
 
     def __init__(self, pos: Positions) -> None:
         super().__init__(pos)
+        self.file = pos  # each statement's nodes get the `Unit` of their logical line as `pos`
         self._small: dict[type, Callable[[Any], list]] = {
             cst.Expr: self._expr_stmt, cst.Assign: self._assign, cst.AugAssign: self._augassign,
             cst.AnnAssign: self._annassign, cst.Return: self._return, cst.Raise: self._raise,
@@ -66,10 +67,17 @@ class _Lowering(ExpressionLowering):
     def module(self, m: cst.Module) -> N.Module:
         return N.Module(m, self.pos, self.block(m.body), [])
 
-    def block(self, statements) -> list:
+    def _enter(self, node: cst.CSTNode):
+        """Lower what follows as part of `node`'s unit (a statement line, a header); its `pos`."""
+        pos = self.pos = self.file.unit(node)
+        return pos
+
+    def block(self, statements, owner: Optional[cst.CSTNode] = None) -> list:
+        """Lower `statements`; `owner` is the header a one-line suite (`if x: a; b`) belongs to."""
         out: list = []
         for s in statements:
             if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                self._enter(s if owner is None else owner)
                 for small in s.body:
                     handler = self._small.get(type(small))
                     if handler is not None:
@@ -80,11 +88,11 @@ class _Lowering(ExpressionLowering):
                     out.append(handler(s))
         return out
 
-    def suite(self, suite: Optional[cst.BaseSuite]) -> list:
+    def suite(self, suite: Optional[cst.BaseSuite], owner: cst.CSTNode) -> list:
         if suite is None:
             return []
         if isinstance(suite, cst.SimpleStatementSuite):  # `if x: a; b` on the header's line
-            return self.block([suite])
+            return self.block([suite], owner)
         return self.block(suite.body)
 
     def _expr_stmt(self, s: cst.Expr) -> list:
@@ -176,62 +184,85 @@ class _Lowering(ExpressionLowering):
     def _decorators(self, decorators) -> list:
         return [self.expr(d.decorator) for d in decorators]
 
+    # Each compound statement lowers its header first, in its own unit, then its blocks (which
+    # move `self.pos` on): the node is built with the header's `pos`.
+
     def _functiondef(self, s: cst.FunctionDef) -> N.AST:
+        pos = self._enter(s)
         cls = N.AsyncFunctionDef if s.asynchronous is not None else N.FunctionDef
+        decorators = self._decorators(s.decorators)
+        type_params = self._type_params(s.type_parameters)
+        args = self.parameters(s.params)
         returns = None if s.returns is None else self.expr(s.returns.annotation)
-        return cls(s, self.pos, s.name.value, self.parameters(s.params), self.suite(s.body),
-                   self._decorators(s.decorators), returns, None, self._type_params(s.type_parameters))
+        return cls(s, pos, s.name.value, args, self.suite(s.body, s), decorators, returns, None, type_params)
 
     def _classdef(self, s: cst.ClassDef) -> N.AST:
+        pos = self._enter(s)
+        decorators = self._decorators(s.decorators)
+        type_params = self._type_params(s.type_parameters)
         bases = [self._positional(a) for a in s.bases]
         keywords = [self._keyword(a) for a in s.keywords]
-        return N.ClassDef(s, self.pos, s.name.value, bases, keywords, self.suite(s.body),
-                          self._decorators(s.decorators), self._type_params(s.type_parameters))
+        return N.ClassDef(s, pos, s.name.value, bases, keywords, self.suite(s.body, s), decorators, type_params)
 
     def _orelse(self, orelse) -> list:
         if orelse is None:
             return []
         if isinstance(orelse, cst.If):
             return [self._if(orelse)]
-        return self.suite(orelse.body)
+        return self.suite(orelse.body, orelse)
 
     def _if(self, s: cst.If) -> N.AST:
-        return N.If(s, self.pos, self.expr(s.test), self.suite(s.body), self._orelse(s.orelse))
+        pos = self._enter(s)
+        test = self.expr(s.test)
+        return N.If(s, pos, test, self.suite(s.body, s), self._orelse(s.orelse))
 
     def _for(self, s: cst.For) -> N.AST:
+        pos = self._enter(s)
         cls = N.AsyncFor if s.asynchronous is not None else N.For
-        return cls(s, self.pos, self.target(s.target, _STORE), self.expr(s.iter), self.suite(s.body),
-                   self._orelse(s.orelse), None)
+        target = self.target(s.target, _STORE)
+        it = self.expr(s.iter)
+        return cls(s, pos, target, it, self.suite(s.body, s), self._orelse(s.orelse), None)
 
     def _while(self, s: cst.While) -> N.AST:
-        return N.While(s, self.pos, self.expr(s.test), self.suite(s.body), self._orelse(s.orelse))
+        pos = self._enter(s)
+        test = self.expr(s.test)
+        return N.While(s, pos, test, self.suite(s.body, s), self._orelse(s.orelse))
 
     def _handler(self, h) -> N.AST:
+        pos = self._enter(h)
         name = None
         if h.name is not None and isinstance(h.name.name, cst.Name):
             name = h.name.name.value
-        return N.ExceptHandler(h, self.pos, None if h.type is None else self.expr(h.type), name,
-                               self.suite(h.body))
+        kind = None if h.type is None else self.expr(h.type)
+        return N.ExceptHandler(h, pos, kind, name, self.suite(h.body, h))
 
     def _try(self, s: cst.Try, cls: type = N.Try) -> N.AST:
-        final = [] if s.finalbody is None else self.suite(s.finalbody.body)
-        return cls(s, self.pos, self.suite(s.body), [self._handler(h) for h in s.handlers], self._orelse(s.orelse),
-                   final)
+        pos = self._enter(s)
+        body = self.suite(s.body, s)
+        handlers = [self._handler(h) for h in s.handlers]
+        orelse = self._orelse(s.orelse)
+        final = [] if s.finalbody is None else self.suite(s.finalbody.body, s.finalbody)
+        return cls(s, pos, body, handlers, orelse, final)
 
     def _trystar(self, s) -> N.AST:
         return self._try(s, N.TryStar)
 
     def _with(self, s: cst.With) -> N.AST:
+        pos = self._enter(s)
         cls = N.AsyncWith if s.asynchronous is not None else N.With
         items = []
         for item in s.items:
             var = None if item.asname is None else self.target(item.asname.name, _STORE)
-            items.append(N.withitem(item, self.pos, self.expr(item.item), var))
-        return cls(s, self.pos, items, self.suite(s.body), None)
+            items.append(N.withitem(item, pos, self.expr(item.item), var))
+        return cls(s, pos, items, self.suite(s.body, s), None)
 
     def _match(self, s: cst.Match) -> N.AST:
+        pos = self._enter(s)
+        subject = self.expr(s.subject)
         cases = []
         for c in s.cases:
+            case_pos = self._enter(c)
+            pattern = self.pattern(c.pattern)
             guard = None if c.guard is None else self.expr(c.guard)
-            cases.append(N.match_case(c, self.pos, self.pattern(c.pattern), guard, self.suite(c.body)))
-        return N.Match(s, self.pos, self.expr(s.subject), cases)
+            cases.append(N.match_case(c, case_pos, pattern, guard, self.suite(c.body, c)))
+        return N.Match(s, pos, subject, cases)

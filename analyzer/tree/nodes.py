@@ -37,13 +37,21 @@ class AST:
 
     def _span(self) -> tuple[int, int, int, int]:
         r = self._range
-        if r is None:
+        if r is None or len(r) == 2:
             r = self._range = self.pos.span(self.cst)
+        return r
+
+    def _lines(self) -> tuple:
+        """(line, end line), or the whole span once a column was asked: lines alone are often
+        known without generating the statement's code (see `analyzer.tree.positions`)."""
+        r = self._range
+        if r is None:
+            r = self._range = self.pos.lines(self.cst)
         return r
 
     @property
     def lineno(self) -> int:
-        return self._span()[0]
+        return self._lines()[0]
 
     @property
     def col_offset(self) -> int:
@@ -51,7 +59,8 @@ class AST:
 
     @property
     def end_lineno(self) -> int:
-        return self._span()[2]
+        r = self._lines()
+        return r[2] if len(r) == 4 else r[1]
 
     @property
     def end_col_offset(self) -> int:
