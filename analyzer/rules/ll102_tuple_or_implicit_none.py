@@ -16,7 +16,9 @@ class TupleOrImplicitNone(Rule):
     Flags an unannotated function that returns a tuple on some paths and, on others, falls off the
     end of its body, so it returns `None` there without saying so. A function annotated with a
     fixed tuple type (`-> tuple[Tensor, Tensor]`, no `Optional`) is flagged for every path that
-    gives `None`: falling off the end, a bare `return` or `return None`.
+    gives `None`: falling off the end, a bare `return` or `return None`, unless that `return`
+    comes right after a log or warning call (`logger.error(...); return`): the author reports
+    the failure and returns None on purpose.
 
     A bare `return` or `return None` in an unannotated function is taken as meant (a caller that
     unpacks it anyway gets LL301, which names the `None` path); so are PyTorch hooks and the
@@ -58,6 +60,9 @@ class TupleOrImplicitNone(Rule):
         "            return self._prologue(args, kwargs)\n        m.register_forward_pre_hook(pre_hook)\n",
         # PyTorch hooks: None means "inputs/outputs unchanged"
         "def scale_pre_hook(module, args, kwargs):\n    if not args:\n        return\n    return (args[0] * 2,), kwargs\n",
+        # the failure is reported, then None on purpose (a caller in view that unpacks gets LL301)
+        "def save_vocabulary(self, folder) -> tuple[str]:\n    if not os.path.isdir(folder):\n"
+        "        logger.error(f'{folder} is not a directory')\n        return\n    return (self.write(folder),)\n",
         "class M:\n    def setup(self, m):\n        m.register_forward_pre_hook(self._seed, with_kwargs=True)\n"
         "    def _seed(self, module, args, kwargs):\n        if args:\n            return args, kwargs\n",
     ]
@@ -103,11 +108,12 @@ class TupleOrImplicitNone(Rule):
             if annotated:
                 # `-> tuple[Tensor, Tensor]` says None is not a result: every None is a slip
                 ann = T.unparse(node.returns)
+                announced = _announced_returns(node)
                 for r in func.returns:
                     if r.node is None:
                         yield report_at_def_name(node, f"`{func.name}` is annotated `-> {ann}` but may "
                                                        f"{_falls_off(witness, r)}")
-                    elif r.is_none:
+                    elif r.is_none and id(r.node) not in announced:
                         yield report_at(r.node, f"`{func.name}` is annotated `-> {ann}` but returns None here")
                 continue
             # unannotated: only falling off the end is unspoken; a bare `return` or `return None`
@@ -116,6 +122,52 @@ class TupleOrImplicitNone(Rule):
                 if r.node is None:
                     yield report_at_def_name(node, f"`{func.name}` returns {what} at line {witness.line} but may "
                                                    f"{_falls_off(witness, r)}")
+
+
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+def _announced_returns(func: T.AST) -> set[int]:
+    """The `return` / `return None` statements right after a log or warning call in the same block
+    (`logger.error("no such directory"); return`): the author reports the failure and gives None
+    on purpose, whatever the annotation says (transformers' 18 `save_vocabulary` methods, nanotron's
+    skipped evaluations). A caller in view that unpacks the result still gets LL301."""
+    out: set[int] = set()
+    stack: list[T.AST] = list(func.body)
+    blocks = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        for attr in ("body", "orelse", "finalbody"):
+            block = getattr(node, attr, None)
+            if isinstance(block, list):
+                blocks.append(block)
+        blocks.extend(h.body for h in getattr(node, "handlers", ()))
+        blocks.extend(c.body for c in getattr(node, "cases", ()))
+        if isinstance(node, T.stmt):
+            stack.extend(c for c in T.iter_child_nodes(node) if isinstance(c, (T.stmt, T.excepthandler))
+                         or hasattr(c, "pattern"))
+    for block in blocks:
+        for prev, st in zip(block, block[1:]):
+            if isinstance(st, T.Return) and _is_log_call(prev):
+                out.add(id(st))
+    return out
+
+
+def _is_log_call(st: T.AST) -> bool:
+    if not (isinstance(st, T.Expr) and isinstance(st.value, T.Call)):
+        return False
+    f = st.value.func
+    if isinstance(f, T.Name):  # print, warn, and helpers such as log_rank, log_dist, print_rank_0
+        return f.id.lower().startswith(("print", "warn", "log"))
+    if not isinstance(f, T.Attribute):
+        return False
+    root = f.value
+    while isinstance(root, T.Attribute):
+        root = root.value
+    root_name = root.id.lower() if isinstance(root, T.Name) else ""
+    return (f.attr == "warn" and root_name == "warnings") or (f.attr in _LOG_METHODS and "log" in root_name)
 
 
 def _fixed_tuple_annotation(ann: T.expr) -> bool:
