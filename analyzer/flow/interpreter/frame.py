@@ -320,9 +320,11 @@ class Frame:
 
     def bind(self, state: tuple, name: str, shape: Optional[Shape] = None) -> tuple:
         mask = self.index.get(name, 0)
+        killed = self._killed(state, (name,))
         out = []
         for p in state:
-            p = self._invalidate(p, name)
+            if killed:
+                p = _drop(p, killed)
             if mask:
                 p = p.bind(mask)
                 p = self._set_shape(p, mask, shape)
@@ -333,7 +335,8 @@ class Frame:
         mask = self.index.get(name, 0)
         if not mask:
             return state
-        return self._join([self._invalidate(p, name).unbind(mask) for p in state])
+        killed = self._killed(state, (name,))
+        return self._join([_drop(p, killed).unbind(mask) for p in state])
 
     def _set_shape(self, p: Path, mask: int, shape: Optional[Shape]) -> Path:
         if not p.shapes and shape is None:
@@ -343,26 +346,25 @@ class Frame:
             rest = rest + ((mask, shape),)
         return p.with_shapes(rest) if rest != p.shapes else p
 
+    def _killed(self, state: tuple, names: Iterable[str]) -> frozenset:
+        """The keys of the facts in `state` that read one of `names` or an attribute of one (a
+        fact on `x.mode` dies when `x` is rebound): looked up once per state, not once per path."""
+        keys = {f.key for p in state for f in p.facts}
+        if not keys:
+            return frozenset()
+        names = frozenset(names)
+        get = self.fact_names.get
+        return frozenset(k for k in keys if any(_reads(n, names) for n in get(k, ())))
+
     def _invalidate(self, p: Path, name: str) -> Path:
-        if not p.facts:
-            return p
-        prefix = name + "."
-        keep = frozenset(
-            f for f in p.facts
-            if not any(n == name or n.startswith(prefix) for n in self.fact_names.get(f.key, ()))
-        )
-        return p if len(keep) == len(p.facts) else p.with_facts(keep)
+        return _drop(p, self._killed((p,), (name,)))
 
     def invalidate_all(self, state: tuple, names: Iterable[str]) -> tuple:
         names = list(names)
         if not names:
             return state
-        out = []
-        for p in state:
-            for n in names:
-                p = self._invalidate(p, n)
-            out.append(p)
-        return self._join(out)
+        killed = self._killed(state, names)
+        return self._join([_drop(p, killed) for p in state])
 
     def binding_lines(self, name: str) -> list[int]:
         return self.facts.binding_lines(name)
@@ -414,6 +416,26 @@ class Frame:
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | attribute_targets(body))
         return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
+
+
+def _reads(dotted: str, names: frozenset) -> bool:
+    """Whether the dotted name `dotted` is one of `names` or an attribute path below one."""
+    if dotted in names:
+        return True
+    cut = dotted.find(".")
+    while cut >= 0:
+        if dotted[:cut] in names:
+            return True
+        cut = dotted.find(".", cut + 1)
+    return False
+
+
+def _drop(p: Path, killed: frozenset) -> Path:
+    """`p` without the facts whose keys are in `killed`."""
+    if not killed or not p.facts:
+        return p
+    keep = frozenset(f for f in p.facts if f.key not in killed)
+    return p if len(keep) == len(p.facts) else p.with_facts(keep)
 
 
 # ------------------------------------------------------------------------- closed types in annotations
