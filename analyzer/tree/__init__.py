@@ -26,8 +26,32 @@ def parse(text: str) -> tuple[cst.Module, Module]:
     The native parser reads the newest grammar whatever version it is told; what a target version
     cannot compile is found on the tree (`analyzer.tree.versions.too_new`)."""
     check_depth(text)
-    module = cst.parse_module(text)
+    module = _parse_unvalidated(text)
     return module, lower_module(module, text)
+
+
+def _parse_unvalidated(text: str) -> cst.Module:
+    """`cst.parse_module`, without the per-node validation LibCST runs as the native parser builds
+    each node (`CSTNode.__post_init__` -> `_validate`: a sixth of the parse on installed peft).
+    Validation guards trees built by hand (`with_changes`, codemods); the parser's own output is
+    valid by construction, and LibCST's comment on `__post_init__` says as much. The hook is
+    restored before returning (to the one found at import, whatever another thread did meanwhile),
+    so fixes built later are validated as usual."""
+    if _VALIDATE is None:
+        return cst.parse_module(text)
+    cst.CSTNode.__post_init__ = _no_validation
+    try:
+        return cst.parse_module(text)
+    finally:
+        cst.CSTNode.__post_init__ = _VALIDATE
+
+
+def _no_validation(self) -> None:
+    pass
+
+
+# LibCST's validating hook; None if a LibCST version moves it (then every parse validates)
+_VALIDATE = cst.CSTNode.__dict__.get("__post_init__")
 
 
 def unparse(node: AST) -> str:
