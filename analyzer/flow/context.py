@@ -37,6 +37,19 @@ SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises",
                    "self.assertRaisesRegex"}
 
 
+def raise_helper(name: str, defined_functions) -> bool:
+    """`raise_type_error(...)`, `unimplemented(...)` imported from elsewhere: helpers named for
+    raising are taken never to return (a same-module one is judged by its body instead);
+    `raise_if_...` / `maybe_raise...` are conditional and do return."""
+    last = name.rsplit(".", 1)[-1]
+    if last in defined_functions:
+        return False
+    if last in ("unimplemented", "unreachable"):
+        return True
+    return (RAISE_HELPER.match(last) is not None
+            and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
+
+
 def testcase_noreturn(name: str) -> bool:
     """`self.fail(...)` on a test case, `parser.error(...)` on an argparse parser (it exits)."""
     receiver, _, method = name.rpartition(".")

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from analyzer import tree as T
 from analyzer.flow.conditions import atom
-from analyzer.flow.context import NORETURN_CALLS, RAISE_HELPER, testcase_noreturn
 from analyzer.flow.interpreter.expressions import Expressions
 from analyzer.flow.names import target_names
 from analyzer.flow.state import EMPTY
-from analyzer.flow.syntax import all_args, dotted_name, literal_nonempty
+from analyzer.flow.syntax import all_args, literal_nonempty
 
 # methods after which a container holds at least one item
 _FILLING_METHODS = frozenset({"append", "appendleft", "insert", "add", "setdefault"})
@@ -18,15 +17,6 @@ _FILLING_METHODS = frozenset({"append", "appendleft", "insert", "add", "setdefau
 
 class Statements(Expressions):
     """Runs the statements that hold no nested block."""
-
-    def never_returns(self, node: T.stmt) -> bool:
-        """A statement that is a call known never to return (`sys.exit()`, a helper that always
-        raises, `self.fail(...)`)."""
-        if not (isinstance(node, T.Expr) and isinstance(node.value, T.Call)):
-            return False
-        name = dotted_name(node.value.func)
-        return name is not None and (name in NORETURN_CALLS or name in self.module.noreturn
-                                     or testcase_noreturn(name) or self._raise_helper(name))
 
     def s_Expr(self, state, node):
         state = self.expr(state, node.value)
@@ -47,18 +37,6 @@ class Statements(Expressions):
             return state
         self.fact_names[a.key] = a.names
         return self._with_fact(state, a.key, a.polarity)
-
-    def _raise_helper(self, name: str) -> bool:
-        """`raise_type_error(...)`, `unimplemented(...)` imported from elsewhere: helpers named for
-        raising are taken never to return (a same-module one is judged by its body instead);
-        `raise_if_...` / `maybe_raise...` are conditional and do return."""
-        last = name.rsplit(".", 1)[-1]
-        if last in self.module.defined_functions:
-            return False
-        if last in ("unimplemented", "unreachable"):
-            return True
-        return (RAISE_HELPER.match(last) is not None
-                and not any(w in last for w in ("_if", "_unless", "maybe", "_on_", "_when")))
 
     def s_Assign(self, state, node):
         if self._derived_flag(node):

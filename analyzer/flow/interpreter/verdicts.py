@@ -8,7 +8,8 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_truth
-from analyzer.flow.context import NORETURN_CALLS, OptionalImport, ScopeInfo, SUPPRESSING_CMS, testcase_noreturn
+from analyzer.flow.context import (NORETURN_CALLS, OptionalImport, raise_helper, ScopeInfo, SUPPRESSING_CMS,
+                                   testcase_noreturn)
 from analyzer.flow.interpreter.frame import Frame
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import Fact, NONE_LITERAL
@@ -144,19 +145,23 @@ class Verdicts(Frame):
             paths = sorted(unbound, key=lambda p: bool(p.loopzero & mask))
             steps = find_witness(
                 self.info.node, target, name, paths, self._parent_map(),
-                bound_at_entry=bool(self.param_mask & mask), ends=self._never_returns,
+                bound_at_entry=bool(self.param_mask & mask), ends=lambda st: self.never_returns(st, raise_helpers=False),
                 suppresses=self._suppresses, prefer_zero=lambda p: bool(p.loopzero & mask),
                 final=final or f"`{name}` is read while unbound")
             return steps + after if steps else ()
         return run
 
-    def _never_returns(self, st: T.stmt) -> bool:
-        """`sys.exit(1)`, `self.fail(...)`, a same-module function that always raises."""
+    def never_returns(self, st: T.stmt, raise_helpers: bool = True) -> bool:
+        """A statement that is a call known never to return: `sys.exit(1)`, `self.fail(...)`, a
+        same-module function that always raises, and (with `raise_helpers`) an imported helper
+        named for raising (`raise_type_error(...)`). Witness paths leave the helpers out: they
+        end a path only on the analysis's say-so, not visibly."""
         if not (isinstance(st, T.Expr) and isinstance(st.value, T.Call)):
             return False
         called = dotted_name(st.value.func)
         return called is not None and (called in NORETURN_CALLS or called in self.module.noreturn
-                                       or testcase_noreturn(called))
+                                       or testcase_noreturn(called)
+                                       or (raise_helpers and raise_helper(called, self.module.defined_functions)))
 
     def _suppresses(self, expr: T.expr) -> bool:
         called = dotted_name(expr.func if isinstance(expr, T.Call) else expr)
