@@ -44,6 +44,18 @@ def _paren_span(source: SourceText, node: T.expr) -> Optional[tuple[int, int, in
 _REGEX_CHARS = re.compile(r"[|*+?\\\[\]()^$]")
 
 
+def _tuple_fix(source: SourceText, node: T.expr) -> Optional[tuple[str, Fix]]:
+    """For a parenthesized literal: its text and the safe fix that makes it a 1-tuple. The range
+    is the literal's own; its grouping parentheses belong to the same LibCST node and are
+    replaced with it."""
+    span = _paren_span(source, node)
+    if span is None:
+        return None
+    line, open_col, close_col = span
+    text = source.line(line)[open_col + 1:close_col - 1].strip()
+    return text, Fix(line, node.col_offset + 1, line, node.end_col_offset + 1, f"({text},)", safety="safe")
+
+
 def _literal(node: T.AST) -> bool:
     return isinstance(node, T.Constant) and isinstance(node.value, (str, bytes, int, float)) and not isinstance(node.value, bool)
 
@@ -120,14 +132,10 @@ class ParenthesizedNotTuple(Rule):
                  for n in by_type.get(t, ())]
         for node in nodes:
             for cand in self._candidates(node):
-                span = _paren_span(ctx.source, cand)
-                if span is None:
+                found = _tuple_fix(ctx.source, cand)
+                if found is None:
                     continue
-                line, open_col, close_col = span
-                text = ctx.source.line(line)[open_col + 1:close_col - 1].strip()
-                # the range is the literal's own; its grouping parentheses belong to the same
-                # LibCST node and are replaced with it
-                fix = Fix(line, cand.col_offset + 1, line, cand.end_col_offset + 1, f"({text},)", safety="safe")
+                text, fix = found
                 message = f"parentheses around {text} do not make a tuple: did you mean `({text},)`?"
                 yield Report(cand.lineno, cand.col_offset, cand.end_lineno, cand.end_col_offset, message, fix)
 
@@ -161,12 +169,10 @@ class ParenthesizedNotTuple(Rule):
                 continue
             if _REGEX_CHARS.search(value.value):
                 continue  # `PATTERN = (r".*\.(q|v)_proj")`: a regular expression, passed as one
-            span = _paren_span(ctx.source, value)
-            if span is None:
+            found = _tuple_fix(ctx.source, value)
+            if found is None:
                 continue
-            line, open_col, close_col = span
-            text = ctx.source.line(line)[open_col + 1:close_col - 1].strip()
-            fix = Fix(line, value.col_offset + 1, line, value.end_col_offset + 1, f"({text},)", safety="safe")
+            text, fix = found
             use_line, param = uses[target.id]
             message = (f"parentheses around {text} do not make a tuple, and `{target.id}` is passed as "
                        f"`{param}` at line {use_line}: did you mean `({text},)`?")
