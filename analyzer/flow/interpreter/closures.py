@@ -11,7 +11,8 @@ from analyzer import tree as T
 from analyzer.flow.interpreter.return_shapes import ReturnShapes
 from analyzer.flow.names import collect_bindings, target_names
 from analyzer.flow.results import UseKind
-from analyzer.flow.syntax import assignment_targets, if_guards, leading_free_reads, param_names, walk_body
+from analyzer.flow.syntax import (assignment_targets, if_guards, leading_free_reads, param_names, values_read,
+                                  walk_body)
 from analyzer.flow.witness import Step
 
 
@@ -53,6 +54,7 @@ class Closures(ReturnShapes):
                     deeper = self.module.bindings_of(sub.body)
                     inner_locals = inner_locals | (deeper.bound - deeper.nonlocals - deeper.globals)
         guards = if_guards(body, inner_locals)
+        opaque: Optional[dict[int, list]] = None
         for sub in nodes:
             if isinstance(sub, T.Name) and (isinstance(sub.ctx, T.Load) or id(sub) in first) \
                     and sub.id not in inner_locals:
@@ -71,6 +73,17 @@ class Closures(ReturnShapes):
                     continue
                 self.reported.add(id(sub))
                 certain = not any(p.maybe & mask for p in state)
+                if not certain:
+                    if opaque is None:
+                        opaque = _opaque_tests(body, inner_locals)
+                    tests = opaque.get(id(sub), ())
+                    if tests and not (set().union(*(values_read(t) for t in tests)) & self._binding_test_reads(sub.id)):
+                        # the read sits under the nested function's own test of its own values
+                        # (`if i > rank:`), which may imply the binding: rule 4 of the split
+                        self.report(sub, sub.id, UseKind.MAYBE_GUARDED,
+                                    trace=self._witness(call, sub.id, mask, unbound, f"`{name}` is called here",
+                                                        Step(sub.lineno, sub.col_offset, f"`{sub.id}` is read while unbound")))
+                        continue
                 self.report(sub, sub.id, UseKind.CLOSURE, other_line=call.lineno, certain=certain, detail=name,
                             trace=self._witness(call, sub.id, mask, unbound, f"`{name}` is called here",
                                                 Step(sub.lineno, sub.col_offset, f"`{sub.id}` is read while unbound")))
@@ -164,3 +177,25 @@ class Closures(ReturnShapes):
                     return st.lineno
                 return None
         return None
+
+
+def _opaque_tests(body: list, inner_locals: set) -> dict[int, list]:
+    """For each name read in a nested function's body: the `if` / `while` tests around it that read
+    the function's own locals or parameters (`if i > local_rank:`), which the caller's paths cannot
+    decide."""
+    out: dict[int, list] = {}
+    stack: list[tuple[T.AST, list]] = [(st, []) for st in body]
+    while stack:
+        node, tests = stack.pop()
+        if isinstance(node, T.Name):
+            if tests:
+                out[id(node)] = tests
+            continue
+        if isinstance(node, (T.If, T.While)):
+            stack.append((node.test, tests))
+            own = any(isinstance(n, T.Name) and n.id in inner_locals for n in T.walk(node.test))
+            inner = tests + [node.test] if own else tests
+            stack.extend((st, inner) for st in node.body + node.orelse)
+            continue
+        stack.extend((child, tests) for child in T.iter_child_nodes(node))
+    return out
