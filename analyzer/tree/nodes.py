@@ -30,7 +30,7 @@ class AST:
     of LibCST nodes only for the tuple in `x[a, b]`, which no LibCST node spans); `pos` answers
     for positions."""
 
-    __slots__ = ("cst", "pos", "_range")
+    __slots__ = ("cst", "pos", "_range", "_kids")
     _fields: tuple[str, ...] = ()
     # fields that may hold nodes or lists of nodes (walks skip the plain values)
     _node_fields: tuple[str, ...] = ()
@@ -69,6 +69,20 @@ class AST:
     def __repr__(self) -> str:
         return dump(self)
 
+    def __copy__(self) -> "AST":
+        """A shallow copy that lists its own children (the analysis copies a node to give it other
+        fields: `analyzer.flow.slicing`)."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        for klass in cls.__mro__:
+            for name in klass.__dict__.get("__slots__", ()):
+                if hasattr(self, name):
+                    setattr(new, name, getattr(self, name))
+        new._kids = None
+        if isinstance(new, mod):
+            new._walked = None
+        return new
+
 
 def _make(name: str, base: type, fields: str, node_fields: str = "") -> type:
     """A node class with `__slots__` and a positional constructor `(cst, pos, *fields)`.
@@ -79,7 +93,8 @@ def _make(name: str, base: type, fields: str, node_fields: str = "") -> type:
     args = ", ".join(("cst", "pos") + names)
     body = "".join(f"\n    self.{f} = {f}" for f in names) or "\n    pass"
     namespace: dict[str, Any] = {}
-    exec(f"def __init__(self, {args}):\n    self.cst = cst\n    self.pos = pos\n    self._range = None{body}",
+    exec(f"def __init__(self, {args}):\n    self.cst = cst\n    self.pos = pos\n    self._range = None\n"
+         f"    self._kids = None{body}",
          namespace)
     cls = type(name, (base,), {"__slots__": names, "_fields": names, "__init__": namespace["__init__"],
                                "_node_fields": tuple(node_fields.split()) if node_fields else names})
@@ -255,9 +270,10 @@ TypeVarTuple = _make("TypeVarTuple", type_param, "name default_value", "default_
 
 
 def _make_children(cls: type) -> None:
-    """Give `cls` a `_children()` that lists its child nodes in field order: generated, like the
-    constructors, because the analysis walks the tree many times over (a generic loop over the
-    fields with `getattr` cost a tenth of the flow analysis)."""
+    """Give `cls` a `_children()` that lists its child nodes in field order, once per node (kept in
+    `_kids`): generated, like the constructors, because the analysis walks the tree many times
+    over (a generic loop over the fields with `getattr` cost a tenth of the flow analysis). The
+    tree is never changed once lowered; a copy (`__copy__`) lists its own children."""
     fields = cls._node_fields
     if not fields:
         cls._children = _no_children
@@ -265,7 +281,9 @@ def _make_children(cls: type) -> None:
     body = "".join(f"\n    v = self.{f}\n    if isinstance(v, AST):\n        out.append(v)"
                    f"\n    elif type(v) is list:\n        out += [x for x in v if isinstance(x, AST)]" for f in fields)
     namespace: dict[str, Any] = {"AST": AST}
-    exec(f"def _children(self):\n    out = []{body}\n    return out", namespace)
+    # listed once per node and kept (a tuple: callers cannot change it)
+    exec(f"def _children(self):\n    kids = self._kids\n    if kids is not None:\n        return kids\n"
+         f"    out = []{body}\n    kids = self._kids = tuple(out)\n    return kids", namespace)
     cls._children = namespace["_children"]
 
 
