@@ -64,10 +64,16 @@ def analyze_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs
     fresh: Optional[list[FileAnalysis]] = None
     workers = min(jobs, len(tasks))
     if workers > 1 and len(tasks) >= _MIN_FILES_FOR_POOL:
-        chunk = max(1, len(tasks) // (workers * 8))
+        # largest files first, one at a time: the last file handed out is a small one, so the
+        # workers finish together (in order of the input, a few big files at the end of a chunk
+        # left one core idle for seconds); the results go back to the input's order
+        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-                fresh = list(pool.map(_analyze, tasks, chunksize=chunk))
+                done = list(pool.map(_analyze, [tasks[i] for i in order], chunksize=1))
+            fresh = [None] * len(tasks)
+            for i, analysis in zip(order, done):
+                fresh[i] = analysis
         except (BrokenProcessPool, OSError):
             fresh = None  # a worker died (out of memory, killed): finish in this process
     if fresh is None:
