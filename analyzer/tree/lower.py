@@ -35,7 +35,11 @@ _AUG_OPS = {
 def lower_module(module: cst.Module, text: Optional[str] = None) -> N.Module:
     """The analysis tree of `module` (which it keeps referring to; do not mutate it). `text`, the
     source parsed into `module`, saves regenerating it when positions are first read."""
-    return _Lowering(Positions(module, text)).module(module)
+    lowering = _Lowering(Positions(module, text))
+    try:
+        return lowering.module(module)
+    finally:
+        lowering.close()
 
 
 class _Lowering(ExpressionLowering):
@@ -66,6 +70,11 @@ class _Lowering(ExpressionLowering):
 
     def module(self, m: cst.Module) -> N.Module:
         return N.Module(m, self.pos, self.block(m.body), [])
+
+    def close(self) -> None:
+        """Drop the handler tables: their bound methods refer back to this object, a cycle that
+        would keep the module's LibCST tree alive until a garbage collection found it."""
+        self._small = self._compound = self._expr = {}
 
     def _enter(self, node: cst.CSTNode):
         """Lower what follows as part of `node`'s unit (a statement line, a header); its `pos`."""

@@ -20,6 +20,7 @@ and every Python programmer reads them; nothing here imports or calls `ast`.
 from __future__ import annotations
 
 from collections import deque
+from itertools import chain
 from typing import Any, Iterator
 
 __all__ = ["AST", "walk", "iter_child_nodes", "dump", "LOAD", "STORE", "DEL"]
@@ -302,10 +303,12 @@ def walk(node: AST) -> Iterator[AST]:
     A whole module's walk is listed once and kept on the module: the analysis and the rules walk
     every module many times over (nine in ten of the nodes walked on installed peft)."""
     if type(node) is Module:
-        walked = getattr(node, "_walked", None)
-        if walked is None or walked[0] is not node:  # not yet, or copied from another module
-            walked = node._walked = list(_walk(node))
-        return iter(walked)
+        below = getattr(node, "_walked", None)
+        if below is None:
+            # without the module itself: a list holding it would make a reference cycle, and the
+            # tree would outlive its file until a garbage collection found it
+            below = node._walked = tuple(_walk(node))[1:]
+        return chain((node,), below)
     return _walk(node)
 
 
