@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 import warnings
@@ -186,12 +187,27 @@ _ANALYSIS_RECURSION_LIMIT = 20000 if sys.version_info >= (3, 11) else 6000
 def _deep(fn, *args):
     old = sys.getrecursionlimit()
     if old >= _ANALYSIS_RECURSION_LIMIT:
-        return fn(*args)
+        return _without_gc(fn, *args)
     sys.setrecursionlimit(_ANALYSIS_RECURSION_LIMIT)
+    try:
+        return _without_gc(fn, *args)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _without_gc(fn, *args):
+    """Run `fn` with Python's cyclic garbage collector paused. Parsing a file allocates hundreds of
+    thousands of LibCST nodes that live until its analysis ends; each collection the allocations
+    trigger walks all of them (on installed peft, 16 full and 178 middle collections took 15 % of
+    the run) and frees none: the tree has no cycles, and is freed by reference counting when the
+    file is done. What little cyclic garbage the analysis leaves is collected after it, as usual."""
+    if not gc.isenabled():
+        return fn(*args)
+    gc.disable()
     try:
         return fn(*args)
     finally:
-        sys.setrecursionlimit(old)
+        gc.enable()
 
 
 _LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
