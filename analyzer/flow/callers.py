@@ -31,7 +31,7 @@ from analyzer.flow.conditions import atom, literal_value, subject_text
 from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import Fact, FactKey
 
-__all__ = ["closed_by_callers", "guarded_by_callers"]
+__all__ = ["closed_by_callers", "functions_in_view", "guarded_by_callers"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFS = (T.FunctionDef, T.AsyncFunctionDef)
@@ -50,19 +50,25 @@ class _Site:
         self.call, self.given, self.partial, self.scope = call, given, partial, scope
 
 
-def closed_by_callers(tree: T.Module) -> dict[int, dict[str, frozenset]]:
+def functions_in_view(tree: T.Module) -> dict:
+    """Each function whose every use is a call in view, with those calls (the input of
+    `closed_by_callers` and `guarded_by_callers`, computed once per module)."""
+    return _in_view(tree)
+
+
+def closed_by_callers(tree: T.Module, in_view: Optional[dict] = None) -> dict[int, dict[str, frozenset]]:
     """id(def) -> parameter -> the literal values every call in the module passes it."""
     out: dict[int, dict[str, frozenset]] = {}
-    for func, sites in _in_view(tree).items():
+    for func, sites in (_in_view(tree) if in_view is None else in_view).items():
         values = _param_values(func, sites)
         if values:
             out[id(func)] = values
     return out
 
 
-def guarded_by_callers(tree: T.Module) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
+def guarded_by_callers(tree: T.Module, in_view: Optional[dict] = None) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
     """id(def) -> (key, names, truth) facts about its parameters that hold at every call."""
-    in_view = _in_view(tree)
+    in_view = _in_view(tree) if in_view is None else in_view
     if not in_view:
         return {}
     wanted = {id(s.call) for sites in in_view.values() for s in sites}
@@ -94,17 +100,60 @@ def _in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
         candidates = [d for d in private if d.name not in words]
         if candidates:
             out.update(_sites_in(tree, candidates, tree))
-    for scope in T.walk(tree):
-        if isinstance(scope, _DEFS):
-            nested = [d for d in _nested_defs(scope) if not d.decorator_list]
-            if nested:
-                out.update(_sites_in(scope, nested, scope))
-        elif isinstance(scope, T.ClassDef):
-            methods = [st for st in scope.body if isinstance(st, _DEFS) and _private(st)]
+    nested, classes = _nested_and_classes(tree)
+    for scope, defs in nested:
+        defs = [d for d in defs if not d.decorator_list]
+        if defs:
+            out.update(_sites_in(scope, defs, scope))
+    uses: Optional[tuple] = None
+    for cls in classes:
+        methods = [st for st in cls.body if isinstance(st, _DEFS) and _private(st)]
+        if methods:
+            words = _string_words(tree) if words is None else words
+            methods = [m for m in methods if m.name not in words]
             if methods:
-                words = _string_words(tree) if words is None else words
-                out.update(_method_sites(tree, scope, [m for m in methods if m.name not in words]))
+                uses = _member_uses(tree) if uses is None else uses
+                out.update(_method_sites(uses, cls, methods))
     return out
+
+
+def _nested_and_classes(tree: T.Module) -> tuple[list, list]:
+    """(each function with the defs its body holds, not inside a class or another def), and
+    every class. Defs and classes are statements, so only statement lists are walked."""
+    nested: dict[int, tuple] = {}
+    classes = []
+    stack: list[tuple[T.AST, Optional[T.AST]]] = [(st, None) for st in tree.body]
+    while stack:
+        st, owner = stack.pop()
+        inner = owner
+        if isinstance(st, _DEFS):
+            if owner is not None:
+                nested.setdefault(id(owner), (owner, []))[1].append(st)
+            inner = st
+        elif isinstance(st, T.ClassDef):
+            classes.append(st)
+            inner = None
+        for attr in ("body", "orelse", "finalbody"):
+            block = getattr(st, attr, None)
+            if isinstance(block, list):
+                stack.extend((c, inner) for c in block)
+        for h in getattr(st, "handlers", ()):
+            stack.extend((c, inner) for c in h.body)
+        for c in getattr(st, "cases", ()):
+            stack.extend((x, inner) for x in c.body)
+    return list(nested.values()), classes
+
+
+def _member_uses(tree: T.Module) -> tuple[dict, set]:
+    """Attribute nodes by attribute name, and the identifiers read or bound as names."""
+    attrs: dict[str, list] = {}
+    names: set[str] = set()
+    for node in T.walk(tree):
+        if isinstance(node, T.Attribute):
+            attrs.setdefault(node.attr, []).append(node)
+        elif isinstance(node, T.Name):
+            names.add(node.id)
+    return attrs, names
 
 
 def _private(d: T.AST) -> bool:
@@ -117,21 +166,6 @@ def _string_words(tree: T.Module) -> frozenset[str]:
         if isinstance(node, T.Constant) and isinstance(node.value, str):
             words.update(_IDENTIFIER.findall(node.value))
     return frozenset(words)
-
-
-def _nested_defs(func: T.AST) -> list[T.AST]:
-    """The defs a function's body holds (not inside a class or another def)."""
-    out = []
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _DEFS):
-            out.append(node)
-            continue
-        if isinstance(node, (T.ClassDef, T.Lambda)):
-            continue
-        stack.extend(T.iter_child_nodes(node))
-    return out
 
 
 def _is_partial(call: T.Call) -> bool:
@@ -178,9 +212,10 @@ def _sites_in(scope: T.AST, defs: Iterable[T.AST], root: T.AST) -> dict[T.AST, l
     return out
 
 
-def _method_sites(tree: T.Module, cls: T.ClassDef, methods: list[T.AST]) -> dict[T.AST, list[_Site]]:
+def _method_sites(uses: tuple, cls: T.ClassDef, methods: list[T.AST]) -> dict[T.AST, list[_Site]]:
     """For the private `methods` of `cls` that the module uses only as `self._m(...)` inside the
     class's own methods: those calls."""
+    attrs, names = uses
     by_name: dict[str, list[T.AST]] = {}
     for m in methods:
         by_name.setdefault(m.name, []).append(m)
@@ -194,15 +229,10 @@ def _method_sites(tree: T.Module, cls: T.ClassDef, methods: list[T.AST]) -> dict
                     and isinstance(node.func.value, T.Name) and node.func.value.id == "self"):
                 calls[node.func.attr].append(node)
                 inside.add(id(node.func))
-    open_names = {name for name, ms in by_name.items() if len(ms) > 1}
-    for node in T.walk(tree):
-        if isinstance(node, T.Attribute) and node.attr in calls and id(node) not in inside:
-            open_names.add(node.attr)  # another object's method, passed on, or called from outside
-        elif isinstance(node, T.Name) and node.id in calls:
-            open_names.add(node.id)
     out: dict[T.AST, list[_Site]] = {}
     for name, ms in by_name.items():
-        if name in open_names or not calls[name]:
+        # another object's method, passed on, called from outside, or a name of that spelling
+        if len(ms) > 1 or not calls[name] or name in names or any(id(a) not in inside for a in attrs.get(name, ())):
             continue
         sites = [_site(ms[0], call, False, skip_self=True) for call in calls[name]]
         if all(s is not None for s in sites):
@@ -261,8 +291,9 @@ def _param_values(func: T.AST, sites: list[_Site]) -> dict[str, frozenset]:
 
 
 def _guards_at(tree: T.Module, wanted: set[int]) -> dict[int, tuple[list, T.AST]]:
-    """For each wanted call: the tests (test, truth, line) that hold where it runs, and the scope
-    it runs in. A test holds in the `if` or `while` arm around the call, after an `if` whose arm
+    """For each wanted call: the tests (test, truth, statement) that hold where it runs, and the
+    scope it runs in (the statement, not its line: a line costs code generation, asked only for
+    a test that says something about an argument). A test holds in the `if` or `while` arm around the call, after an `if` whose arm
     always leaves the block (`if x not in S: raise ...`), and after an `assert`."""
     out: dict[int, tuple[list, T.AST]] = {}
     # an explicit stack, not recursion: generated code nests deeper than Python's recursion limit
@@ -278,19 +309,19 @@ def _guards_at(tree: T.Module, wanted: set[int]) -> dict[int, tuple[list, T.AST]
                 continue
             if isinstance(st, T.If):
                 _calls_in(st.test, guards, scope, wanted, out)
-                stack.append((st.body, guards + [(st.test, True, st.lineno)], scope))
-                stack.append((st.orelse, guards + [(st.test, False, st.lineno)], scope))
+                stack.append((st.body, guards + [(st.test, True, st)], scope))
+                stack.append((st.orelse, guards + [(st.test, False, st)], scope))
                 body_leaves, else_leaves = _leaves(st.body), _leaves(st.orelse)
                 if body_leaves and not else_leaves:
-                    guards.append((st.test, False, st.lineno))
+                    guards.append((st.test, False, st))
                 elif else_leaves and not body_leaves:
-                    guards.append((st.test, True, st.lineno))
+                    guards.append((st.test, True, st))
                 continue
             if isinstance(st, T.Assert):
                 _calls_in(st.test, guards, scope, wanted, out)
-                guards.append((st.test, True, st.lineno))
+                guards.append((st.test, True, st))
                 continue
-            inner = guards + [(st.test, True, st.lineno)] if isinstance(st, T.While) else guards
+            inner = guards + [(st.test, True, st)] if isinstance(st, T.While) else guards
             for child in T.iter_child_nodes(st):
                 if isinstance(child, T.expr):
                     _calls_in(child, guards, scope, wanted, out)
@@ -340,22 +371,24 @@ def _site_facts(site: _Site, found, cache: dict) -> dict:
             targets[param] = text
     if not targets:
         return {}
-    if id(scope) not in cache:
-        cache[id(scope)] = (all_binding_lines(scope), _attribute_stores(scope))
-    bindings, stores = cache[id(scope)]
     out = {}
-    for test, truth, line in guards:
+    for test, truth, st in guards:
         for a, holds in _atoms(test, truth):
             subject = a.key.subject
             if a.key.kind not in _HANDED_ON or "(" in subject or "[" in subject:
                 continue
-            if _rebound(subject, line, bindings, stores):
+            params = [p for p, text in targets.items() if subject == text or subject.startswith(text + ".")]
+            if not params:
                 continue
-            for param, text in targets.items():
-                if subject == text or subject.startswith(text + "."):
-                    names = frozenset(param + n[len(text):] for n in a.names if n == text or n.startswith(text + "."))
-                    key = FactKey(a.key.kind, param + subject[len(text):], a.key.value)
-                    out[Fact(key, holds)] = names | {param}
+            if id(scope) not in cache:
+                cache[id(scope)] = (all_binding_lines(scope), _attribute_stores(scope))
+            if _rebound(subject, st.lineno, *cache[id(scope)]):
+                continue
+            for param in params:
+                text = targets[param]
+                names = frozenset(param + n[len(text):] for n in a.names if n == text or n.startswith(text + "."))
+                key = FactKey(a.key.kind, param + subject[len(text):], a.key.value)
+                out[Fact(key, holds)] = names | {param}
     return out
 
 

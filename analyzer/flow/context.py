@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.callers import closed_by_callers, guarded_by_callers
+from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers
 from analyzer.flow.conditions import Atom, atom, subject_text, test_lines
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
@@ -174,6 +174,7 @@ class ModuleContext:
         self._optional_imports: Optional[dict[str, OptionalImport]] = None
         self._closed_by_callers: Optional[dict[int, dict[str, frozenset]]] = None
         self._guarded_by_callers: Optional[dict[int, list]] = None
+        self._functions_in_view: Optional[dict] = None
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -190,14 +191,19 @@ class ModuleContext:
         """The parameters of `node` whose every caller is in this module passing literals (see
         `callers.closed_by_callers`), with those values."""
         if self._closed_by_callers is None:
-            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self.tree)
+            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self.tree, self._in_view())
         return self._closed_by_callers.get(id(node), {})
+
+    def _in_view(self) -> dict:
+        if self._functions_in_view is None:
+            self._functions_in_view = functions_in_view(self.tree)
+        return self._functions_in_view
 
     def guarded_by_callers(self, node: T.AST) -> list:
         """(key, names, truth) facts about the parameters of `node` that every call in this module
         has already decided (see `callers.guarded_by_callers`)."""
         if self._guarded_by_callers is None:
-            self._guarded_by_callers = {} if self.dynamic else guarded_by_callers(self.tree)
+            self._guarded_by_callers = {} if self.dynamic else guarded_by_callers(self.tree, self._in_view())
         return self._guarded_by_callers.get(id(node), [])
 
     def may_come_from_exec(self, name: str) -> bool:
