@@ -312,21 +312,42 @@ def if_guards(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[tupl
     """For each name read in a nested function's body, the `if` tests around it (with the arm it
     sits in) that read only the enclosing function's variables: at a direct call, those tests
     are decided by what the caller's paths assumed (`if real_out is not nil:` in the callee)."""
-    out: dict[int, list[tuple[T.expr, bool]]] = {}
+    def pick(node: T.AST, truth: bool):
+        if isinstance(node, T.If) and not _reads_any(node.test, inner_locals):
+            return node.test, truth
+        return None
+    return tests_around(body, pick)
+
+
+def own_tests(body: list[T.stmt], inner_locals: set[str]) -> dict[int, list[T.expr]]:
+    """For each name read in a nested function's body, the `if` / `while` tests around it that
+    read the function's own locals or parameters (`if i > local_rank:`): no caller decides them."""
+    return tests_around(body, lambda node, truth: node.test if _reads_any(node.test, inner_locals) else None)
+
+
+def tests_around(body: list[T.stmt], pick) -> dict[int, list]:
+    """For each name read in `body`: what `pick(branch, truth)` gives for each `if` / `while` arm
+    around it (None: that arm adds nothing)."""
+    out: dict[int, list] = {}
     # an explicit stack, not recursion: generated code nests deeper than Python's recursion limit
     stack: list[tuple[T.AST, list]] = [(st, []) for st in body]
     while stack:
-        node, guards = stack.pop()
+        node, items = stack.pop()
         if isinstance(node, T.Name):
-            if guards:
-                out[id(node)] = guards
+            if items:
+                out[id(node)] = items
             continue
-        if isinstance(node, T.If):
-            stack.append((node.test, guards))
-            free = not any(isinstance(n, T.Name) and n.id in inner_locals for n in T.walk(node.test))
+        if isinstance(node, (T.If, T.While)):
+            stack.append((node.test, items))
             for arm, truth in ((node.body, True), (node.orelse, False)):
-                inner = guards + [(node.test, truth)] if free else guards
+                item = pick(node, truth)
+                inner = items + [item] if item is not None else items
                 stack.extend((st, inner) for st in arm)
             continue
-        stack.extend((child, guards) for child in T.iter_child_nodes(node))
+        stack.extend((child, items) for child in T.iter_child_nodes(node))
     return out
+
+
+def _reads_any(expr: T.expr, names: set[str]) -> bool:
+    return any(isinstance(n, T.Name) and n.id in names for n in T.walk(expr))
+

@@ -11,8 +11,8 @@ from analyzer import tree as T
 from analyzer.flow.interpreter.return_shapes import ReturnShapes
 from analyzer.flow.names import collect_bindings, target_names
 from analyzer.flow.results import UseKind
-from analyzer.flow.syntax import (assignment_targets, if_guards, leading_free_reads, param_names, values_read,
-                                  walk_body)
+from analyzer.flow.syntax import (assignment_targets, if_guards, leading_free_reads, own_tests, param_names,
+                                  values_read, walk_body)
 from analyzer.flow.witness import Step
 
 
@@ -75,7 +75,7 @@ class Closures(ReturnShapes):
                 certain = not any(p.maybe & mask for p in state)
                 if not certain:
                     if opaque is None:
-                        opaque = _opaque_tests(body, inner_locals)
+                        opaque = own_tests(body, inner_locals)
                     tests = opaque.get(id(sub), ())
                     if tests and not (set().union(*(values_read(t) for t in tests)) & self._binding_test_reads(sub.id)):
                         # the read sits under the nested function's own test of its own values
@@ -178,24 +178,3 @@ class Closures(ReturnShapes):
                 return None
         return None
 
-
-def _opaque_tests(body: list, inner_locals: set) -> dict[int, list]:
-    """For each name read in a nested function's body: the `if` / `while` tests around it that read
-    the function's own locals or parameters (`if i > local_rank:`), which the caller's paths cannot
-    decide."""
-    out: dict[int, list] = {}
-    stack: list[tuple[T.AST, list]] = [(st, []) for st in body]
-    while stack:
-        node, tests = stack.pop()
-        if isinstance(node, T.Name):
-            if tests:
-                out[id(node)] = tests
-            continue
-        if isinstance(node, (T.If, T.While)):
-            stack.append((node.test, tests))
-            own = any(isinstance(n, T.Name) and n.id in inner_locals for n in T.walk(node.test))
-            inner = tests + [node.test] if own else tests
-            stack.extend((st, inner) for st in node.body + node.orelse)
-            continue
-        stack.extend((child, tests) for child in T.iter_child_nodes(node))
-    return out
