@@ -180,13 +180,8 @@ class Runner(Statements):
         if a is None or a.key.kind not in ("eq", "in", "truthy") or not a.key.subject.isidentifier():
             return False
         name = a.key.subject
-        parent = self.facts.parent_map().get(node)
-        block = next((b for b in _blocks(parent) if any(st is node for st in b)), None) if parent is not None \
-            else (self.info.node.body if any(st is node for st in self.info.node.body) else None)
-        if block is None:
-            return False
-        at = next(i for i, st in enumerate(block) if st is node)
-        for st in reversed(block[:at]):
+        before = self.statements_before(node)
+        for st in reversed(before or ()):
             if name not in self.module.bindings_of([st]).bound:
                 continue
             if not (isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Name)):
@@ -427,12 +422,6 @@ def _expr_raises(expr: T.expr) -> "tuple[type, ...] | None":
             return None
         stack.extend(T.iter_child_nodes(node))
     return tuple(out)
-
-
-def _blocks(parent: T.AST) -> list[list[T.stmt]]:
-    out = [getattr(parent, attr, None) for attr in ("body", "orelse", "finalbody")]
-    out += [h.body for h in getattr(parent, "handlers", ())] + [c.body for c in getattr(parent, "cases", ())]
-    return [b for b in out if isinstance(b, list)]
 
 
 def _endless(it: T.expr) -> bool:

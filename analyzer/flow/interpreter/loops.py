@@ -117,15 +117,11 @@ class Loops(Closures):
         text = subject_text(subject)
         if text is None or isinstance(self.info.node, T.Lambda):
             return False
-        parents = self._parent_map()
-        loop = parents.get(it)
-        owner = parents.get(loop, self.info.node)
-        block = next((lst for lst in (getattr(owner, attr, None) for attr in ("body", "orelse", "finalbody"))
-                      if isinstance(lst, list) and any(st is loop for st in lst)), None)
-        if block is None:
+        before = self.statements_before(self._parent_map().get(it))
+        if before is None:
             return False
         roots = {text.split(".")[0]} | {text[:i] for i in range(len(text)) if text[i] == "."}
-        for st in reversed(block[:next(i for i, x in enumerate(block) if x is loop)]):
+        for st in reversed(before):
             if not isinstance(st, (T.Assign, T.AnnAssign, T.AugAssign, T.Expr)):
                 return False
             if self.module.bindings_of([st]).bound & roots or attribute_targets([st]) & roots:
@@ -133,6 +129,19 @@ class Loops(Closures):
             if _reads_item(st, text):
                 return True
         return False
+
+    def statements_before(self, stmt) -> "list[T.stmt] | None":
+        """The statements before `stmt` in the block that holds it (the scope's body, an arm, a
+        handler's or a `case`'s body: each is the `body`, `orelse` or `finalbody` of the
+        statement's parent), or None when `stmt` is not a statement of a block."""
+        owner = self._parent_map().get(stmt, self.info.node)
+        for attr in ("body", "orelse", "finalbody"):
+            block = getattr(owner, attr, None)
+            if isinstance(block, list):
+                for i, st in enumerate(block):
+                    if st is stmt:
+                        return block[:i]
+        return None
 
     def _skipped_is_not_carried(self, outs: list[tuple], chain: list[T.If]) -> list[tuple]:
         """Branches that rejoin inside a loop: a name one of them binds and another skips was
