@@ -30,6 +30,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import atom, literal_value, subject_text
 from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import Fact, FactKey
+from analyzer.flow.syntax import inner_blocks
 
 __all__ = ["closed_by_callers", "functions_in_view", "guarded_by_callers"]
 
@@ -133,14 +134,8 @@ def _nested_and_classes(tree: T.Module) -> tuple[list, list]:
         elif isinstance(st, T.ClassDef):
             classes.append(st)
             inner = None
-        for attr in ("body", "orelse", "finalbody"):
-            block = getattr(st, attr, None)
-            if isinstance(block, list):
-                stack.extend((c, inner) for c in block)
-        for h in getattr(st, "handlers", ()):
-            stack.extend((c, inner) for c in h.body)
-        for c in getattr(st, "cases", ()):
-            stack.extend((x, inner) for x in c.body)
+        for block in inner_blocks(st):
+            stack.extend((c, inner) for c in block)
     return list(nested.values()), classes
 
 

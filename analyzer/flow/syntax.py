@@ -30,6 +30,16 @@ def walk_body(body: list[T.stmt]):
         stack.extend(T.iter_child_nodes(node))
 
 
+def inner_blocks(stmt: T.AST) -> list[list[T.stmt]]:
+    """The statement lists a statement holds: its `body`, `orelse` and `finalbody`, and the body of
+    each of its handlers and `case`s."""
+    out = [b for b in (getattr(stmt, "body", None), getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None))
+           if isinstance(b, list)]
+    out += [h.body for h in getattr(stmt, "handlers", ())]
+    out += [c.body for c in getattr(stmt, "cases", ())]
+    return out
+
+
 def node_in(node: T.AST, body: list[T.stmt]) -> bool:
     """`node` lies within one of the statements of `body` (by position)."""
     return any(st.lineno <= node.lineno and (node.end_lineno or node.lineno) <= (st.end_lineno or st.lineno)

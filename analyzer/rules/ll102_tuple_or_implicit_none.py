@@ -7,6 +7,7 @@ from typing import Iterable, Optional
 from analyzer import tree as T
 from analyzer.flow.results import ReturnRecord
 from analyzer.flow.shapes import describe_shape
+from analyzer.flow.syntax import inner_blocks
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at, report_at_def_name
 
 
@@ -133,25 +134,15 @@ def _announced_returns(func: T.AST) -> set[int]:
     on purpose, whatever the annotation says (transformers' 18 `save_vocabulary` methods, nanotron's
     skipped evaluations). A caller in view that unpacks the result still gets LL301."""
     out: set[int] = set()
-    stack: list[T.AST] = list(func.body)
-    blocks = [func.body]
+    stack: list[list[T.stmt]] = [func.body]
     while stack:
-        node = stack.pop()
-        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
-            continue
-        for attr in ("body", "orelse", "finalbody"):
-            block = getattr(node, attr, None)
-            if isinstance(block, list):
-                blocks.append(block)
-        blocks.extend(h.body for h in getattr(node, "handlers", ()))
-        blocks.extend(c.body for c in getattr(node, "cases", ()))
-        if isinstance(node, T.stmt):
-            stack.extend(c for c in T.iter_child_nodes(node) if isinstance(c, (T.stmt, T.excepthandler))
-                         or hasattr(c, "pattern"))
-    for block in blocks:
+        block = stack.pop()
         for prev, st in zip(block, block[1:]):
             if isinstance(st, T.Return) and _is_log_call(prev):
                 out.add(id(st))
+        for st in block:
+            if not isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                stack.extend(inner_blocks(st))
     return out
 
 
