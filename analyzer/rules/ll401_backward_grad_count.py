@@ -6,6 +6,7 @@ from typing import Iterable
 
 from analyzer import tree as T
 from analyzer.flow.autograd import find_autograd_classes, return_arity
+from analyzer.flow.syntax import repetition
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 
 
@@ -126,9 +127,8 @@ def _items(value) -> "list | None":
     if isinstance(value, T.BinOp) and isinstance(value.op, T.Add):
         left, right = _items(value.left), _items(value.right)
         return None if left is None or right is None else left + right
-    if isinstance(value, T.BinOp) and isinstance(value.op, T.Mult):
-        for seq, count in ((value.left, value.right), (value.right, value.left)):
-            items = _items(seq)
-            if items is not None and isinstance(count, T.Constant) and type(count.value) is int:
-                return items * count.value
+    repeated = repetition(value)  # `(None,) * 15`, as the return shapes count it
+    if repeated is not None:
+        items = _items(repeated[0])
+        return None if items is None else items * repeated[1]
     return None
