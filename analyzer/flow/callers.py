@@ -42,34 +42,29 @@ _HANDED_ON = frozenset({"eq", "in", "truthy"})
 
 
 class _Site:
-    """One call of an in-view function: the call, the arguments by parameter, whether it is a
-    `partial` (parameters it does not give stay open), the scope it is in."""
+    """One call of an in-view function: the call, the arguments by parameter, and whether it is a
+    `partial` (parameters it does not give stay open)."""
 
-    __slots__ = ("call", "given", "partial", "scope")
+    __slots__ = ("call", "given", "partial")
 
-    def __init__(self, call: T.Call, given: dict, partial: bool, scope: T.AST) -> None:
-        self.call, self.given, self.partial, self.scope = call, given, partial, scope
-
-
-def functions_in_view(tree: T.Module) -> dict:
-    """Each function whose every use is a call in view, with those calls (the input of
-    `closed_by_callers` and `guarded_by_callers`, computed once per module)."""
-    return _in_view(tree)
+    def __init__(self, call: T.Call, given: dict, partial: bool) -> None:
+        self.call, self.given, self.partial = call, given, partial
 
 
-def closed_by_callers(tree: T.Module, in_view: Optional[dict] = None) -> dict[int, dict[str, frozenset]]:
-    """id(def) -> parameter -> the literal values every call in the module passes it."""
+def closed_by_callers(in_view: dict) -> dict[int, dict[str, frozenset]]:
+    """id(def) -> parameter -> the literal values every call passes it (`in_view`: what
+    `functions_in_view` gives for the module)."""
     out: dict[int, dict[str, frozenset]] = {}
-    for func, sites in (_in_view(tree) if in_view is None else in_view).items():
+    for func, sites in in_view.items():
         values = _param_values(func, sites)
         if values:
             out[id(func)] = values
     return out
 
 
-def guarded_by_callers(tree: T.Module, in_view: Optional[dict] = None) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
-    """id(def) -> (key, names, truth) facts about its parameters that hold at every call."""
-    in_view = _in_view(tree) if in_view is None else in_view
+def guarded_by_callers(tree: T.Module, in_view: dict) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
+    """id(def) -> (key, names, truth) facts about its parameters that hold at every call
+    (`in_view`: what `functions_in_view` gives for the module)."""
     if not in_view:
         return {}
     wanted = {id(s.call) for sites in in_view.values() for s in sites}
@@ -91,8 +86,9 @@ def guarded_by_callers(tree: T.Module, in_view: Optional[dict] = None) -> dict[i
 # ---------------------------------------------------------------- which functions have every use in view
 
 
-def _in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
-    """Each function whose every use is a call in view, with those calls (never empty)."""
+def functions_in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
+    """Each function whose every use is a call in view, with those calls (never empty); computed
+    once per module for `closed_by_callers` and `guarded_by_callers`."""
     out: dict[T.AST, list[_Site]] = {}
     private = [st for st in tree.body if isinstance(st, _DEFS) and _private(st)]
     words: Optional[frozenset] = None
@@ -100,12 +96,12 @@ def _in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
         words = _string_words(tree)
         candidates = [d for d in private if d.name not in words]
         if candidates:
-            out.update(_sites_in(tree, candidates, tree))
+            out.update(_sites_in(tree, candidates))
     nested, classes = _nested_and_classes(tree)
     for scope, defs in nested:
         defs = [d for d in defs if not d.decorator_list]
         if defs:
-            out.update(_sites_in(scope, defs, scope))
+            out.update(_sites_in(scope, defs))
     uses: Optional[tuple] = None
     for cls in classes:
         methods = [st for st in cls.body if isinstance(st, _DEFS) and _private(st)]
@@ -169,7 +165,7 @@ def _is_partial(call: T.Call) -> bool:
     return text in _PARTIAL and bool(call.args)
 
 
-def _sites_in(scope: T.AST, defs: Iterable[T.AST], root: T.AST) -> dict[T.AST, list[_Site]]:
+def _sites_in(scope: T.AST, defs: Iterable[T.AST]) -> dict[T.AST, list[_Site]]:
     """For the `defs` whose every use inside `scope` is a direct call (or the function of a
     `partial`): those calls."""
     by_name: dict[str, list[T.AST]] = {}
@@ -257,7 +253,7 @@ def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool) -> Optional
             given[k.arg] = k.value
         elif args.kwarg is None:
             return None
-    return _Site(call, given, partial, None)
+    return _Site(call, given, partial)
 
 
 # ---------------------------------------------------------------- literal values

@@ -191,7 +191,7 @@ class ModuleContext:
         """The parameters of `node` whose every caller is in this module passing literals (see
         `callers.closed_by_callers`), with those values."""
         if self._closed_by_callers is None:
-            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self.tree, self._in_view())
+            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self._in_view())
         return self._closed_by_callers.get(id(node), {})
 
     def _in_view(self) -> dict:
