@@ -13,16 +13,19 @@ import libcst as cst
 
 from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic, TraceStep
+from analyzer.flow.call_facts import RunFacts
 from analyzer.flow.definite import analyze_module
 from analyzer.flow.names import builtins_for
-from analyzer.flow.project import ModuleSummary, ProjectIndex, summarize_module
+from analyzer.flow.index import ProjectIndex
+from analyzer.flow.project import ModuleSummary, summarize_module
 from analyzer.noqa import noqa_codes, noqa_silences, suppressed
 from analyzer.rules.base import ProjectRule, Report, Rule, RuleContext
 from analyzer.selection import Selection, rules_for
 from analyzer.source import DecodeFailure, SourceText, decode_source
 from analyzer.tree.versions import too_new
 
-__all__ = ["FileAnalysis", "analyze_source", "project_diagnostics", "lint_source", "lint_sources"]
+__all__ = ["FileAnalysis", "analyze_source", "project_call_facts", "project_diagnostics", "lint_source", "lint_sources",
+           "with_project_facts"]
 
 # `ast.PyCF_ONLY_AST`, spelled out: the engine imports no `ast`. Used only to word a syntax error
 # LibCST already found (see `_syntax_diagnostic`); the linted code is never run or optimised.
@@ -41,16 +44,18 @@ class FileAnalysis:
 
 
 def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
-                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> FileAnalysis:
+                   rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True,
+                   run_facts: Optional[RunFacts] = None) -> FileAnalysis:
     """Per-file findings and the module summary for one file's content. Never raises.
 
     `honor_noqa=False` keeps findings on `# noqa` lines, for front-ends (flake8) that apply
-    `noqa` themselves."""
-    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa)
+    `noqa` themselves. `run_facts`: what the run's other modules tell this one (see
+    `project_call_facts`)."""
+    return _deep(_analyze_source, raw, path, selection, rules, honor_noqa, run_facts)
 
 
-def _analyze_source(raw: bytes | str, path: str, selection: Selection,
-                    rules: Optional[Sequence[Rule]], honor_noqa: bool = True) -> FileAnalysis:
+def _analyze_source(raw: bytes | str, path: str, selection: Selection, rules: Optional[Sequence[Rule]],
+                    honor_noqa: bool = True, run_facts: Optional[RunFacts] = None) -> FileAnalysis:
     if isinstance(raw, bytes):
         decoded = decode_source(raw)
         if isinstance(decoded, DecodeFailure):
@@ -80,7 +85,7 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
     if rules is None:
         rules = rules_for(selection)
     try:
-        flow = analyze_module(tree, builtins_for(target) if target else None)
+        flow = analyze_module(tree, builtins_for(target) if target else None, run_facts)
     except RecursionError:
         return FileAnalysis(path, [_too_deep_diagnostic(path, "the flow analysis", tree, source)])
     except Exception as exc:  # an engine bug must not end the run or hide other files' findings
@@ -119,6 +124,39 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection,
             if suppressed(source, Diagnostic(path, line, 1, "LL201", "")) and noqa.get(line) != set():
                 noqa[line] = noqa.get(line, set()) | {"LL201"}
     return FileAnalysis(path, out, summary, noqa)
+
+
+def project_call_facts(analyses: Sequence[FileAnalysis]) -> dict[str, RunFacts]:
+    """path -> what the run's other modules tell that file (a validator it imports, a function
+    returning only literals, the literals every call in the run passes one of its functions, the
+    `Literal` attributes of a class it imports), for
+    the files whose per-file rules found something: only
+    their findings can change once those facts are known, so only they are analysed again
+    (`with_project_facts`). Files without findings stay as they are: the facts narrow what a
+    value can be, which silences findings, and a finding they would add is not looked for."""
+    flagged = [a for a in analyses if a.summary is not None and any(d.code not in _NOT_FLOW for d in a.diagnostics)]
+    if not flagged:
+        return {}
+    index = ProjectIndex([a.summary for a in analyses if a.summary is not None])
+    out = {}
+    for a in flagged:
+        facts = RunFacts(index.imported_call_facts(a.summary), index.run_closed_params(a.summary),
+                         index.literal_fields(a.summary))
+        if facts:
+            out[a.path] = facts
+    return out
+
+
+def with_project_facts(analysis: FileAnalysis, raw: bytes | str, selection: Selection, facts: RunFacts,
+                       rules: Optional[Sequence[Rule]] = None, honor_noqa: bool = True) -> FileAnalysis:
+    """`analysis` with its per-file findings made again knowing `facts`; the summary (and so the
+    project index, built before) stays the first pass's."""
+    again = analyze_source(raw, analysis.path, selection, rules, honor_noqa, facts)
+    return FileAnalysis(analysis.path, again.diagnostics, analysis.summary, analysis.noqa)
+
+
+# findings that no flow fact can change: decoding, syntax, internal errors
+_NOT_FLOW = frozenset({"LL000", "LL001", "LL002"})
 
 
 def project_diagnostics(analyses: Sequence[FileAnalysis], selection: Selection = Selection(),
@@ -168,6 +206,10 @@ def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Sele
     """All findings for several files linted as one project (cross-file rules see all of them)."""
     rules = rules_for(selection)
     analyses = [analyze_source(raw, path, selection, rules) for path, raw in files]
+    facts = project_call_facts(analyses)
+    raws = dict(files)
+    analyses = [with_project_facts(a, raws[a.path], selection, facts[a.path], rules) if a.path in facts else a
+                for a in analyses]
     out = [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses, selection, rules)
     return sorted(out)
 

@@ -32,13 +32,13 @@ from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import Fact, FactKey
 from analyzer.flow.syntax import inner_blocks
 
-__all__ = ["closed_by_callers", "functions_in_view", "guarded_by_callers"]
+__all__ = ["HANDED_ON", "attribute_stores", "closed_by_callers", "decided_atoms", "functions_in_view", "guarded_by_callers"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFS = (T.FunctionDef, T.AsyncFunctionDef)
 _PARTIAL = frozenset({"partial", "functools.partial"})
 # fact kinds a caller's test can hand on: they compare the subject with literals only
-_HANDED_ON = frozenset({"eq", "in", "truthy"})
+HANDED_ON = frozenset({"eq", "in", "truthy"})
 
 
 class _Site:
@@ -364,15 +364,15 @@ def _site_facts(site: _Site, found, cache: dict) -> dict:
         return {}
     out = {}
     for test, truth, st in guards:
-        for a, holds in _atoms(test, truth):
+        for a, holds in decided_atoms(test, truth):
             subject = a.key.subject
-            if a.key.kind not in _HANDED_ON or "(" in subject or "[" in subject:
+            if a.key.kind not in HANDED_ON or "(" in subject or "[" in subject:
                 continue
             params = [p for p, text in targets.items() if subject == text or subject.startswith(text + ".")]
             if not params:
                 continue
             if id(scope) not in cache:
-                cache[id(scope)] = (all_binding_lines(scope), _attribute_stores(scope))
+                cache[id(scope)] = (all_binding_lines(scope), attribute_stores(scope))
             if _rebound(subject, st.lineno, *cache[id(scope)]):
                 continue
             for param in params:
@@ -383,19 +383,19 @@ def _site_facts(site: _Site, found, cache: dict) -> dict:
     return out
 
 
-def _atoms(test: T.expr, truth: bool) -> list:
+def decided_atoms(test: T.expr, truth: bool) -> list:
     """(atom, whether its key holds) for each condition that `test` having `truth` decides."""
     if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
-        return _atoms(test.operand, not truth)
+        return decided_atoms(test.operand, not truth)
     if isinstance(test, T.BoolOp):
         if isinstance(test.op, T.And) == truth:  # `a and b` true, `a or b` false: each part
-            return [x for v in test.values for x in _atoms(v, truth)]
+            return [x for v in test.values for x in decided_atoms(v, truth)]
         return []
     a = atom(test)
     return [] if a is None else [(a, a.polarity == truth)]
 
 
-def _attribute_stores(scope: T.AST) -> list[tuple[str, int]]:
+def attribute_stores(scope: T.AST) -> list[tuple[str, int]]:
     """(text, line) of each attribute assignment or deletion in the scope's own body."""
     out = []
     stack = list(getattr(scope, "body", ()))

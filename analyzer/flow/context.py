@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.call_facts import CallFacts, ModuleCallFacts, RunFacts
 from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers
-from analyzer.flow.conditions import Atom, atom, subject_text, test_lines
+from analyzer.flow.conditions import Atom, atom, test_lines
 from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
-    closed_params, collector_tests, falsy_values, literal_aliases, optional_params, param_literal_defaults,
+    annotated_class, closed_params, collector_tests, falsy_values, literal_aliases, literal_fields, optional_params,
+    param_literal_defaults,
 )
 from analyzer.flow.state import FactKey
+from analyzer.flow.value_aliases import value_aliases
 from analyzer.flow.syntax import dotted_name, param_names, walk_body
 
 
@@ -150,8 +153,17 @@ def optional_imports(tree: T.Module, module_lines: dict[str, list[int]], global_
 class ModuleContext:
     """Facts about one module, computed once and shared by the interpreters of all its scopes."""
 
-    def __init__(self, tree: T.Module, builtins: frozenset[str] = BUILTIN_NAMES) -> None:
+    def __init__(self, tree: T.Module, builtins: frozenset[str] = BUILTIN_NAMES,
+                 run_facts: Optional[RunFacts] = None) -> None:
         self.tree = tree
+        # what calls of functions that other modules of the run define tell their callers, by the
+        # name this module calls them (`check_mode`, `utils.check_mode`; see `call_facts_for`), and
+        # what every call in the run passes this module's top-level functions
+        self.imported_call_facts = run_facts.calls if run_facts else {}
+        self.run_callers = run_facts.callers if run_facts else {}
+        self.run_fields = run_facts.fields if run_facts else {}
+        self._class_fields: Optional[dict[str, dict[str, frozenset]]] = None
+        self._own_call_facts: Optional[ModuleCallFacts] = None
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
         self.noreturn: set[str] = set()
@@ -192,7 +204,52 @@ class ModuleContext:
         `callers.closed_by_callers`), with those values."""
         if self._closed_by_callers is None:
             self._closed_by_callers = {} if self.dynamic else closed_by_callers(self._in_view())
+            # a top-level function every use of which in the run is a call (`ProjectIndex.run_closed_params`)
+            for st in self.tree.body if self.run_callers and not self.dynamic else ():
+                if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and st.name in self.run_callers:
+                    self._closed_by_callers.setdefault(id(st), self.run_callers[st.name])
         return self._closed_by_callers.get(id(node), {})
+
+    def call_facts_for(self, func: T.expr) -> Optional[CallFacts]:
+        """What a call of `func` tells its caller once it returns (`call_facts.CallFacts`): a function
+        this module defines, or one from another module of the run that it imports."""
+        name = dotted_name(func)
+        if name is None or self.dynamic:
+            return None
+        if self._own_call_facts is None:
+            self._own_call_facts = ModuleCallFacts(self.tree, self.global_decls)
+        found = self._own_call_facts.get(name)
+        if found is not None or name not in self.imported_call_facts:
+            return found
+        # the import is the module's only binding of the name (not replaced by a wrapper later)
+        return self.imported_call_facts[name] if self._own_call_facts.bound_once(name.split(".")[0]) else None
+
+    def class_fields(self, name: str) -> dict[str, frozenset]:
+        """The attributes the class named `name` (as this module writes it) declares `Literal[...]`
+        (`signature.literal_fields`), with those of its bases: a class of this module, or one
+        another module of the run defines (`ProjectIndex.literal_fields`)."""
+        if self._class_fields is None:
+            own = {c.name: c for c in self.tree.body if isinstance(c, T.ClassDef)}
+            self._class_fields = {}
+            for cname, cls in own.items():
+                fields: dict[str, frozenset] = {}
+                todo, seen = [cls], set()
+                while todo:  # bases first, so the class's own declarations win
+                    c = todo.pop()
+                    if id(c) in seen:
+                        continue
+                    seen.add(id(c))
+                    fields = {**literal_fields(c, self.literal_aliases), **fields}
+                    for b in c.bases:
+                        written = dotted_name(b)
+                        if written in own:
+                            todo.append(own[written])
+                        elif written in self.run_fields:
+                            fields = {**self.run_fields[written], **fields}
+                if fields:
+                    self._class_fields[cname] = fields
+        found = self._class_fields.get(name)
+        return found if found is not None else self.run_fields.get(name, {})
 
     def _in_view(self) -> dict:
         if self._functions_in_view is None:
@@ -316,6 +373,7 @@ class ScopeFacts:
         if self.caller_values:
             self.closed_params = {**self.caller_values, **self.closed_params}
         self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
+        self._module = module
         self._aliases: Optional[dict[str, tuple[str, frozenset]]] = None
         self._test_lines: Optional[dict[str, list[int]]] = None
         self._parents: Optional[dict] = None
@@ -332,11 +390,33 @@ class ScopeFacts:
         that `*args` is a tuple and `**kwargs` a dict."""
         out = [(FactKey("in", n, v), frozenset({n}), True) for n, v in sorted(self.caller_values.items())]
         out += self.caller_guards
+        out += self._declared_fields()
         out += [(FactKey("falsy", n, lit), frozenset({n}), True) for n, lit in sorted(falsy_values(self.node).items())]
         for text in collector_tests(self.node):
             a = _atom_of(text)
             if a is not None:
                 out.append((a.key, a.names, a.polarity))
+        return out
+
+    def _declared_fields(self) -> list[tuple[FactKey, frozenset, bool]]:
+        """`cfg.kind in {"lora", "oft"}` for a parameter annotated with a class that declares
+        `kind: Literal["lora", "oft"]`, for the attributes the function tests (a config's other
+        fields would only weigh on every path)."""
+        args = getattr(self.node, "args", None)
+        if not isinstance(args, T.arguments):
+            return []
+        out = []
+        tested: Optional[dict] = None
+        for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+            cls = annotated_class(a.annotation)
+            fields = self._module.class_fields(cls) if cls is not None else {}
+            if not fields:
+                continue
+            tested = self.test_lines() if tested is None else tested
+            for attr, values in sorted(fields.items()):
+                subject = f"{a.arg}.{attr}"
+                if subject in tested:
+                    out.append((FactKey("in", subject, values), frozenset({a.arg, subject}), True))
         return out
 
     def atom_of(self, node: T.expr) -> Optional[Atom]:
@@ -361,7 +441,7 @@ class ScopeFacts:
         `expr` wherever it is bound."""
         if self._aliases is None:
             # (a lambda's body is one expression: it binds nothing to alias)
-            self._aliases = _aliases(self.node, self.binding_lines) if isinstance(
+            self._aliases = value_aliases(self.node, self.binding_lines) if isinstance(
                 getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else {}
         return self._aliases
 
@@ -387,74 +467,6 @@ class ScopeFacts:
         if self._co_bound is None:
             self._co_bound = co_bound_groups(self.node)
         return self._co_bound
-
-
-def _aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
-    assigns, stored = [], set()
-    # (text of the container, constant index) -> text of a subscript the function reads
-    # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals
-    items: dict[tuple[str, int], str] = {}
-    stack: list[T.AST] = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
-            continue
-        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (T.Name, T.Tuple, T.List)):
-            assigns.append(node)
-        elif isinstance(node, (T.Attribute, T.Subscript)) and not isinstance(node.ctx, T.Load):
-            text = subject_text(node.value)
-            if text is not None:
-                stored.add(text.split(".", 1)[0])  # `self.x = ...` may change any `self.` value
-        elif isinstance(node, (T.Global, T.Nonlocal)):
-            return {}
-        if isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load):
-            index, container = _constant_index(node.slice), subject_text(node.value)
-            if index is not None and container is not None:
-                items.setdefault((container, index), subject_text(node))
-        stack.extend(T.iter_child_nodes(node))
-    out = {}
-    for st in assigns:
-        names = _alias_reads(st.value)
-        if names is None or any(binding_lines(n) or n in stored for n in names):
-            continue
-        target = st.targets[0]
-        text = subject_text(st.value)
-        if text is None:
-            continue
-        if isinstance(target, T.Name):
-            pairs = [(target.id, text)]
-        else:
-            elts = target.elts
-            if any(not isinstance(e, T.Name) for e in elts):
-                continue  # a starred or nested target: positions are not fixed
-            pairs = [(e.id, items.get((text, i)) or items.get((text, i - len(elts)))) for i, e in enumerate(elts)]
-        for name, value in pairs:
-            if value is not None and len(binding_lines(name)) == 1 and name not in names:
-                out[name] = (value, frozenset(names))
-    return out
-
-
-def _constant_index(node: T.expr) -> Optional[int]:
-    if isinstance(node, T.Constant) and type(node.value) is int:
-        return node.value
-    if (isinstance(node, T.UnaryOp) and isinstance(node.op, T.USub) and isinstance(node.operand, T.Constant)
-            and type(node.operand.value) is int):
-        return -node.operand.value
-    return None
-
-
-def _alias_reads(expr: T.expr) -> Optional[set[str]]:
-    """The names an alias-able value reads (a name, an attribute chain, a constant subscript of
-    one, or `type(...)` / `len(...)` of one), or None for any other expression."""
-    if isinstance(expr, T.Call) and isinstance(expr.func, T.Name) and expr.func.id in ("type", "len") \
-            and len(expr.args) == 1 and not expr.keywords:
-        inner = _alias_reads(expr.args[0])
-        return None if inner is None else inner | {expr.func.id}
-    if isinstance(expr, T.Subscript) and _constant_index(expr.slice) is not None:
-        return _alias_reads(expr.value)
-    while isinstance(expr, T.Attribute):
-        expr = expr.value
-    return {expr.id} if isinstance(expr, T.Name) else None
 
 
 @lru_cache(maxsize=256)

@@ -49,11 +49,12 @@ from __future__ import annotations
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.call_facts import RunFacts
 from analyzer.flow.context import ModuleContext, ScopeInfo
 from analyzer.flow.exports import undefined_exports
 from analyzer.flow.interpreter.branches import Runner
 from analyzer.flow.interpreter.frame import Sink
-from analyzer.flow.names import collect_bindings
+from analyzer.flow.names import BUILTIN_NAMES, collect_bindings
 from analyzer.flow.results import FunctionFlow, ModuleFlow, NameUse, ReturnRecord, ReturnSite, UseKind
 from analyzer.flow.slicing import Slicer
 from analyzer.flow.syntax import param_names
@@ -61,10 +62,12 @@ from analyzer.flow.syntax import param_names
 __all__ = ["analyze_module", "analyze_function_returns"]
 
 
-def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None) -> ModuleFlow:
+def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None,
+                   run_facts: Optional[RunFacts] = None) -> ModuleFlow:
     """Run the flow analysis over every scope of `tree`. `builtins`: the names the target Python
-    provides (default: those of every supported version)."""
-    module = ModuleContext(tree) if builtins is None else ModuleContext(tree, builtins)
+    provides (default: those of every supported version). `run_facts`: what the other modules of
+    the run tell this one (`engine.project_call_facts`)."""
+    module = ModuleContext(tree, BUILTIN_NAMES if builtins is None else builtins, run_facts)
     sink = Sink()
     info = ScopeInfo("module", tree, frozenset(module.bindings.bound), None, "<module>", dynamic=module.bindings.dynamic)
     runner = Runner(module, info, module.bindings, sink)

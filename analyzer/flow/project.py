@@ -1,7 +1,8 @@
-"""The project index: what each module's functions return and how names are imported.
+"""Module summaries: what each module's functions return, how names are imported, and what its
+calls and its functions tell the other modules.
 
 Built from each file's flow results in the same pass that lints it (`summarize_module`), kept as
-small picklable records, and joined once per run (`ProjectIndex`), so following a call into
+small picklable records, and joined once per run (`index.ProjectIndex`), so following a call into
 another module costs no second parse.
 """
 
@@ -12,14 +13,17 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.call_facts import CallFacts, module_call_facts
 from analyzer.flow.exports import StarFacts, star_facts
+from analyzer.flow.run_sites import module_signatures, module_sites, Signature, Site
 from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
-from analyzer.flow.signature import optional_params
+from analyzer.flow.signature import literal_aliases, literal_fields, optional_params
 from analyzer.flow.syntax import dotted_name
 from analyzer.flow.shapes import annotation_allows_variants
 
-__all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "ProjectIndex", "summarize_module", "module_name_for"]
+__all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "module_name_for", "resolve_relative",
+           "summarize_module"]
 
 # decorators that keep what the function returns
 _TRANSPARENT_DECORATORS = {"staticmethod", "classmethod", "lru_cache", "cache", "functools.lru_cache",
@@ -88,6 +92,15 @@ class ModuleSummary:
     attr_classes: dict[str, dict[str, str]] = field(default_factory=dict)
     # what `from module import *` gives, and the reads only a star import can bind (see flow.exports)
     star: Optional[StarFacts] = None
+    # top-level function -> what a call of it tells the caller once it returns (flow.call_facts)
+    call_facts: dict[str, CallFacts] = field(default_factory=dict)
+    # the literal arguments of the calls of the run's functions, and the uses that are not calls
+    # (flow.run_sites): for the values a parameter receives from every call in the run
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    # top-level class -> the attributes its body declares `Literal[...]` (flow.signature.literal_fields)
+    fields: dict[str, dict[str, frozenset]] = field(default_factory=dict)
+    sites: list[Site] = field(default_factory=list)
+    escaped: set[str] = field(default_factory=set)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -187,7 +200,7 @@ def _for_unpacks(tree: T.Module, summary: "ModuleSummary") -> None:
     walk(tree, None, None)
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
+def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
     parts = module.split(".") if module else []
     if not is_package:
         parts = parts[:-1]
@@ -220,6 +233,16 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
                 if held:
                     summary.attr_classes[node.name] = held
     summary.star = _star_facts(flow)
+    summary.call_facts = module_call_facts(flow.tree, {n for g in flow.by_type.get(T.Global, ()) for n in g.names})
+    summary.signatures = module_signatures(flow.tree)
+    aliases = literal_aliases(flow.tree)
+    for node in flow.tree.body:
+        if isinstance(node, T.ClassDef):
+            declared = literal_fields(node, aliases)
+            if declared:
+                summary.fields[node.name] = declared
+    own = {st.name: st for st in flow.tree.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))}
+    summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports)
     if flow.by_type.get(T.For):
         _for_unpacks(flow.tree, summary)
     for site in flow.unpacks:
@@ -232,14 +255,6 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
 def _star_facts(flow: ModuleFlow) -> StarFacts:
     reads = [u.node for u in flow.uses if u.kind == UseKind.STAR_FREE]
     return star_facts(flow.tree, flow.module_names, reads, flow.by_type)
-
-
-def resolve_star_source(index: "ProjectIndex", module: str, level: int, target: str) -> str:
-    """The module that `from <level dots><target> import *` in `module` names."""
-    if not level:
-        return target
-    owner = index.by_module.get(module)
-    return _resolve_relative(module, owner is not None and owner.is_package, level, target or None)
 
 
 def _attribute_classes(cls: T.ClassDef) -> dict[str, str]:
@@ -273,7 +288,7 @@ def _note_imports(node: T.stmt, summary: ModuleSummary) -> None:
                 top = alias.name.split(".")[0]
                 summary.imports[top] = top
     elif isinstance(node, T.ImportFrom):
-        base = _resolve_relative(summary.module, summary.is_package, node.level, node.module) if node.level else (node.module or "")
+        base = resolve_relative(summary.module, summary.is_package, node.level, node.module) if node.level else (node.module or "")
         for alias in node.names:
             if alias.name != "*":
                 summary.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
@@ -348,119 +363,3 @@ def flag_guarded_returns(func: T.AST, self_switches: bool = True) -> set[int]:
 
     walk(func.body, False)
     return out
-
-
-
-class ProjectIndex:
-    """All module summaries of one run; resolves a call site's callee to a summary."""
-
-    def __init__(self, summaries: list[ModuleSummary]) -> None:
-        self.by_module: dict[str, ModuleSummary] = {}
-        for s in summaries:
-            if s.module and s.module not in self.by_module:
-                self.by_module[s.module] = s
-        self._subclasses: Optional[dict[tuple[str, str], list[tuple[ModuleSummary, str]]]] = None
-
-    def _class_named(self, summary: ModuleSummary, written: str) -> Optional[tuple[ModuleSummary, str]]:
-        """(module summary, class name) for a top-level class named as written in `summary`'s
-        module (`Base`, `mod.Base`, an imported name), when the run has analysed it."""
-        if written in summary.methods:
-            return summary, written
-        head, _, rest = written.partition(".")
-        if head not in summary.imports:
-            return None
-        mod_name, _, name = ".".join(p for p in (summary.imports[head], rest) if p).rpartition(".")
-        owner = self.by_module.get(mod_name)
-        return (owner, name) if owner is not None and name in owner.methods else None
-
-    def subclasses(self, summary: ModuleSummary, cls: str) -> list[tuple[ModuleSummary, str]]:
-        """Every class of the run that derives from `cls` (directly or not), with its module."""
-        if self._subclasses is None:
-            direct: dict[tuple[str, str], list[tuple[ModuleSummary, str]]] = {}
-            for s in self.by_module.values():
-                for d, bases in s.bases.items():
-                    for b in bases:
-                        found = self._class_named(s, b)
-                        if found is not None:
-                            direct.setdefault((found[0].module, found[1]), []).append((s, d))
-            self._subclasses = direct
-        out: list[tuple[ModuleSummary, str]] = []
-        todo = [(summary.module, cls)]
-        seen = set(todo)
-        while todo:
-            for s, d in self._subclasses.get(todo.pop(), []):
-                if (s.module, d) not in seen:
-                    seen.add((s.module, d))
-                    out.append((s, d))
-                    todo.append((s.module, d))
-        return out
-
-    def resolve(self, summary: ModuleSummary, callee: str, cls: Optional[str]) -> Optional[CalleeSummary]:
-        parts = callee.split(".")
-        if parts[0] in ("self", "cls") and len(parts) == 2 and cls is not None:
-            if cls not in summary.methods:  # a nested class: no bases recorded
-                return summary.functions.get(f"{cls}.{parts[1]}")
-            held = summary.attr_classes.get(cls, {}).get(parts[1])
-            if held is not None:
-                return self._instance_call(summary, held)
-            return self._method(summary, cls, parts[1], 0)[1]
-        if len(parts) == 1:
-            found = summary.functions.get(parts[0])
-            if found is not None:
-                return found
-        if parts[0] in summary.imports:
-            return self.resolve_qualified(".".join([summary.imports[parts[0]]] + parts[1:]))
-        if len(parts) == 2 and parts[0] in _class_names(summary):
-            return summary.functions.get(callee)  # Cls.static_method()
-        return None
-
-    def _instance_call(self, summary: ModuleSummary, held: str) -> Optional[CalleeSummary]:
-        """What calling an instance of the class named `held` (as written in `summary`'s module)
-        returns: its `__call__` if the run sees one, else its `forward` (torch modules)."""
-        found = self._class_named(summary, held)
-        if found is None:
-            return None
-        owner, name = found
-        call = self._method(owner, name, "__call__", 0)[1]
-        return call if call is not None else self._method(owner, name, "forward", 0)[1]
-
-    def _method(self, summary: ModuleSummary, cls: str, name: str, depth: int) -> tuple[bool, Optional[CalleeSummary]]:
-        """(settled, summary) for `self.name()` in `cls`: the nearest definition along the bases,
-        in method-resolution order for plain hierarchies. A base the run did not analyse
-        (`nn.Module`, a dynamic expression) may define the method, so it settles with None."""
-        if depth > 8:
-            return True, None
-        if name in summary.methods.get(cls, ()):
-            return True, summary.functions.get(f"{cls}.{name}")
-        for base in summary.bases.get(cls, ()):
-            if base == "object":
-                continue
-            named = self._class_named(summary, base)
-            if named is None:
-                return True, None
-            settled, found = self._method(named[0], named[1], name, depth + 1)
-            if settled:
-                return True, found
-        return False, None
-
-    def resolve_qualified(self, dotted: str, depth: int = 0) -> Optional[CalleeSummary]:
-        """`pkg.mod.func` or `pkg.mod.Cls.method`, following re-exports (`from .x import f`)."""
-        if depth > 8:
-            return None
-        parts = dotted.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            mod = self.by_module.get(".".join(parts[:cut]))
-            if mod is None:
-                continue
-            rest = parts[cut:]
-            found = mod.functions.get(".".join(rest))
-            if found is not None:
-                return found
-            if rest[0] in mod.imports:
-                return self.resolve_qualified(".".join([mod.imports[rest[0]]] + rest[1:]), depth + 1)
-            return None
-        return None
-
-
-def _class_names(summary: ModuleSummary) -> set[str]:
-    return {q.split(".")[0] for q in summary.functions if "." in q}

@@ -71,6 +71,75 @@ def literal_aliases(tree: T.Module) -> dict:
     return out
 
 
+def literal_fields(cls: T.ClassDef, aliases: dict) -> dict[str, frozenset]:
+    """A class body's attributes declared `Literal[...]` (a dataclass or pydantic field, or a
+    plain class annotation), directly, through a module-level alias, or as `Optional[...]` /
+    `... | None` of one: name -> the values, `None` among them when the annotation allows it or
+    the default is `None` (`metric: Literal["acc", "rouge"] = None` holds None until set)."""
+    out: dict[str, frozenset] = {}
+    for st in cls.body:
+        if not (isinstance(st, T.AnnAssign) and isinstance(st.target, T.Name)):
+            continue
+        values = _declared_literals(st.annotation, aliases)
+        if values is None:
+            continue
+        if _defaults_to_none(st.value):
+            values = values | {_NONE}
+        out[st.target.id] = values
+    return out
+
+
+_NONE = Literal("const", "NoneType", None)
+
+
+def _defaults_to_none(value: Optional[T.expr]) -> bool:
+    """`= None`, `= field(default=None)`, `= Field(None, ...)` (pydantic)."""
+    if isinstance(value, T.Constant):
+        return value.value is None
+    if not isinstance(value, T.Call):
+        return False
+    if any(k.arg == "default" and isinstance(k.value, T.Constant) and k.value.value is None for k in value.keywords):
+        return True
+    first = value.args[0] if value.args else None
+    return ((dotted_name(value.func) or "").endswith("Field") and isinstance(first, T.Constant)
+            and first.value is None)
+
+
+def _declared_literals(ann: Optional[T.AST], aliases: dict) -> Optional[frozenset]:
+    if _is_literal_type(ann):
+        return _literal_members(ann)
+    if isinstance(ann, T.Name):
+        return aliases.get(ann.id)
+    inner = optional_inner(ann)
+    if inner is not None:
+        values = _declared_literals(inner, aliases)
+        return None if values is None else values | {_NONE}
+    return None
+
+
+def optional_inner(ann: Optional[T.AST]) -> Optional[T.AST]:
+    """`X` of `Optional[X]`, `X | None` or `None | X`, else None."""
+    if isinstance(ann, T.Subscript) and (dotted_name(ann.value) or "").split(".")[-1] == "Optional":
+        return ann.slice
+    if isinstance(ann, T.BinOp) and isinstance(ann.op, T.BitOr):
+        for side, other in ((ann.left, ann.right), (ann.right, ann.left)):
+            if isinstance(other, T.Constant) and other.value is None:
+                return side
+    return None
+
+
+def annotated_class(ann: Optional[T.AST]) -> Optional[str]:
+    """The dotted class name an annotation names: `Config`, `cfg.Config`, `"Config"`,
+    `Optional[Config]`, `Config | None`; None for anything else."""
+    if isinstance(ann, T.Constant) and isinstance(ann.value, str):
+        text = ann.value.strip()
+        return text if all(part.isidentifier() for part in text.split(".")) else None
+    inner = optional_inner(ann)
+    if inner is not None:
+        return annotated_class(inner)
+    return dotted_name(ann) if isinstance(ann, (T.Name, T.Attribute)) else None
+
+
 def optional_params(node: T.AST) -> frozenset[str]:
     """Parameters with a default value (`labels=None`, `output_attentions=False`)."""
     args = getattr(node, "args", None)

@@ -17,7 +17,8 @@ from typing import Optional, Sequence
 
 from analyzer.cache import AnalysisCache
 from analyzer.diagnostics import Diagnostic
-from analyzer.engine import FileAnalysis, analyze_source, project_diagnostics
+from analyzer.engine import FileAnalysis, analyze_source, project_call_facts, project_diagnostics, with_project_facts
+from analyzer.flow.call_facts import facts_digest
 from analyzer.selection import Selection
 
 __all__ = ["default_jobs", "analyze_files", "lint_files", "lint_in_context"]
@@ -82,7 +83,32 @@ def analyze_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs
         results[i] = analysis
         if cache is not None and keys[i] is not None:
             cache.store(keys[i], analysis)
-    return [r for r in results if r is not None]
+    return _with_project_facts([r for r in results if r is not None], files, selection, cache)
+
+
+def _with_project_facts(analyses: list[FileAnalysis], files: Sequence[tuple[str, bytes]], selection: Selection,
+                        cache: Optional[AnalysisCache]) -> list[FileAnalysis]:
+    """The second pass (`engine.project_call_facts`): the few files with findings that call
+    functions of other modules of the run are analysed again knowing what those calls tell them;
+    cached under their content and those facts."""
+    facts = project_call_facts(analyses)
+    if not facts:
+        return analyses
+    raws = dict(files)
+    out = []
+    for a in analyses:
+        given = facts.get(a.path)
+        if given is None:
+            out.append(a)
+            continue
+        key = cache.key(a.path, raws[a.path] + b"\0" + facts_digest(given).encode()) if cache is not None else None
+        again = cache.load(key) if key is not None else None
+        if again is None:
+            again = with_project_facts(a, raws[a.path], selection, given)
+            if key is not None:
+                cache.store(key, again)
+        out.append(again)
+    return out
 
 
 def lint_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs: int = 1,

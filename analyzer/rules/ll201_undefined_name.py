@@ -8,7 +8,8 @@ from typing import Iterable
 from analyzer import tree as T
 from analyzer.diagnostics import Fix
 from analyzer.flow.exports import star_exported_names
-from analyzer.flow.project import ModuleSummary, ProjectIndex, resolve_star_source
+from analyzer.flow.index import ProjectIndex, resolve_star_source
+from analyzer.flow.project import ModuleSummary
 from analyzer.flow.results import UseKind
 from analyzer.flow.suggest import suggest_for_use
 from analyzer.rules.base import Invalid, ProjectRule, Report, RuleContext, report_at

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Optional
 
-from analyzer.flow.project import ModuleSummary, ProjectIndex
+from analyzer.flow.index import ProjectIndex
+from analyzer.flow.project import ModuleSummary
 from analyzer.rules.base import Invalid, ProjectRule, Report
 
 

@@ -1,6 +1,7 @@
 """Precision of the default rules on one half of the own corpus (issue 14, Deliver 2).
 
-    python benchmarks/precision/measure.py ROOT --half tune|holdout|blind [--review FILE] [--jobs N]
+    python benchmarks/precision/measure.py ROOT --half tune|holdout|blind|blind2 [--review FILE] [--jobs N]
+                                           [--list TRUE|LATENT|FALSE]
 
 ROOT holds one checkout per repository of corpus.toml, in a folder named after it
 (ROOT/ms-swift/swift/...). For each repository of the half, lora-lint (default rules,
@@ -11,7 +12,8 @@ per repository and per rule, the findings and linted lines; with the classificat
 reason; verdict TRUE, LATENT or FALSE) also the verdict counts and findings and false alarms per
 50k lines. Findings the file does not classify are listed as UNREVIEWED (as TSV rows to fill
 in); a missing file classifies nothing (every finding UNREVIEWED). Classified findings no longer
-reported are listed as GONE. --jobs 0 (the default) runs lora-lint on all cores. Needs no network.
+reported are listed as GONE. --jobs 0 (the default) runs lora-lint on all cores. --list FALSE
+prints the reported findings classified FALSE, with their reasons. Needs no network.
 """
 
 from __future__ import annotations
@@ -96,18 +98,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", type=Path, help="folder with one checkout per repository")
-    ap.add_argument("--half", choices=("tune", "holdout", "blind"), required=True)
+    ap.add_argument("--half", choices=("tune", "holdout", "blind", "blind2"), required=True)
     ap.add_argument("--corpus", type=Path, default=HERE / "corpus.toml")
     ap.add_argument("--review", type=Path, help="classification file (default: <half>.tsv here; "
                     "missing: nothing classified)")
     ap.add_argument("--jobs", "-j", type=int, default=0, help="lora-lint workers (0: all cores)")
+    ap.add_argument("--list", choices=VERDICTS, help="also print the reported findings with this verdict")
     args = ap.parse_args()
     review = load_review(args.review or HERE / f"{args.half}.tsv")
 
     by_repo: dict[str, collections.Counter] = {}
     by_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     lines: dict[str, int] = {}
-    unreviewed, seen = [], set()
+    unreviewed, listed, seen = [], [], set()
     for repo in load_corpus(args.corpus):
         if repo["half"] != args.half:
             continue
@@ -120,7 +123,9 @@ def main() -> None:
         for f in lint(checkout, files, args.jobs):
             key = (repo["name"], f["path"], f["line"], f["column"], f["code"])
             seen.add(key)
-            verdict = review.get(key, ("UNREVIEWED", ""))[0]
+            verdict, reason = review.get(key, ("UNREVIEWED", ""))
+            if verdict == args.list:
+                listed.append("\t".join(map(str, key)) + f"\t{reason}")
             if verdict == "UNREVIEWED":
                 unreviewed.append("\t".join(map(str, key)) + f"\t?\t{f['message']}")
             for counter in (c, by_rule[f["code"]], by_rule["all"]):
@@ -137,6 +142,9 @@ def main() -> None:
         print(f"\nGONE ({len(gone)}): classified but no longer reported")
         for key in sorted(gone):
             print("\t".join(map(str, key)) + "\t" + "\t".join(review[key]))
+    if listed:
+        print(f"\n{args.list} ({len(listed)}): repo path line col code reason")
+        print("\n".join(listed))
     if unreviewed:
         print(f"\nUNREVIEWED ({len(unreviewed)}): repo path line col code ? message")
         print("\n".join(unreviewed))

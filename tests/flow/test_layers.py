@@ -21,8 +21,11 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature", "witness", "callers", "slicing"],  # what a def declares about its arguments; the
-    # path behind a verdict; what the callers in view pass; the statements that decide one name
+    ["signature", "witness", "callers", "slicing", "value_aliases"],  # what a def declares about its
+    # arguments; the path behind a verdict; what the callers in view pass; the statements that
+    # decide one name; locals read as the one value they hold
+    ["call_facts", "run_sites"],  # what a call tells its caller once it returns; the calls a
+    # module makes of the run's functions
     ["context"],  # module and scope facts computed once
     # the interpreter, one class per file, each subclassing the one below
     ["interpreter.frame"],
@@ -35,6 +38,7 @@ FLOORS = [
     ["interpreter.branches"],
     ["definite"],  # the driver
     ["returns", "autograd", "project", "suggest"],  # readers of the results
+    ["index"],  # the run's module summaries joined
     ["__init__", "interpreter.__init__"],  # package markers
 ]
 

@@ -93,6 +93,37 @@ def test_cache_follows_content_config_and_tool_changes(tmp_path: Path, monkeypat
     assert sorted(analysed) == ["__init__.py", "callee.py", "caller.py"]
 
 
+def _validated_project(root: Path, allowed: str) -> None:
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "checks.py").write_text(f"def check(mode):\n    if mode not in ({allowed}):\n"
+                                            "        raise ValueError(mode)\n")
+    (root / "pkg" / "use.py").write_text("from .checks import check\n\n\ndef reduce(x, mode):\n    check(mode)\n"
+                                         "    if mode == 'sum':\n        out = x.sum()\n"
+                                         "    elif mode == 'mean':\n        out = x.mean()\n    return out\n")
+
+
+def test_second_pass_follows_the_facts_of_other_modules(tmp_path: Path, monkeypatch):
+    # the caller's finding depends on what the validator in another module lets through: its
+    # second-pass entry is keyed by those facts, so a change of the validator alone brings it back
+    proj = tmp_path / "proj"
+    _validated_project(proj, "'sum', 'mean'")
+    args = [str(proj), "--cache-dir", str(tmp_path / "cache"), "--jobs", "1"]
+    assert _run(*args) == (0, "")
+    assert _run(*args) == (0, "")  # warm: the second pass's result comes from the cache too
+    _validated_project(proj, "'sum', 'mean', 'max'")
+    rc, text = _run(*args)
+    assert rc == 1 and "use.py:10:12: LL202 " in text
+    assert _run(*args, "--no-cache") == (rc, text)
+    analysed = []
+    real = runner.with_project_facts
+    monkeypatch.setattr(runner, "with_project_facts", lambda a, *rest: analysed.append(Path(a.path).name) or real(a, *rest))
+    _validated_project(proj, "'sum', 'mean'")
+    assert _run(*args) == (0, "")
+    assert _run(*args) == (0, "")
+    assert analysed == []  # both facts were seen before: cache hits
+
+
 def test_module_layout_is_part_of_the_key(tmp_path: Path):
     """Adding an __init__.py renames the module, which changes how imports resolve."""
     proj = tmp_path / "proj"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.conditions import literal_value
+from analyzer.flow.call_facts import CallFacts, facts_after_call
+from analyzer.flow.conditions import assume, literal_value
 from analyzer.flow.interpreter.loops import Loops
 from analyzer.flow.names import is_type_checking_test, target_names
 from analyzer.flow.results import UseKind
@@ -225,6 +226,11 @@ class Expressions(Loops):
             lits = {literal_value(value.body), literal_value(value.orelse)}
             if None not in lits:
                 key, truth = FactKey("in", name, frozenset(lits)), True
+        elif isinstance(value, T.Call):
+            # `kind = _kind_of(cfg)`, where `_kind_of` returns only literals: one of those
+            facts = self.call_facts(value)
+            if facts is not None and facts.returns:
+                key, truth = FactKey("in", name, facts.returns), True
         elif isinstance(value, T.Name) and value.id != name:
             # `out = _MISSING` ... `if out is not _MISSING:`: decided while neither is rebound
             key, truth, names = FactKey("same", name, value.id), True, frozenset({name, value.id})
@@ -233,6 +239,26 @@ class Expressions(Loops):
             return state
         self.fact_names[key] = names
         return self._with_fact(state, key, truth)
+
+    def call_facts(self, call: T.Call) -> Optional[CallFacts]:
+        """What `call` tells this scope once it returns, when it calls a function of the module (or
+        of another module of the run) that no local of this scope shadows."""
+        root = dotted_name(call.func)
+        if root is None or (self.info.kind != "module" and root.split(".")[0] in self.info.locals):
+            return None
+        return self.module.call_facts_for(call.func)
+
+    def checked_by_call(self, state: tuple, call: T.Call) -> tuple:
+        """The paths that go on after `call` to a validator returned: each holds what the validator
+        checked of the arguments (`check_mode(args.mode)`: `args.mode in MODES`); a path that
+        contradicts a check ends there, as the call raises on it."""
+        facts = self.call_facts(call)
+        if facts is None or not facts.ensures:
+            return state
+        for key, names, truth in facts_after_call(facts, call):
+            self.fact_names[key] = names
+            state = self._join([q for q in (assume(p, key, truth) for p in state) if q is not None])
+        return state
 
 
 _TRUTH_WRAPPERS = frozenset({"bool", "const_expr"})

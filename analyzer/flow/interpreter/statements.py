@@ -23,6 +23,7 @@ class Statements(Expressions):
         if isinstance(node.value, T.Call):
             if self.never_returns(node):
                 return EMPTY
+            state = self.checked_by_call(state, node.value)
             func = node.value.func
             if isinstance(func, T.Attribute) and func.attr in _FILLING_METHODS:
                 # `items.append(x)`: a later `for ... in items` runs

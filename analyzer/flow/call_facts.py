@@ -1,0 +1,286 @@
+"""What a call tells its caller once it has returned: the values the function can give back, and
+the conditions on its arguments that it has checked.
+
+Two summaries of a function's body, read where it is called (in its own module, or in another
+module of the run through the project index):
+- `returns`: every `return` gives a literal (or a conditional expression between two), so
+  `kind = _kind_of(cfg)` holds one of those values and an `if kind == ...` / `elif` chain that
+  handles them all is complete. A `return` of anything else, or a `yield`, leaves it open; an end
+  the body may fall off adds `None`.
+- `ensures`: a validator (`def check_mode(mode): if mode not in MODES: raise ValueError(...)`)
+  returns only when its checks passed, so after `check_mode(args.mode)` the caller's
+  `args.mode in MODES` holds. The checks are the body's leading `if test: raise ...` and `assert
+  test` statements, read up to the first statement that may return, on parameters the function
+  never rebinds (nor assigns an attribute of). Only comparisons with literals and truthiness are
+  handed on, as for the callers' own tests (`callers.guarded_by_callers`).
+
+A decorated function is skipped (the decorator may change what a call does), except for caches
+(`functools.cache`, `lru_cache`), which return what the function returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
+from analyzer.flow.conditions import literal_value, subject_text
+from analyzer.flow.names import all_binding_lines
+from analyzer.flow.state import FactKey, Literal
+from analyzer.flow.syntax import dotted_name
+
+__all__ = ["CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts", "ModuleCallFacts",
+           "RunFacts"]
+
+_CACHES = frozenset({"cache", "lru_cache", "functools.cache", "functools.lru_cache"})
+_NONE = Literal("const", "NoneType", None)
+# scopes whose `return` and `yield` are not the function's own
+_OTHER_SCOPES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """A function's summary for its callers. `positional` and `keyword` name the parameters a call
+    can fill by position and by keyword; `star` and `double_star` say whether it takes `*args` and
+    `**kwargs`. `ensures` holds (parameter, key, names, truth): the key, written in the
+    parameter's name, holds with that truth whenever the function returns; `names` are what it
+    reads."""
+
+    positional: tuple[str, ...]
+    keyword: frozenset[str]
+    star: bool
+    double_star: bool
+    returns: Optional[frozenset] = None
+    ensures: tuple = ()
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the other modules of the run tell one module: what calls of their functions tell it
+    (`calls`, by the name it calls them: `check_mode`, `utils.check_mode`), and for its own
+    top-level functions the literals every call in the run passes each parameter (`callers`:
+    function -> parameter -> values; see `run_sites`)."""
+
+    calls: dict
+    callers: dict
+    # class, by the name this module writes it -> attribute -> the literals it is declared to take
+    fields: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.calls or self.callers or self.fields)
+
+
+def call_facts(func: T.AST) -> Optional[CallFacts]:
+    """The summary of a plain function, or None when a call of it tells the caller nothing."""
+    if not isinstance(func, T.FunctionDef) or not all(_cache(d) for d in func.decorator_list):
+        return None
+    ensures = _ensures(func)
+    # without checks, the first `return` of something else settles it: no need to look further
+    returns = _literal_returns(func, stop_early=not ensures)
+    if returns is _GENERATOR or (returns is None and not ensures):
+        return None
+    args = func.args
+    positional = tuple(a.arg for a in list(args.posonlyargs) + list(args.args))
+    keyword = frozenset(a.arg for a in list(args.args) + list(args.kwonlyargs))
+    return CallFacts(positional, keyword, args.vararg is not None, args.kwarg is not None, returns, tuple(ensures))
+
+
+class ModuleCallFacts:
+    """The summaries of a module's own functions, each computed when a call first asks for it:
+    a top-level `def` the module binds nowhere else (not by another statement, nor `global`)."""
+
+    def __init__(self, tree: T.Module, global_decls: dict) -> None:
+        self.tree = tree
+        self.global_decls = global_decls
+        self.defs = {st.name: st for st in tree.body if isinstance(st, T.FunctionDef)}
+        self._found: dict[str, Optional[CallFacts]] = {}
+        self._bound_once: Optional[set[str]] = None
+
+    def get(self, name: str) -> Optional[CallFacts]:
+        if name not in self.defs:
+            return None
+        if name not in self._found:
+            self._found[name] = call_facts(self.defs[name]) if self.bound_once(name) else None
+        return self._found[name]
+
+    def bound_once(self, name: str) -> bool:
+        """Does one module-level statement bind `name`, and no `global` declaration rebind it?"""
+        if self._bound_once is None:
+            self._bound_once = {n for n, lines in all_binding_lines(self.tree).items() if len(lines) == 1}
+        return name in self._bound_once and name not in self.global_decls
+
+
+def module_call_facts(tree: T.Module, global_names: set) -> dict[str, CallFacts]:
+    """The summary of every top-level function the module binds once, for the calls other
+    modules of the run make (`ModuleCallFacts` is the lazy form for the module's own calls)."""
+    found = {st.name: call_facts(st) for st in tree.body if isinstance(st, T.FunctionDef)}
+    found = {name: facts for name, facts in found.items() if facts is not None and name not in global_names}
+    if found:
+        once = {n for n, lines in all_binding_lines(tree).items() if len(lines) == 1}
+        found = {name: facts for name, facts in found.items() if name in once}
+    return found
+
+
+def facts_digest(facts: RunFacts) -> str:
+    """A text that is the same for equal summaries in any process (a frozenset's order, and so its
+    repr, depends on the process's string hashing): for cache keys."""
+    def stable(value) -> str:
+        if isinstance(value, (frozenset, set)):
+            return "{" + ",".join(sorted(stable(v) for v in value)) + "}"
+        if isinstance(value, tuple):
+            return "(" + ",".join(stable(v) for v in value) + ")"
+        return repr(value)
+
+    parts = []
+    for name in sorted(facts.calls):
+        f = facts.calls[name]
+        parts.append(stable((name, f.positional, f.keyword, f.star, f.double_star, f.returns, f.ensures)))
+    for table in (facts.callers, facts.fields):
+        for name in sorted(table):
+            parts.append(stable((name, tuple(sorted((p, stable(v)) for p, v in table[name].items())))))
+        parts.append("|")
+    return ";".join(parts)
+
+
+def facts_after_call(facts: CallFacts, call: T.Call) -> list[tuple[FactKey, frozenset, bool]]:
+    """(key, names, truth) for what `facts.ensures` says about the arguments of `call`, written in
+    the caller's expressions. An argument that is not a name or an attribute chain, or a call
+    that cannot be matched to the parameters (`*`, `**`, too many arguments), says nothing."""
+    if not facts.ensures:
+        return []
+    given = _arguments(facts, call)
+    out = []
+    for param, key, names, truth in facts.ensures:
+        expr = given.get(param)
+        text = subject_text(expr) if isinstance(expr, (T.Name, T.Attribute)) else None
+        if text is None or "(" in text:
+            continue
+        subject = text + key.subject[len(param):]
+        moved = frozenset(text + n[len(param):] for n in names)
+        out.append((FactKey(key.kind, subject, key.value), moved | {text.split(".")[0]}, truth))
+    return out
+
+
+def _arguments(facts: CallFacts, call: T.Call) -> dict[str, T.expr]:
+    if any(isinstance(a, T.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return {}
+    given: dict[str, T.expr] = {}
+    for i, a in enumerate(call.args):
+        if i < len(facts.positional):
+            given[facts.positional[i]] = a
+        elif not facts.star:
+            return {}
+    for k in call.keywords:
+        if k.arg in facts.keyword:
+            given[k.arg] = k.value
+        elif not facts.double_star:
+            return {}
+    return given
+
+
+def _cache(decorator: T.expr) -> bool:
+    target = decorator.func if isinstance(decorator, T.Call) else decorator
+    return dotted_name(target) in _CACHES
+
+
+_GENERATOR = frozenset({"generator"})  # a marker: the body yields, so a call returns a generator
+
+
+def _own_nodes(func: T.AST):
+    """The nodes of `func`'s body outside nested scopes."""
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in T.iter_child_nodes(node) if not isinstance(c, _OTHER_SCOPES))
+
+
+def _literal_returns(func: T.AST, stop_early: bool) -> Optional[frozenset]:
+    """The literals every `return` gives (None when one gives something else or none returns),
+    `_GENERATOR` for a generator. `stop_early`: give None at the first other `return`, without
+    looking for a `yield` further on."""
+    values: Optional[set] = set()
+    found = False
+    for node in _own_nodes(func):
+        if isinstance(node, (T.Yield, T.YieldFrom, T.Await)):
+            return _GENERATOR
+        if not isinstance(node, T.Return):
+            continue
+        found = True
+        if values is None:
+            continue
+        given = _literals(node.value)
+        if given is None and stop_early:
+            return None
+        values = None if given is None else values | given
+    if not found or values is None:
+        return None
+    if not _always_leaves(func.body):
+        values.add(_NONE)
+    return frozenset(values)
+
+
+def _literals(value: Optional[T.expr]) -> Optional[set]:
+    if value is None:
+        return {_NONE}
+    if isinstance(value, T.IfExp):
+        body, orelse = _literals(value.body), _literals(value.orelse)
+        return None if body is None or orelse is None else body | orelse
+    lit = literal_value(value)
+    return None if lit is None else {lit}
+
+
+def _always_leaves(body: list) -> bool:
+    """Does every path through `body` end in `return` or `raise` (read from its last statement)?"""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (T.Return, T.Raise)):
+        return True
+    if isinstance(last, T.If):
+        return _always_leaves(last.body) and _always_leaves(last.orelse)
+    if isinstance(last, (T.With, T.AsyncWith)):
+        return _always_leaves(last.body)
+    return False
+
+
+def _ensures(func: T.AST) -> list:
+    """(parameter, key, names, truth) for each check the body's leading statements make on a
+    parameter before anything may return."""
+    args = func.args
+    params = {a.arg for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)}
+    out: list = []
+    rebound: Optional[tuple] = None
+    for st in func.body:
+        checks = []
+        if isinstance(st, T.If) and _raises(st.body):
+            checks = decided_atoms(st.test, False)
+        elif isinstance(st, T.Assert):
+            checks = decided_atoms(st.test, True)
+        for a, holds in checks:
+            root = a.key.subject.split(".")[0]
+            if (a.key.kind not in HANDED_ON or root not in params or "(" in a.key.subject
+                    or "[" in a.key.subject or not all(n.split(".")[0] == root for n in a.names)):
+                continue
+            if rebound is None:
+                bindings, stores = all_binding_lines(func), attribute_stores(func)
+                rebound = (set(bindings), {text.split(".")[0] for text, _ in stores})
+            if root in rebound[0] or root in rebound[1]:
+                continue
+            out.append((root, a.key, a.names, holds))
+        if any(isinstance(n, T.Return) for n in _own_nodes_of(st)):
+            break
+    return out
+
+
+def _raises(body: list) -> bool:
+    return bool(body) and isinstance(body[-1], T.Raise)
+
+
+def _own_nodes_of(st: T.stmt):
+    stack = [st]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in T.iter_child_nodes(node) if not isinstance(c, _OTHER_SCOPES))

@@ -1,0 +1,130 @@
+"""The literal arguments each module passes to the run's top-level functions, for the values a
+parameter receives from every call site in the run (issue 14's project-wide facts).
+
+Each module records, from the nodes the flow analysis already sorted by type (no extra walk of
+the tree):
+- `Signature` of each of its top-level functions (no decorator: one may wrap or register it);
+- `Site` for each call of a function it defines or imports by name (`f(...)`, `from .m import f`
+  then `f(...)`, `from . import m` then `m.f(...)`): the literal passed in each position and by
+  each keyword, None where the argument is anything else;
+- the targets it uses other than by calling them (passed on, stored, rebound): those are open.
+
+The project index joins the records of every module (`ProjectIndex.run_closed_params`): a
+function every use of which in the run is a call gets, for each parameter, the literals those
+calls pass or leave at a literal default, as if declared `Literal[...]`. Callers outside the run
+could pass other values; that can only silence a finding, never raise one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import literal_value
+
+__all__ = ["Signature", "Site", "closed_values", "module_signatures", "module_sites"]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a call needs to match arguments to parameters, and the literal defaults."""
+
+    positional: tuple[str, ...]
+    keyword: frozenset[str]
+    star: bool
+    double_star: bool
+    defaults: tuple[tuple[str, object], ...]  # (parameter, Literal) for each literal default
+
+
+@dataclass(frozen=True)
+class Site:
+    """One call: the target as the caller resolved it (`pkg.mod.f`), the literal (or None) it
+    passes in each position and by each keyword, and whether it has `*` / `**` arguments."""
+
+    target: str
+    positional: tuple
+    keywords: tuple[tuple[str, object], ...]
+    unpacked: bool
+
+
+def module_signatures(tree: T.Module) -> dict[str, Signature]:
+    out = {}
+    for st in tree.body:
+        if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and not st.decorator_list:
+            args = st.args
+            positional = list(args.posonlyargs) + list(args.args)
+            defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+            defaults += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+            literal = tuple((a.arg, lit) for a, d in defaults if (lit := literal_value(d)) is not None)
+            out[st.name] = Signature(tuple(a.arg for a in positional),
+                                     frozenset(a.arg for a in list(args.args) + list(args.kwonlyargs)),
+                                     args.vararg is not None, args.kwarg is not None, literal)
+    return out
+
+
+def module_sites(by_type: dict, module: str, own: dict[str, T.AST],
+                 imports: dict[str, str]) -> tuple[list[Site], set[str]]:
+    """(calls of the run's functions this module makes, targets it uses otherwise). `own`: the
+    module's top-level defs the module binds once, by name; `imports`: local name -> what it
+    imports (`pkg.mod.f`)."""
+    targets = {name: f"{module}.{name}" for name in own}
+    targets.update((local, target) for local, target in imports.items() if local not in own)
+    escaped = {targets[name] for name in own if name in imports}  # an import rebinds the name
+    sites: list[Site] = []
+    called: set[int] = set()  # the Name / Attribute nodes that are the function of a call
+    for call in by_type.get(T.Call, ()):
+        target = _target(call.func, targets)
+        if target is None:
+            continue
+        called.add(id(call.func))
+        positional = tuple(None if isinstance(a, T.Starred) else literal_value(a) for a in call.args)
+        keywords = tuple((k.arg, literal_value(k.value)) for k in call.keywords if k.arg is not None)
+        unpacked = any(isinstance(a, T.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+        sites.append(Site(target, positional, keywords, unpacked))
+    for name in by_type.get(T.Name, ()):
+        if name.id in targets and id(name) not in called:
+            # a load passes it on; a store or `del` rebinds it
+            escaped.add(targets[name.id])
+    for attr in by_type.get(T.Attribute, ()):
+        if id(attr) not in called and isinstance(attr.value, T.Name) and attr.value.id in imports:
+            escaped.add(f"{imports[attr.value.id]}.{attr.attr}")
+    for kind in (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef):
+        for node in by_type.get(kind, ()):
+            if node.name in targets and own.get(node.name) is not node:
+                escaped.add(targets[node.name])  # another def or class of that name shadows it somewhere
+    for node in by_type.get(T.Global, ()):
+        escaped.update(targets[n] for n in node.names if n in targets)
+    return sites, escaped
+
+
+def _target(func: T.expr, targets: dict[str, str]) -> Optional[str]:
+    if isinstance(func, T.Name):
+        return targets.get(func.id)
+    if isinstance(func, T.Attribute) and isinstance(func.value, T.Name) and func.value.id in targets:
+        return f"{targets[func.value.id]}.{func.attr}"  # `m.f(...)` after `from . import m`
+    return None
+
+
+def closed_values(sig: Signature, sites: list[Site]) -> dict[str, frozenset]:
+    """parameter -> the literals every site passes it (or leaves at its literal default); a
+    parameter some site passes anything else, or leaves without a literal default, is left out."""
+    names = list(sig.positional) + sorted(sig.keyword - set(sig.positional))
+    defaults = dict(sig.defaults)
+    values: dict[str, Optional[set]] = {n: set() for n in names}
+    for site in sites:
+        if site.unpacked or (len(site.positional) > len(sig.positional) and not sig.star):
+            return {}
+        given: dict[str, object] = dict(zip(sig.positional, site.positional))
+        for k, lit in site.keywords:
+            if k not in sig.keyword:
+                if not sig.double_star:
+                    return {}  # a call that fails: nothing to learn from it
+                continue
+            given[k] = lit
+        for n in names:
+            if values[n] is None:
+                continue
+            lit = given[n] if n in given else defaults.get(n)
+            values[n] = None if lit is None else values[n] | {lit}
+    return {n: frozenset(v) for n, v in values.items() if v}

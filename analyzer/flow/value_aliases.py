@@ -1,0 +1,86 @@
+"""Locals that only ever hold one side-effect-free value, read as that value in tests.
+
+`args_type = type(args)` makes `if args_type is tuple:` the test `type(args) is tuple`, and
+`B, T, H, BT = A.shape` makes `BT` the subscript the function reads at its position
+(`A.shape[-1]`), so a check of `A.shape[-1]` decides a chain over `BT`. Used by
+`context.ScopeFacts.atom_of`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from analyzer import tree as T
+from analyzer.flow.conditions import subject_text
+
+__all__ = ["value_aliases"]
+
+
+def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
+    """Local -> (text, names read) of the one value it ever holds (see `ScopeFacts.aliases`);
+    `binding_lines(name)`: the lines binding `name` in `func`."""
+    assigns, stored = [], set()
+    # (text of the container, constant index) -> text of a subscript the function reads
+    # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals
+    items: dict[tuple[str, int], str] = {}
+    stack: list[T.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)):
+            continue
+        if isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (T.Name, T.Tuple, T.List)):
+            assigns.append(node)
+        elif isinstance(node, (T.Attribute, T.Subscript)) and not isinstance(node.ctx, T.Load):
+            text = subject_text(node.value)
+            if text is not None:
+                stored.add(text.split(".", 1)[0])  # `self.x = ...` may change any `self.` value
+        elif isinstance(node, (T.Global, T.Nonlocal)):
+            return {}
+        if isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load):
+            index, container = _constant_index(node.slice), subject_text(node.value)
+            if index is not None and container is not None:
+                items.setdefault((container, index), subject_text(node))
+        stack.extend(T.iter_child_nodes(node))
+    out = {}
+    for st in assigns:
+        names = _alias_reads(st.value)
+        if names is None or any(binding_lines(n) or n in stored for n in names):
+            continue
+        target = st.targets[0]
+        text = subject_text(st.value)
+        if text is None:
+            continue
+        if isinstance(target, T.Name):
+            pairs = [(target.id, text)]
+        else:
+            elts = target.elts
+            if any(not isinstance(e, T.Name) for e in elts):
+                continue  # a starred or nested target: positions are not fixed
+            pairs = [(e.id, items.get((text, i)) or items.get((text, i - len(elts)))) for i, e in enumerate(elts)]
+        for name, value in pairs:
+            if value is not None and len(binding_lines(name)) == 1 and name not in names:
+                out[name] = (value, frozenset(names))
+    return out
+
+
+def _constant_index(node: T.expr) -> Optional[int]:
+    if isinstance(node, T.Constant) and type(node.value) is int:
+        return node.value
+    if (isinstance(node, T.UnaryOp) and isinstance(node.op, T.USub) and isinstance(node.operand, T.Constant)
+            and type(node.operand.value) is int):
+        return -node.operand.value
+    return None
+
+
+def _alias_reads(expr: T.expr) -> Optional[set[str]]:
+    """The names an alias-able value reads (a name, an attribute chain, a constant subscript of
+    one, or `type(...)` / `len(...)` of one), or None for any other expression."""
+    if isinstance(expr, T.Call) and isinstance(expr.func, T.Name) and expr.func.id in ("type", "len") \
+            and len(expr.args) == 1 and not expr.keywords:
+        inner = _alias_reads(expr.args[0])
+        return None if inner is None else inner | {expr.func.id}
+    if isinstance(expr, T.Subscript) and _constant_index(expr.slice) is not None:
+        return _alias_reads(expr.value)
+    while isinstance(expr, T.Attribute):
+        expr = expr.value
+    return {expr.id} if isinstance(expr, T.Name) else None
