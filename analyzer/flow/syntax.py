@@ -168,6 +168,71 @@ def first_pass_test(test: T.expr) -> bool:
     return False
 
 
+_SIMPLE = (T.Expr, T.Assign, T.AugAssign, T.AnnAssign, T.Pass, T.Assert, T.Import, T.ImportFrom)
+_LEAVING = (T.Break, T.Continue, T.Return, T.Yield, T.YieldFrom)
+
+
+def index_search(loop: T.AST) -> Optional[T.If]:
+    """The `if i == k:` of `for i in range(...):` whose pass `i == k` surely runs: the test is the
+    body's first compound statement (only simple statements before it), `k` is a literal in range
+    or a value the loop does not rebind (`pi == state.local_process_index`: the index of this
+    process among `num_processes` is a contract of the caller's, like any `k in range(n)`), and
+    nothing outside the test's arm can end a pass early or the loop (`break`, `continue`,
+    `return`, `yield`). `for pi in range(world): if pi == rank: load()` loads on every process,
+    one after the other."""
+    if not (isinstance(loop, T.For) and isinstance(loop.target, T.Name) and isinstance(loop.iter, T.Call)):
+        return None
+    it = loop.iter
+    if not (isinstance(it.func, T.Name) and it.func.id == "range" and 1 <= len(it.args) <= 2 and not it.keywords
+            and not any(isinstance(a, T.Starred) for a in it.args)):
+        return None
+    arm = next((st for st in loop.body if not isinstance(st, _SIMPLE)), None)
+    if not isinstance(arm, T.If):
+        return None
+    test, index = arm.test, loop.target.id
+    if not (isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], T.Eq)):
+        return None
+    sides = [test.left, test.comparators[0]]
+    if not any(isinstance(side, T.Name) and side.id == index for side in sides):
+        return None
+    other = next(side for side in sides if not (isinstance(side, T.Name) and side.id == index))
+    if isinstance(other, T.Constant):
+        bounds = [a.value if isinstance(a, T.Constant) else None for a in it.args]
+        if type(other.value) is not int or any(type(b) is int for b in bounds) and not _in_range(other.value, bounds):
+            return None
+    elif not isinstance(other, (T.Name, T.Attribute)) or dotted_name(other) is None:
+        return None
+    root = dotted_name(other).split(".")[0] if not isinstance(other, T.Constant) else index
+    in_arm = {id(n) for n in walk_body(arm.body)}
+    for node in walk_body(loop.body):
+        if isinstance(node, _LEAVING) and id(node) not in in_arm:
+            return None
+        if isinstance(node, T.Name) and node.id in (root, index) and not isinstance(node.ctx, T.Load):
+            return None  # the searched value (or the index) changes inside the loop
+    return arm
+
+
+def surely_bound(body: list[T.stmt]) -> set[str]:
+    """The names the simple statements at the head of `body` bind (up to its first compound
+    statement): every run of the block binds them."""
+    out: set[str] = set()
+    for st in body:
+        if not isinstance(st, _SIMPLE):
+            break
+        if isinstance(st, (T.Import, T.ImportFrom)):
+            out.update((a.asname or a.name.split(".")[0]) for a in st.names if a.name != "*")
+        elif isinstance(st, (T.Assign, T.AugAssign)) or isinstance(st, T.AnnAssign) and st.value is not None:
+            for target in assignment_targets(st):
+                out.update(n.id for n in target_names(target))
+    return out
+
+
+def _in_range(k: int, bounds: list) -> bool:
+    """Is `k` in `range(*bounds)`, for the bounds that are literals (None: unknown)?"""
+    lo, hi = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+    return (lo is None or lo <= k) and (hi is None or k < hi)
+
+
 # -------------------------------------------------------------------------------------- values
 
 def repetition(node: T.AST) -> Optional[tuple[T.expr, int]]:

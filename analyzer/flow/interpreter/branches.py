@@ -13,7 +13,9 @@ from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.interpreter.statements import Statements
 from analyzer.flow.names import pattern_names, target_names
 from analyzer.flow.state import EMPTY, forget_subjects, uncarry, zero_pass
-from analyzer.flow.syntax import dotted_name, elif_chain, handler_catches_nameerror, irrefutable, may_exit
+from analyzer.flow.syntax import (
+    dotted_name, elif_chain, handler_catches_nameerror, index_search, irrefutable, may_exit, surely_bound,
+)
 
 
 class Runner(Statements):
@@ -131,6 +133,16 @@ class Runner(Statements):
             self._note_zero_loop(node.body, self._reads_caller_data(node.iter), target_names_set,
                                  self._iterates_argument(node.iter))
         exit_state = self._join(zero, uncarry(end), uncarry(self._join(*frame.continues)))
+        hit = index_search(node)
+        if hit is not None:
+            # some pass takes `if i == k:` (`syntax.index_search`): no exit skipped it, and one
+            # that breaks there leaves only by that `break`
+            if hit.body and isinstance(hit.body[-1], T.Break):
+                exit_state = EMPTY
+            else:
+                exit_state = self._join(uncarry(end), uncarry(self._join(*frame.continues)))
+                for name in sorted(surely_bound(hit.body) - self.module.bindings_of(node.body).deleted):
+                    exit_state = self.bind(exit_state, name)
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
