@@ -199,6 +199,9 @@ def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
     if rules is None:
         rules = rules_for(selection)
     analysis = analyze_source(raw, path, selection, rules, honor_noqa)
+    facts = project_call_facts([analysis]).get(path)
+    if facts:  # the second pass, the file being the whole run (what `lora-lint FILE` does)
+        analysis = with_project_facts(analysis, raw, selection, facts, rules, honor_noqa)
     return sorted(analysis.diagnostics + project_diagnostics([analysis], selection, rules))
 
 

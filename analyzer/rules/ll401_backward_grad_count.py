@@ -62,6 +62,12 @@ class BackwardGradCount(Rule):
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n",
         "from torch.autograd import Function\n\nclass F(Function):\n    @staticmethod\n    def forward(x, w):\n        return x * w\n\n    @staticmethod\n    def setup_context(ctx, inputs, output):\n        pass\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, g\n",
         "import torch\n\nclass MatMul8(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, A, B, out=None, bias=None):\n        return A @ B\n\n    @staticmethod\n    def backward(ctx, grad):\n        return grad, grad, None\n\n\ndef matmul(A, B):\n    return MatMul8.apply(A, B, None)\n",
+        # surplus gradients that are all None, spelled as a starred repetition: PyTorch accepts them
+        "import torch\n\nclass Attn(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, q, k, v, scale):\n"
+        "        return q @ k\n\n    @staticmethod\n    def backward(ctx, g):\n        return g, g, g, *((None,) * 4)\n",
+        # a classmethod forward: `cls` is bound, so the inputs come after `cls, ctx`
+        "import torch\n\nclass SwiGLU(torch.autograd.Function):\n    @classmethod\n    def forward(cls, ctx, x, w):\n"
+        "        return x @ w\n\n    @classmethod\n    def backward(cls, ctx, g):\n        return g, g\n",
     ]
     INVALID = [
         Invalid(
@@ -121,9 +127,16 @@ class BackwardGradCount(Rule):
 
 
 def _items(value) -> "list | None":
-    """The item expressions of a tuple built from literals (`(a, b)`, `(a,) + (None,) * 3`), or None."""
-    if isinstance(value, T.Tuple) and not any(isinstance(e, T.Starred) for e in value.elts):
-        return list(value.elts)
+    """The item expressions of a tuple built from literals (`(a, b)`, `(a,) + (None,) * 3`,
+    `(a, *((None,) * 3))`), or None."""
+    if isinstance(value, T.Tuple):
+        out: list = []
+        for e in value.elts:
+            inner = _items(e.value) if isinstance(e, T.Starred) else [e]
+            if inner is None:
+                return None
+            out += inner
+        return out
     if isinstance(value, T.BinOp) and isinstance(value.op, T.Add):
         left, right = _items(value.left), _items(value.right)
         return None if left is None or right is None else left + right
