@@ -12,7 +12,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord
-from analyzer.flow.syntax import dotted_name as _dotted
+from analyzer.flow.syntax import dotted_name as _dotted, repetition
 
 __all__ = ["AutogradClass", "SavedUse", "find_autograd_classes"]
 
@@ -227,6 +227,40 @@ def return_arity(r: ReturnRecord, func: Optional[T.AST] = None) -> Optional[int]
         return 1
     if isinstance(v, T.Name) and func is not None and _local_holds_one_value(func, v.id):
         return 1
+    return None
+
+
+def gradient_count(r: ReturnRecord, func: Optional[T.AST], inputs: int) -> Optional[int]:
+    """The gradients a return of backward gives PyTorch: its arity, except that surplus items past
+    `inputs` that are all literal `None` are dropped, as PyTorch drops them (`(dq, dk) + (None,) *
+    15`, `dq, dk, *((None,) * 30)`)."""
+    n = return_arity(r, func)
+    if n is None or n <= inputs:
+        return n
+    items = _items(r.value)
+    if items is not None and all(isinstance(e, T.Constant) and e.value is None for e in items[inputs:]):
+        return inputs
+    return n
+
+
+def _items(value) -> "list | None":
+    """The item expressions of a tuple built from literals (`(a, b)`, `(a,) + (None,) * 3`,
+    `(a, *((None,) * 3))`), or None."""
+    if isinstance(value, T.Tuple):
+        out: list = []
+        for e in value.elts:
+            inner = _items(e.value) if isinstance(e, T.Starred) else [e]
+            if inner is None:
+                return None
+            out += inner
+        return out
+    if isinstance(value, T.BinOp) and isinstance(value.op, T.Add):
+        left, right = _items(value.left), _items(value.right)
+        return None if left is None or right is None else left + right
+    repeated = repetition(value)  # `(None,) * 15`, as the return shapes count it
+    if repeated is not None:
+        items = _items(repeated[0])
+        return None if items is None else items * repeated[1]
     return None
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Iterable, Optional
 
 from analyzer import tree as T
-from analyzer.flow.autograd import find_autograd_classes
+from analyzer.flow.autograd import find_autograd_classes, gradient_count
 from analyzer.flow.results import FunctionFlow, ReturnRecord
 from analyzer.flow.project import flag_guarded_returns
 from analyzer.flow.shapes import annotation_allows_variants, describe_shape, short_shape
@@ -197,10 +197,16 @@ class ReturnShapeMismatch(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         yield from self._check_lambdas(ctx)
-        # an autograd backward's count is forward's input count, which LL401 checks return by
-        # return; its returns may differ by trailing `None`s PyTorch accepts (`*((None,) * 30)`)
-        judged = {id(c.backward.node) for c in find_autograd_classes(ctx.flow)
-                  if c.backward is not None and c.input_range() is not None}
+        # an autograd backward whose returns give PyTorch one count once the surplus `None`s it
+        # drops are dropped (`dq, dk, *((None,) * 30)` next to `dq, dk`): LL401 holds that count
+        # to forward's inputs; returns that still differ are left to the usual check
+        judged = set()
+        for c in find_autograd_classes(ctx.flow):
+            rng = c.input_range() if c.backward is not None else None
+            if rng is not None:
+                counts = {gradient_count(r, c.backward.node, rng[1]) for r in c.backward.returns}
+                if len(counts) == 1 and None not in counts:
+                    judged.add(id(c.backward.node))
         for func in ctx.flow.functions:
             if id(func.node) in judged:
                 continue

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from analyzer import tree as T
-from analyzer.flow.autograd import find_autograd_classes, return_arity
-from analyzer.flow.syntax import repetition
+from analyzer.flow.autograd import find_autograd_classes, gradient_count
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext, report_at
 
 
@@ -107,14 +105,9 @@ class BackwardGradCount(Rule):
                 continue
             lo, hi = rng
             for r in cls.backward.returns:
-                n = return_arity(r, cls.backward.node)
-                if n is None:
+                n = gradient_count(r, cls.backward.node, hi)
+                if n is None or lo <= n <= hi:
                     continue
-                if lo <= n <= hi:
-                    continue
-                items = _items(r.value) if n > hi else None
-                if items is not None and all(isinstance(e, T.Constant) and e.value is None for e in items[hi:]):
-                    continue  # extra trailing Nones are accepted by PyTorch (`(dq, dk) + (None,) * 15`)
                 after = "after ctx" if cls.setup_context is None else "(setup_context style)"
                 if cls.apply_counts == {lo} and lo == hi and cls.forward.node.args.defaults:
                     # the range was narrowed by the calls: say so, since forward's defaults allow fewer
@@ -124,24 +117,3 @@ class BackwardGradCount(Rule):
                     continue
                 yield report_at(r.node, f"`{cls.node.name}.backward` returns {_grads(n)} but `forward` takes "
                                         f"{_inputs(lo, hi)} {after} (line {cls.forward.node.lineno})")
-
-
-def _items(value) -> "list | None":
-    """The item expressions of a tuple built from literals (`(a, b)`, `(a,) + (None,) * 3`,
-    `(a, *((None,) * 3))`), or None."""
-    if isinstance(value, T.Tuple):
-        out: list = []
-        for e in value.elts:
-            inner = _items(e.value) if isinstance(e, T.Starred) else [e]
-            if inner is None:
-                return None
-            out += inner
-        return out
-    if isinstance(value, T.BinOp) and isinstance(value.op, T.Add):
-        left, right = _items(value.left), _items(value.right)
-        return None if left is None or right is None else left + right
-    repeated = repetition(value)  # `(None,) * 15`, as the return shapes count it
-    if repeated is not None:
-        items = _items(repeated[0])
-        return None if items is None else items * repeated[1]
-    return None
