@@ -172,7 +172,7 @@ class ModuleContext:
         self.global_decls: dict[str, int] = {}
         self.suppressing_classes: set[str] = set()
         self.by_type: dict[type, list[T.AST]] = {}
-        self._bindings_memo: dict[tuple[int, int], ScopeBindings] = {}
+        self._bindings_memo: dict[tuple[int, ...], tuple[ScopeBindings, tuple]] = {}
         self._scan(tree)
         self.classes = self.by_type.get(T.ClassDef, [])
         self.imports = self.by_type.get(T.Import, []) + self.by_type.get(T.ImportFrom, [])
@@ -278,14 +278,21 @@ class ModuleContext:
         return name in self._string_words
 
     def bindings_of(self, body: list[T.stmt]) -> ScopeBindings:
-        """collect_bindings, once per block (nested loops and try blocks ask again and again)."""
+        """collect_bindings, once per block (nested loops and try blocks ask again and again).
+
+        Keyed by the identity of every statement of the block: a slice of a function
+        (`flow.slicing`) holds blocks that share their first statements with the original and
+        copies made for the slice. The memo keeps the statements alive, so no id in a key can
+        be reused by a node made later (a slice's copies are dropped after their run)."""
         if not body:
             return collect_bindings(body)
-        key = (id(body[0]), len(body))
+        key = tuple(map(id, body))
         found = self._bindings_memo.get(key)
         if found is None:
-            found = self._bindings_memo[key] = collect_bindings(body)
-        return found
+            found = collect_bindings(body)
+            self._bindings_memo[key] = (found, tuple(body))
+            return found
+        return found[0]
 
     def _scan(self, tree: T.Module) -> None:
         by_type = self.by_type

@@ -11,6 +11,7 @@ re-run on the name's slice of the function: `analyzer.flow.slicing`.)
 from __future__ import annotations
 
 from analyzer import tree as T
+from analyzer.flow.context import ModuleContext
 from analyzer.flow.definite import analyze_module
 from analyzer.flow.results import UseKind
 from analyzer.flow.state import MAX_PATHS
@@ -96,3 +97,14 @@ def test_feature_read_without_its_flag_is_reported_after_the_loop():
     source = training_function("    feature_5.detach(model)")
     read_line = len(source.splitlines()) - 1
     assert _possibly_unbound(source) == [(read_line, "maybe", "feature_5")]
+
+
+def test_block_bindings_are_keyed_by_every_statement():
+    # a slice's block can start with the same statement as the original block and have its
+    # length: the memo of the bindings of each block must tell them apart
+    _, tree = T.parse("def f(a):\n    x = 1\n    y = 2\n    z = 3\n")
+    module = ModuleContext(tree)
+    first, second, third = tree.body[0].body
+    assert module.bindings_of([first, second]).bound == {"x", "y"}
+    assert module.bindings_of([first, third]).bound == {"x", "z"}
+    assert module.bindings_of([first, second]).bound == {"x", "y"}
