@@ -137,13 +137,16 @@ def project_call_facts(analyses: Sequence[FileAnalysis]) -> dict[str, RunFacts]:
     flagged = [a for a in analyses if a.summary is not None and any(d.code not in _NOT_FLOW for d in a.diagnostics)]
     if not flagged:
         return {}
-    index = ProjectIndex([a.summary for a in analyses if a.summary is not None])
     out = {}
-    for a in flagged:
-        facts = RunFacts(index.imported_call_facts(a.summary), index.run_closed_params(a.summary),
-                         index.literal_fields(a.summary))
-        if facts:
-            out[a.path] = facts
+    try:
+        index = ProjectIndex([a.summary for a in analyses if a.summary is not None])
+        for a in flagged:
+            facts = RunFacts(index.imported_call_facts(a.summary), index.run_closed_params(a.summary),
+                             index.literal_fields(a.summary))
+            if facts:
+                out[a.path] = facts
+    except Exception:  # the first pass's findings stand; `project_diagnostics` reports the index's error
+        return {}
     return out
 
 

@@ -70,10 +70,10 @@ def test_a_rule_that_overflows_the_stack_is_located(project, capsys, monkeypatch
 def test_the_flow_analysis_raising(project, capsys, monkeypatch):
     real = engine.analyze_module
 
-    def flaky(tree, builtins=None):
+    def flaky(tree, builtins=None, run_facts=None):
         if any(getattr(n, "id", None) == "undefined_boom" for n in T.walk(tree)):
             raise KeyError("no such scope")
-        return real(tree, builtins)
+        return real(tree, builtins, run_facts)
 
     monkeypatch.setattr(engine, "analyze_module", flaky)
     run = lint(capsys, project)
