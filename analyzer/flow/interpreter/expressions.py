@@ -217,7 +217,8 @@ class Expressions(Loops):
         """`x = None` / `x = False` / `x = []`: later tests of `x` are decided on this path."""
         key = None
         names = frozenset({name})
-        if isinstance(value, T.Constant):
+        if isinstance(value, (T.Constant, T.UnaryOp, T.Attribute)):
+            # `x = None`, `x = -1`, and an enum member (`gemm_type = GEMMType.FPROP`): one value
             lit = literal_value(value)
             if lit is not None:
                 key, truth = FactKey("eq", name, lit), True
