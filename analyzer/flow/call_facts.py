@@ -28,7 +28,7 @@ from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
 from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import FactKey, Literal
-from analyzer.flow.syntax import dotted_name
+from analyzer.flow.syntax import dotted_name, ends_every_path
 
 __all__ = ["CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts", "ModuleCallFacts",
            "RunFacts"]
@@ -216,7 +216,7 @@ def _literal_returns(func: T.AST, stop_early: bool) -> Optional[frozenset]:
         values = None if given is None else values | given
     if not found or values is None:
         return None
-    if not _always_leaves(func.body):
+    if not ends_every_path(func.body, (T.Return, T.Raise)):
         values.add(_NONE)
     return frozenset(values)
 
@@ -229,20 +229,6 @@ def _literals(value: Optional[T.expr]) -> Optional[set]:
         return None if body is None or orelse is None else body | orelse
     lit = literal_value(value)
     return None if lit is None else {lit}
-
-
-def _always_leaves(body: list) -> bool:
-    """Does every path through `body` end in `return` or `raise` (read from its last statement)?"""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, (T.Return, T.Raise)):
-        return True
-    if isinstance(last, T.If):
-        return _always_leaves(last.body) and _always_leaves(last.orelse)
-    if isinstance(last, (T.With, T.AsyncWith)):
-        return _always_leaves(last.body)
-    return False
 
 
 def _ensures(func: T.AST) -> list:

@@ -21,7 +21,7 @@ from analyzer.flow.signature import (
 )
 from analyzer.flow.state import FactKey
 from analyzer.flow.value_aliases import value_aliases
-from analyzer.flow.syntax import dotted_name, param_names, walk_body
+from analyzer.flow.syntax import dotted_name, ends_every_path, param_names, walk_body
 
 
 NORETURN_CALLS = {
@@ -71,20 +71,6 @@ def _is_noreturn_annotation(ann: Optional[T.expr]) -> bool:
     return name is not None and name.split(".")[-1] in {"NoReturn", "Never"}
 
 
-def _always_raises(body: list[T.stmt]) -> bool:
-    """Syntactic: every path through `body` ends in `raise` (used for unannotated helpers)."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, T.Raise):
-        return True
-    if isinstance(last, T.If):
-        return _always_raises(last.body) and _always_raises(last.orelse)
-    if isinstance(last, (T.With, T.AsyncWith)):
-        return _always_raises(last.body)
-    return False
-
-
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException", "OSError",
                             "RuntimeError", "AttributeError"})
 
@@ -112,7 +98,7 @@ def _block_falls_through(body: list[T.stmt], noreturn: set[str]) -> bool:
     if not body:
         return True
     last = body[-1]
-    if isinstance(last, T.Raise) or _always_raises(body):
+    if isinstance(last, T.Raise) or ends_every_path(body):
         return False
     if isinstance(last, T.Expr) and isinstance(last.value, T.Call):
         name = dotted_name(last.value.func)
@@ -317,7 +303,7 @@ class ModuleContext:
                     self.global_decls[n] = self.global_decls.get(n, 0) + 1
             elif isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
                 self.defined_functions.add(node.name)
-                if _is_noreturn_annotation(node.returns) or _always_raises(node.body):
+                if _is_noreturn_annotation(node.returns) or ends_every_path(node.body):
                     self.noreturn.add(node.name)
                     self.noreturn.add(f"self.{node.name}")
                     self.noreturn.add(f"cls.{node.name}")

@@ -105,6 +105,24 @@ def may_exit(stmt: T.stmt) -> bool:
     return False
 
 
+def ends_every_path(body: list[T.stmt], ends: tuple = (T.Raise,)) -> bool:
+    """Syntactic: every path through `body` ends in one of the statement kinds `ends` (`raise`,
+    by default), read from its last statement through `if`/`else` arms and `with` blocks."""
+    while body:
+        last = body[-1]
+        if isinstance(last, ends):
+            return True
+        if isinstance(last, T.If):
+            if not ends_every_path(last.orelse, ends):
+                return False
+            body = last.body
+        elif isinstance(last, (T.With, T.AsyncWith)):
+            body = last.body
+        else:
+            return False
+    return False
+
+
 def elif_chain(node: T.If) -> list[T.If]:
     chain = [node]
     while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], T.If):
