@@ -378,8 +378,10 @@ def prefix_bound(scope: T.AST) -> dict[str, frozenset[str]]:
         elif isinstance(node, T.Nonlocal):
             unstable.update(node.names)
     implied: dict[str, frozenset[str]] = {}
-
-    def visit(stmts: list, inherited: frozenset[str]) -> None:
+    # (block, names surely bound on entering it); blocks in any order: the result is intersections
+    todo: list[tuple[list, frozenset[str]]] = [(body, frozenset())]
+    while todo:
+        stmts, inherited = todo.pop()
         done = set(inherited)
         for st in stmts:
             here = frozenset(done)
@@ -388,14 +390,12 @@ def prefix_bound(scope: T.AST) -> dict[str, frozenset[str]]:
             if not isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
                 for child in T.iter_child_nodes(st):
                     if isinstance(child, (T.excepthandler, T.match_case)):
-                        visit(child.body, here)
+                        todo.append((child.body, here))
                 for attr in ("body", "orelse", "finalbody"):
                     inner = getattr(st, attr, None)
                     if isinstance(inner, list):
-                        visit(inner, here)
+                        todo.append((inner, here))
             done |= _sure_bindings(st) - unstable
-
-    visit(body, frozenset())
     return {name: names - {name} for name, names in implied.items() if name not in unstable and names - {name}}
 
 

@@ -19,7 +19,7 @@ from analyzer.flow.run_sites import module_signatures, module_sites, Signature, 
 from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
 from analyzer.flow.signature import literal_aliases, literal_fields, optional_params
-from analyzer.flow.syntax import dotted_name
+from analyzer.flow.syntax import dotted_name, returns_under_tests
 from analyzer.flow.shapes import annotation_allows_variants
 
 __all__ = ["flag_guarded_returns", "CalleeSummary", "UnpackRecord", "ModuleSummary", "module_name_for", "resolve_relative",
@@ -177,27 +177,27 @@ def _yield_arities(func: T.AST) -> Optional[tuple[tuple[int, int], ...]]:
 
 
 def _for_unpacks(tree: T.Module, summary: "ModuleSummary") -> None:
-    """`for a, b in f(...):` in any scope: each item the call yields is unpacked."""
-    def walk(node: T.AST, cls: Optional[str], method: Optional[str]) -> None:
-        for child in T.iter_child_nodes(node):
-            if isinstance(child, T.ClassDef):
-                walk(child, child.name if cls is None and node is tree else None, None)
-                continue
-            if isinstance(child, (T.FunctionDef, T.AsyncFunctionDef)):
-                walk(child, cls, child.name if method is None else method)
-                continue
-            if isinstance(child, T.For) and isinstance(child.target, (T.Tuple, T.List)) \
-                    and isinstance(child.iter, T.Call):
-                callee = dotted_name(child.iter.func)
-                stars = sum(1 for e in child.target.elts if isinstance(e, T.Starred))
-                if callee is not None and stars <= 1:
-                    t = child.target
-                    summary.unpacks.append(UnpackRecord(
-                        t.lineno, t.col_offset, t.end_lineno or t.lineno, t.end_col_offset or t.col_offset,
-                        len(t.elts) - stars, bool(stars), callee, cls, method, over=True))
-            walk(child, cls, method)
-
-    walk(tree, None, None)
+    """`for a, b in f(...):` in any scope: each item the call yields is unpacked. Depth first, in
+    source order, over a stack (a nested function calling itself would be a reference cycle holding
+    the whole tree until a garbage collection)."""
+    # (node, class and method around it, whether its parent is the module)
+    stack: list[tuple[T.AST, Optional[str], Optional[str], bool]] = [
+        (child, None, None, True) for child in reversed(list(T.iter_child_nodes(tree)))]
+    while stack:
+        node, cls, method, top = stack.pop()
+        if isinstance(node, T.ClassDef):
+            cls, method = (node.name if cls is None and top else None), None
+        elif isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+            method = node.name if method is None else method
+        elif isinstance(node, T.For) and isinstance(node.target, (T.Tuple, T.List)) and isinstance(node.iter, T.Call):
+            callee = dotted_name(node.iter.func)
+            stars = sum(1 for e in node.target.elts if isinstance(e, T.Starred))
+            if callee is not None and stars <= 1:
+                t = node.target
+                summary.unpacks.append(UnpackRecord(
+                    t.lineno, t.col_offset, t.end_lineno or t.lineno, t.end_col_offset or t.col_offset,
+                    len(t.elts) - stars, bool(stars), callee, cls, method, over=True))
+        stack.extend((child, cls, method, False) for child in reversed(list(T.iter_child_nodes(node))))
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -324,42 +324,22 @@ def flag_guarded_returns(func: T.AST, self_switches: bool = True) -> set[int]:
     choice at a call site, so call-site checks (`self_switches=False`) still hold every
     `a, b = obj.f()` to each arity."""
     params = optional_params(func)
-    out: set[int] = set()
+    return returns_under_tests(func.body, lambda test: _chooses(test, params, self_switches))
 
-    def chooses(test: T.expr) -> bool:
-        if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
-            return chooses(test.operand)
-        if isinstance(test, T.Name):
-            return test.id in params
-        if self_switches and isinstance(test, T.Attribute) and (dotted_name(test) or "").startswith("self.") \
-                and _selects_output(test.attr):
-            return True
-        if isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.left, T.Name) \
-                and test.left.id in params:
-            # `value is None`, or the argument compared with a literal: the call picks the branch
-            return isinstance(test.ops[0], (T.Is, T.IsNot)) or literal_value(test.comparators[0]) is not None
-        if isinstance(test, T.BoolOp):
-            return any(chooses(v) for v in test.values)
-        return False
 
-    def walk(stmts: list[T.stmt], guarded: bool) -> None:
-        for st in stmts:
-            if isinstance(st, T.Return) and guarded:
-                out.add(id(st))
-            elif isinstance(st, T.If):
-                inner = guarded or chooses(st.test)
-                walk(st.body, inner)
-                walk(st.orelse, inner)
-            elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
-                continue
-            else:
-                for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
-                    block = getattr(st, attr, None)
-                    if isinstance(block, list):
-                        for item in block:
-                            if isinstance(item, (T.excepthandler, T.match_case)):
-                                walk(item.body, guarded)
-                        walk([b for b in block if isinstance(b, T.stmt)], guarded)
-
-    walk(func.body, False)
-    return out
+def _chooses(test: T.expr, params, self_switches: bool) -> bool:
+    """Does the caller choose which arm of `test` runs (see `flag_guarded_returns`)?"""
+    if isinstance(test, T.UnaryOp) and isinstance(test.op, T.Not):
+        return _chooses(test.operand, params, self_switches)
+    if isinstance(test, T.Name):
+        return test.id in params
+    if self_switches and isinstance(test, T.Attribute) and (dotted_name(test) or "").startswith("self.") \
+            and _selects_output(test.attr):
+        return True
+    if isinstance(test, T.Compare) and len(test.ops) == 1 and isinstance(test.left, T.Name) \
+            and test.left.id in params:
+        # `value is None`, or the argument compared with a literal: the call picks the branch
+        return isinstance(test.ops[0], (T.Is, T.IsNot)) or literal_value(test.comparators[0]) is not None
+    if isinstance(test, T.BoolOp):
+        return any(_chooses(v, params, self_switches) for v in test.values)
+    return False

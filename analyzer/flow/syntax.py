@@ -4,7 +4,7 @@ what a test reads, elif chains, statements that may leave a block, iterables kno
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from analyzer import tree as T
 from analyzer.flow.names import ScopeBindings, target_names
@@ -37,6 +37,27 @@ def inner_blocks(stmt: T.AST) -> list[list[T.stmt]]:
            if isinstance(b, list)]
     out += [h.body for h in getattr(stmt, "handlers", ())]
     out += [c.body for c in getattr(stmt, "cases", ())]
+    return out
+
+
+def returns_under_tests(body: list[T.stmt], decides: Callable[[T.expr], bool]) -> set[int]:
+    """The ids of the `return` statements of `body` (nested scopes excluded) that lie in either arm
+    of an `if` whose test `decides` accepts. A loop over a stack rather than a nested recursive
+    function: one that calls itself is a reference cycle, freed only by a garbage collection."""
+    out: set[int] = set()
+    stack: list[tuple[list[T.stmt], bool]] = [(body, False)]
+    while stack:
+        stmts, under = stack.pop()
+        for st in stmts:
+            if isinstance(st, T.Return):
+                if under:
+                    out.add(id(st))
+            elif isinstance(st, T.If):
+                inner = under or decides(st.test)
+                stack.append((st.body, inner))
+                stack.append((st.orelse, inner))
+            elif not isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                stack.extend((block, under) for block in inner_blocks(st))
     return out
 
 

@@ -10,6 +10,7 @@ from analyzer.flow.autograd import find_autograd_classes, gradient_count
 from analyzer.flow.results import FunctionFlow, ReturnRecord
 from analyzer.flow.project import flag_guarded_returns
 from analyzer.flow.shapes import annotation_allows_variants, describe_shape, short_shape
+from analyzer.flow.syntax import returns_under_tests
 from analyzer.rules.base import Invalid, Report, Rule, RuleContext
 
 __all__ = ["ReturnShapeMismatch", "shape_checked_returns"]
@@ -383,26 +384,7 @@ def _mentions_version(test: T.expr) -> bool:
 def _version_switched(func: T.AST) -> set[int]:
     """Returns in either arm of an `if` that tests a version (`if torch_version >= (2, 4):`,
     `if is_transformers_version(">=", "4.40")`): the installed library chooses that shape."""
-    out: set[int] = set()
-
-    def walk(stmts: list, under: bool) -> None:
-        for st in stmts:
-            if isinstance(st, T.Return) and under:
-                out.add(id(st))
-            elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
-                continue
-            elif isinstance(st, T.If):
-                inner = under or _mentions_version(st.test)
-                walk(st.body, inner)
-                walk(st.orelse, inner)
-            else:
-                for attr in ("body", "orelse", "finalbody"):
-                    walk(getattr(st, attr, None) or [], under)
-                for item in getattr(st, "handlers", None) or getattr(st, "cases", None) or []:
-                    walk(item.body, under)
-
-    walk(getattr(func, "body", []), False)
-    return out
+    return returns_under_tests(getattr(func, "body", []), _mentions_version)
 
 
 def _mirrors_input_arity(func: FunctionFlow, returns) -> bool:
