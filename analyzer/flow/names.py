@@ -272,21 +272,42 @@ def binding_lines(scope: T.AST, name: str) -> list[int]:
     return all_binding_lines(scope).get(name, [])
 
 
-def all_binding_lines(scope: T.AST) -> dict[str, list[int]]:
+class BindingLines:
+    """Name -> the lines where it is bound in one scope, in order (`all_binding_lines`). A name's
+    lines are computed when first asked: a position may cost the code generation of its
+    statement (`analyzer.tree.positions`), and most callers ask about a few names of a scope."""
+
+    __slots__ = ("_nodes", "_lines")
+
+    def __init__(self, nodes: dict[str, list[T.AST]]) -> None:
+        self._nodes = nodes  # name -> the nodes whose line is a line binding it
+        self._lines: dict[str, list[int]] = {}
+
+    def get(self, name: str, default=None):
+        lines = self._lines.get(name)
+        if lines is None:
+            nodes = self._nodes.get(name)
+            if nodes is None:
+                return default
+            lines = self._lines[name] = sorted({node.lineno for node in nodes})
+        return lines
+
+
+def all_binding_lines(scope: T.AST) -> BindingLines:
     """`binding_lines` for every name bound in `scope`'s own body, in one walk."""
     body = getattr(scope, "body", None)
     if not isinstance(body, list):
-        return {}
-    lines: dict[str, set[int]] = {}
+        return BindingLines({})
+    nodes: dict[str, list[T.AST]] = {}
 
-    def add(name: str, line: int) -> None:
-        lines.setdefault(name, set()).add(line)
+    def add(name: str, node: T.AST) -> None:
+        nodes.setdefault(name, []).append(node)
 
     stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
-            add(node.name, node.lineno)
+            add(node.name, node)
             stack.extend(node.decorator_list)
             continue
         if isinstance(node, T.Lambda):
@@ -294,16 +315,16 @@ def all_binding_lines(scope: T.AST) -> dict[str, list[int]]:
         if isinstance(node, T.AnnAssign) and node.value is None:
             continue  # `x: int` binds nothing
         if isinstance(node, T.Name) and isinstance(node.ctx, T.Store):
-            add(node.id, node.lineno)
+            add(node.id, node)
         elif isinstance(node, (T.Import, T.ImportFrom)):
             for alias in node.names:
-                add(alias.asname or alias.name.split(".")[0], node.lineno)
+                add(alias.asname or alias.name.split(".")[0], node)
         elif isinstance(node, T.ExceptHandler) and node.name:
-            add(node.name, node.lineno)
+            add(node.name, node)
         elif isinstance(node, (T.MatchAs, T.MatchStar)) and node.name:
-            add(node.name, node.lineno)
+            add(node.name, node)
         stack.extend(T.iter_child_nodes(node))
-    return {name: sorted(found) for name, found in lines.items()}
+    return BindingLines(nodes)
 
 
 def co_bound_groups(scope: T.AST) -> dict[str, frozenset[str]]:
