@@ -205,25 +205,33 @@ def _walk_stmt(node: T.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str])
             _walk_expr(child.context_expr, out, in_tc, tc_bound)
 
 
+# the expressions `_walk_expr` looks at; it only walks through the others. Node classes are never
+# subclassed, so their exact type says what a node is, with one set lookup instead of a chain of
+# isinstance calls (this walk sees every expression of every block the interpreter asks about)
+_EXPR_NOTED = frozenset({T.Lambda, T.NamedExpr, T.Yield, T.YieldFrom, T.Call, T.Subscript})
+
+
 def _walk_expr(node: T.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]) -> None:
     stack: list[T.AST] = [node]
     while stack:
         cur = stack.pop()
-        if isinstance(cur, T.Lambda):
-            stack.extend(cur.args.defaults)
-            stack.extend(d for d in cur.args.kw_defaults if d is not None)
-            continue
-        if isinstance(cur, T.NamedExpr):
-            _bind(out, cur.target.id, in_tc, tc_bound)
-        elif isinstance(cur, (T.Yield, T.YieldFrom, T.Await)) and isinstance(cur, (T.Yield, T.YieldFrom)):
-            out.yields = True
-        elif isinstance(cur, T.Call):
-            _note_dynamic_call(cur, out)
-        elif isinstance(cur, T.Subscript) and isinstance(cur.ctx, (T.Store, T.Del)):
-            # locals()["x"] = ... / vars()["x"] = ...
-            if _is_dynamic_namespace(cur.value):
-                out.dynamic = True
-                out.dynamic_words = None
+        kind = type(cur)
+        if kind in _EXPR_NOTED:
+            if kind is T.Lambda:
+                stack.extend(cur.args.defaults)
+                stack.extend(d for d in cur.args.kw_defaults if d is not None)
+                continue
+            if kind is T.NamedExpr:
+                _bind(out, cur.target.id, in_tc, tc_bound)
+            elif kind is T.Call:
+                _note_dynamic_call(cur, out)
+            elif kind is T.Subscript:
+                # locals()["x"] = ... / vars()["x"] = ...
+                if isinstance(cur.ctx, (T.Store, T.Del)) and _is_dynamic_namespace(cur.value):
+                    out.dynamic = True
+                    out.dynamic_words = None
+            else:
+                out.yields = True
         stack.extend(T.iter_child_nodes(cur))
 
 
@@ -306,25 +314,31 @@ def all_binding_lines(scope: T.AST) -> BindingLines:
     stack: list[T.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
-            add(node.name, node)
-            stack.extend(node.decorator_list)
-            continue
-        if isinstance(node, T.Lambda):
-            continue
-        if isinstance(node, T.AnnAssign) and node.value is None:
-            continue  # `x: int` binds nothing
-        if isinstance(node, T.Name) and isinstance(node.ctx, T.Store):
-            add(node.id, node)
-        elif isinstance(node, (T.Import, T.ImportFrom)):
-            for alias in node.names:
-                add(alias.asname or alias.name.split(".")[0], node)
-        elif isinstance(node, T.ExceptHandler) and node.name:
-            add(node.name, node)
-        elif isinstance(node, (T.MatchAs, T.MatchStar)) and node.name:
-            add(node.name, node)
+        kind = type(node)
+        if kind in _BINDING_NOTED:  # (one set lookup for the many nodes that bind nothing)
+            if kind is T.FunctionDef or kind is T.AsyncFunctionDef or kind is T.ClassDef:
+                add(node.name, node)
+                stack.extend(node.decorator_list)
+                continue
+            if kind is T.Lambda:
+                continue
+            if kind is T.AnnAssign and node.value is None:
+                continue  # `x: int` binds nothing
+            if kind is T.Name:
+                if isinstance(node.ctx, T.Store):
+                    add(node.id, node)
+            elif kind is T.Import or kind is T.ImportFrom:
+                for alias in node.names:
+                    add(alias.asname or alias.name.split(".")[0], node)
+            elif kind is not T.AnnAssign and node.name:  # a handler or a capture pattern
+                add(node.name, node)
         stack.extend(T.iter_child_nodes(node))
     return BindingLines(nodes)
+
+
+# the nodes `all_binding_lines` looks at (exact types, as in `_EXPR_NOTED`)
+_BINDING_NOTED = frozenset({T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda, T.AnnAssign, T.Name, T.Import,
+                            T.ImportFrom, T.ExceptHandler, T.MatchAs, T.MatchStar})
 
 
 def co_bound_groups(scope: T.AST) -> dict[str, frozenset[str]]:

@@ -259,17 +259,19 @@ class Frame:
         stack: list[T.AST] = list(body)
         while stack:
             node = stack.pop()
-            if isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
+            # exact types (node classes are never subclassed): this walk sees every node of the body
+            kind = type(node)
+            if kind is T.FunctionDef or kind is T.AsyncFunctionDef:
                 if node.name in defs:
                     redefined.add(node.name)
                 defs.setdefault(node.name, node)
                 continue
-            if (isinstance(node, T.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], T.Name)
+            if kind is T.ClassDef or kind is T.Lambda:
+                continue
+            if (kind is T.Assign and len(node.targets) == 1 and isinstance(node.targets[0], T.Name)
                     and isinstance(node.value, T.Lambda)):
                 # `scale = lambda: alpha / denom`, called later like a nested function
                 lambdas.setdefault(node.targets[0].id, []).append(node.value)
-            if isinstance(node, (T.ClassDef, T.Lambda)):
-                continue
             stack.extend(T.iter_child_nodes(node))
         for lname, found in lambdas.items():
             if len(found) == 1 and lname not in defs and len(self.binding_lines(lname)) == 1:
@@ -281,9 +283,11 @@ class Frame:
         callee_ids: set[int] = set()
         loads: list[T.Name] = []
         for node in walk_body(body):
-            if isinstance(node, T.Call) and isinstance(node.func, T.Name):
-                callee_ids.add(id(node.func))
-            elif isinstance(node, T.Name) and node.id in defs and isinstance(node.ctx, T.Load):
+            kind = type(node)
+            if kind is T.Call:
+                if isinstance(node.func, T.Name):
+                    callee_ids.add(id(node.func))
+            elif kind is T.Name and node.id in defs and isinstance(node.ctx, T.Load):
                 loads.append(node)
         escaping.update(n.id for n in loads if id(n) not in callee_ids)
         for name, d in defs.items():
