@@ -197,7 +197,9 @@ def _for_unpacks(tree: T.Module, summary: "ModuleSummary") -> None:
                 summary.unpacks.append(UnpackRecord(
                     t.lineno, t.col_offset, t.end_lineno or t.lineno, t.end_col_offset or t.col_offset,
                     len(t.elts) - stars, bool(stars), callee, cls, method, over=True))
-        stack.extend((child, cls, method, False) for child in reversed(list(T.iter_child_nodes(node))))
+        # an expression holds no statement (a lambda's body is an expression): not entered
+        stack.extend((child, cls, method, False) for child in reversed(list(T.iter_child_nodes(node)))
+                     if not isinstance(child, T.expr))
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
