@@ -4,7 +4,6 @@ state at the call), and closures that escape and run after the function has retu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Optional
 
 from analyzer import tree as T
@@ -94,7 +93,7 @@ class Closures(ReturnShapes):
             if any(isinstance(s, (T.Assign, T.AugAssign, T.AnnAssign)) and any(n.id == nl for t in assignment_targets(s) for n in target_names(t)) for s in d.body):
                 state = self.bind(state, nl)
             else:
-                state = self._join([replace(p, maybe=p.maybe | mask) for p in state])
+                state = self._join([p._replace(maybe=p.maybe | mask) for p in state])
         return state
 
     def _under_guards(self, state: tuple, guards, cond: Callable) -> tuple:

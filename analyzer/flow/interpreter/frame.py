@@ -12,7 +12,7 @@ names on every path of a state and splits a state on a branch condition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
@@ -392,7 +392,7 @@ class Frame:
         t_paths, f_paths = [], []
         for p in state:
             if p.dropped and key.subject in p.dropped and not p.imprecise:
-                p = replace(p, imprecise=True)
+                p = p._replace(imprecise=True)
             pt = assume(p, key, polarity)
             pf = assume(p, key, not polarity)
             if pt is not None:
@@ -419,7 +419,7 @@ class Frame:
         mask = self.mask_of(inner.bound)
         dmask = self.mask_of(inner.deleted)
         state = self.invalidate_all(state, inner.bound | attribute_targets(body))
-        return self._join([replace(p, bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
+        return self._join([p._replace(bound=p.bound & ~dmask, maybe=p.maybe | mask) for p in state])
 
 
 def _reads(dotted: str, names: frozenset) -> bool:

@@ -4,7 +4,6 @@ iterables known to be non-empty.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from analyzer import tree as T
 from analyzer.flow.conditions import atom, subject_text
@@ -32,7 +31,7 @@ class Loops(Closures):
             new = body_mask & ~p.maybe
             # a tuple rebuilt in the loop (`acc += (x,)`) has a size that depends on the trip count
             shapes = tuple(item for item in p.shapes if not item[0] & body_mask)
-            head.append(replace(p, bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
+            head.append(p._replace(bound=p.bound & ~deleted_mask, maybe=p.maybe | body_mask,
                                 carried=(p.carried | new) & ~p.bound, shapes=shapes))
         frame = LoopFrame(body_mask=body_mask, loop=loop, depth=self.branch_depth + 1)
         return self._join(head), frame
@@ -174,7 +173,7 @@ class Loops(Closures):
                 bound_somewhere &= ~bit
         # a path that got here past a nested first-pass test's other arm (`i == 0` false) was
         # skipped on a later pass only: it keeps its excuse
-        return [self._join([p if after_first_pass(p) else replace(p, carried=p.carried & ~(bound_somewhere & ~p.bound))
+        return [self._join([p if after_first_pass(p) else p._replace(carried=p.carried & ~(bound_somewhere & ~p.bound))
                             for p in o])
                 if any(p.carried & bound_somewhere for p in o) else o for o in outs]
 
