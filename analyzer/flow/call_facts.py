@@ -26,7 +26,7 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
-from analyzer.flow.names import all_binding_lines
+from analyzer.flow.names import all_binding_lines, BindingLines
 from analyzer.flow.state import FactKey, Literal
 from analyzer.flow.syntax import dotted_name, ends_every_path
 
@@ -95,7 +95,7 @@ class ModuleCallFacts:
         self.global_decls = global_decls
         self.defs = {st.name: st for st in tree.body if isinstance(st, T.FunctionDef)}
         self._found: dict[str, Optional[CallFacts]] = {}
-        self._bound_once: Optional[set[str]] = None
+        self._bindings: Optional[BindingLines] = None
 
     def get(self, name: str) -> Optional[CallFacts]:
         if name not in self.defs:
@@ -106,9 +106,9 @@ class ModuleCallFacts:
 
     def bound_once(self, name: str) -> bool:
         """Does one module-level statement bind `name`, and no `global` declaration rebind it?"""
-        if self._bound_once is None:
-            self._bound_once = {n for n, lines in all_binding_lines(self.tree).items() if len(lines) == 1}
-        return name in self._bound_once and name not in self.global_decls
+        if self._bindings is None:
+            self._bindings = all_binding_lines(self.tree)
+        return self._bindings.once(name) and name not in self.global_decls
 
 
 def module_call_facts(tree: T.Module, global_names: set) -> dict[str, CallFacts]:
@@ -117,8 +117,8 @@ def module_call_facts(tree: T.Module, global_names: set) -> dict[str, CallFacts]
     found = {st.name: call_facts(st) for st in tree.body if isinstance(st, T.FunctionDef)}
     found = {name: facts for name, facts in found.items() if facts is not None and name not in global_names}
     if found:
-        once = {n for n, lines in all_binding_lines(tree).items() if len(lines) == 1}
-        found = {name: facts for name, facts in found.items() if name in once}
+        bindings = all_binding_lines(tree)
+        found = {name: facts for name, facts in found.items() if bindings.once(name)}
     return found
 
 
@@ -251,7 +251,7 @@ def _ensures(func: T.AST) -> list:
                 continue
             if rebound is None:
                 bindings, stores = all_binding_lines(func), attribute_stores(func)
-                rebound = (set(bindings), {text.split(".")[0] for text, _ in stores})
+                rebound = (bindings, {text.split(".")[0] for text, _ in stores})
             if root in rebound[0] or root in rebound[1]:
                 continue
             out.append((root, a.key, a.names, holds))

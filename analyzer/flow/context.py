@@ -14,7 +14,7 @@ from analyzer import tree as T
 from analyzer.flow.call_facts import CallFacts, ModuleCallFacts, RunFacts
 from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers
 from analyzer.flow.conditions import Atom, atom, test_lines
-from analyzer.flow.names import all_binding_lines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
+from analyzer.flow.names import all_binding_lines, BindingLines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
     annotated_class, closed_params, collector_tests, falsy_values, literal_aliases, literal_fields, optional_params,
     param_literal_defaults,
@@ -107,7 +107,7 @@ def _block_falls_through(body: list[T.stmt], noreturn: set[str]) -> bool:
     return True
 
 
-def optional_imports(tree: T.Module, module_lines: dict[str, list[int]], global_decls: dict[str, int],
+def optional_imports(tree: T.Module, module_lines: BindingLines, global_decls: dict[str, int],
                      noreturn: set[str]) -> dict[str, OptionalImport]:
     """The names that a module-level `try` imports, that a handler catching the import's failure
     leaves unbound and goes on, and that nothing else in the module binds."""
@@ -359,7 +359,7 @@ class ScopeFacts:
         self.param_defaults = param_literal_defaults(node)
         args = getattr(node, "args", None)
         self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
-        self._binding_lines: Optional[dict[str, list[int]]] = None
+        self._binding_lines: Optional[BindingLines] = None
         # what the callers pass, for the arguments the function never rebinds: closed like `Literal`
         by_callers = module.closed_by_callers(node) if isinstance(args, T.arguments) else {}
         self.caller_values = {n: v for n, v in by_callers.items() if not self.binding_lines(n)}

@@ -11,8 +11,8 @@ from typing import Iterator, Optional
 from analyzer import tree as T
 from analyzer.tree.versions import ADDED_BUILTINS, version_tuple
 
-__all__ = ["ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES", "SCOPE_NODES",
-           "builtins_for"]
+__all__ = ["BindingLines", "ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES",
+           "SCOPE_NODES", "builtins_for"]
 
 SCOPE_NODES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
 COMPREHENSIONS = (T.ListComp, T.SetComp, T.DictComp, T.GeneratorExp)
@@ -299,6 +299,13 @@ class BindingLines:
                 return default
             lines = self._lines[name] = sorted({node.lineno for node in nodes})
         return lines
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._nodes
+
+    def once(self, name: str) -> bool:
+        """Is `name` bound by exactly one binding of the scope (asked without reading a line)?"""
+        return len(self._nodes.get(name, ())) == 1
 
 
 def all_binding_lines(scope: T.AST) -> BindingLines:
