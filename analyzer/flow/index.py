@@ -85,12 +85,14 @@ class ProjectIndex:
         (`check_mode` after `from .utils import check_mode`, `utils.check_mode` after `from . import
         utils`), for the functions the run holds (`ModuleSummary.call_facts`)."""
         out: dict[str, CallFacts] = {}
+        called = {site.target for site in summary.sites}  # only what the module calls matters
         for local, target in summary.imports.items():
             mod = self.by_module.get(target)
             if mod is not None:
-                out.update((f"{local}.{name}", facts) for name, facts in mod.call_facts.items())
+                out.update((f"{local}.{name}", facts) for name, facts in mod.call_facts.items()
+                           if f"{target}.{name}" in called)
                 continue
-            found = self._call_facts_at(target, 0)
+            found = self._call_facts_at(target, 0) if target in called else None
             if found is not None:
                 out[local] = found
         return out
@@ -128,10 +130,12 @@ class ProjectIndex:
             mod = self.by_module.get(target)
             if mod is not None:
                 for cls in mod.methods:
-                    found = self._declared(mod, cls, 0)
+                    found = self._declared(mod, cls, 0) if f"{local}.{cls}" in summary.annotated else None
                     if found:
                         out[f"{local}.{cls}"] = found
                 continue
+            if local not in summary.annotated:
+                continue  # no parameter of the module is annotated with it
             named = self._class_named(summary, local)
             found = self._declared(*named, 0) if named is not None else {}
             if found:

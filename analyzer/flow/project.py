@@ -18,7 +18,7 @@ from analyzer.flow.exports import StarFacts, star_facts
 from analyzer.flow.run_sites import module_signatures, module_sites, Signature, Site
 from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
-from analyzer.flow.signature import literal_aliases, literal_fields, optional_params
+from analyzer.flow.signature import annotated_class, literal_aliases, literal_fields, optional_params
 from analyzer.flow.syntax import dotted_name, returns_under_tests
 from analyzer.flow.shapes import annotation_allows_variants
 
@@ -101,6 +101,8 @@ class ModuleSummary:
     fields: dict[str, dict[str, frozenset]] = field(default_factory=dict)
     sites: list[Site] = field(default_factory=list)
     escaped: set[str] = field(default_factory=set)
+    # the class names the module's parameters are annotated with (`args: TrainArguments`)
+    annotated: set[str] = field(default_factory=set)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -245,6 +247,12 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
                 summary.fields[node.name] = declared
     own = {st.name: st for st in flow.tree.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))}
     summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports)
+    for kind in (T.FunctionDef, T.AsyncFunctionDef):
+        for func in flow.by_type.get(kind, ()):
+            for a in list(func.args.posonlyargs) + list(func.args.args) + list(func.args.kwonlyargs):
+                written = annotated_class(a.annotation) if a.annotation is not None else None
+                if written is not None:
+                    summary.annotated.add(written)
     if flow.by_type.get(T.For):
         _for_unpacks(flow.tree, summary)
     for site in flow.unpacks:

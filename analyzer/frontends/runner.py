@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 from analyzer.cache import AnalysisCache
 from analyzer.diagnostics import Diagnostic
 from analyzer.engine import FileAnalysis, analyze_source, project_call_facts, project_diagnostics, with_project_facts
-from analyzer.flow.call_facts import facts_digest
+from analyzer.flow.call_facts import facts_digest, RunFacts
 from analyzer.selection import Selection
 
 __all__ = ["default_jobs", "analyze_files", "lint_files", "lint_in_context"]
@@ -39,12 +39,38 @@ def _analyze(task: tuple[str, bytes, Selection]) -> FileAnalysis:
     return analyze_source(raw, path, selection)
 
 
+def _analyze_again(task: tuple[FileAnalysis, bytes, Selection, RunFacts]) -> FileAnalysis:
+    analysis, raw, selection, facts = task
+    return with_project_facts(analysis, raw, selection, facts)
+
+
 def _pool_context():
     # fork starts workers in milliseconds with the engine already imported; only safe while
     # this process runs a single thread
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return None
+
+
+def _run_all(work, tasks: list, sizes: list[int], jobs: int, min_tasks: int) -> list:
+    """`work` over `tasks`, in worker processes when there are enough of them (`min_tasks`), with
+    the results in the order of `tasks`. `sizes`: the bytes each task reads."""
+    workers = min(jobs, len(tasks))
+    if workers > 1 and len(tasks) >= min_tasks:
+        # largest files first, one at a time: the last file handed out is a small one, so the
+        # workers finish together (in order of the input, a few big files at the end of a chunk
+        # left one core idle for seconds); the results go back to the input's order
+        order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+                done = list(pool.map(work, [tasks[i] for i in order], chunksize=1))
+            out: list = [None] * len(tasks)
+            for i, result in zip(order, done):
+                out[i] = result
+            return out
+        except (BrokenProcessPool, OSError):
+            pass  # a worker died (out of memory, killed): finish in this process
+    return [work(t) for t in tasks]
 
 
 def analyze_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs: int = 1,
@@ -62,52 +88,41 @@ def analyze_files(files: Sequence[tuple[str, bytes]], selection: Selection, jobs
                 continue
         todo.append(i)
     tasks = [(files[i][0], files[i][1], selection) for i in todo]
-    fresh: Optional[list[FileAnalysis]] = None
-    workers = min(jobs, len(tasks))
-    if workers > 1 and len(tasks) >= _MIN_FILES_FOR_POOL:
-        # largest files first, one at a time: the last file handed out is a small one, so the
-        # workers finish together (in order of the input, a few big files at the end of a chunk
-        # left one core idle for seconds); the results go back to the input's order
-        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-                done = list(pool.map(_analyze, [tasks[i] for i in order], chunksize=1))
-            fresh = [None] * len(tasks)
-            for i, analysis in zip(order, done):
-                fresh[i] = analysis
-        except (BrokenProcessPool, OSError):
-            fresh = None  # a worker died (out of memory, killed): finish in this process
-    if fresh is None:
-        fresh = [_analyze(t) for t in tasks]
+    fresh = _run_all(_analyze, tasks, [len(t[1]) for t in tasks], jobs, _MIN_FILES_FOR_POOL)
     for i, analysis in zip(todo, fresh):
         results[i] = analysis
         if cache is not None and keys[i] is not None:
             cache.store(keys[i], analysis)
-    return _with_project_facts([r for r in results if r is not None], files, selection, cache)
+    return _with_project_facts([r for r in results if r is not None], files, selection, jobs, cache)
 
 
 def _with_project_facts(analyses: list[FileAnalysis], files: Sequence[tuple[str, bytes]], selection: Selection,
-                        cache: Optional[AnalysisCache]) -> list[FileAnalysis]:
-    """The second pass (`engine.project_call_facts`): the few files with findings that call
-    functions of other modules of the run are analysed again knowing what those calls tell them;
-    cached under their content and those facts."""
+                        jobs: int, cache: Optional[AnalysisCache]) -> list[FileAnalysis]:
+    """The second pass (`engine.project_call_facts`): the few files with findings that the run's
+    other modules tell something are analysed again knowing it (in worker processes when there
+    are two or more); cached under their content and those facts."""
     facts = project_call_facts(analyses)
     if not facts:
         return analyses
     raws = dict(files)
-    out = []
-    for a in analyses:
+    out = list(analyses)
+    todo: list[tuple[int, Optional[str]]] = []
+    for i, a in enumerate(analyses):
         given = facts.get(a.path)
         if given is None:
-            out.append(a)
             continue
         key = cache.key(a.path, raws[a.path] + b"\0" + facts_digest(given).encode()) if cache is not None else None
-        again = cache.load(key) if key is not None else None
-        if again is None:
-            again = with_project_facts(a, raws[a.path], selection, given)
-            if key is not None:
-                cache.store(key, again)
-        out.append(again)
+        hit = cache.load(key) if key is not None else None
+        if hit is not None:
+            out[i] = hit
+        else:
+            todo.append((i, key))
+    tasks = [(analyses[i], raws[analyses[i].path], selection, facts[analyses[i].path]) for i, _ in todo]
+    fresh = _run_all(_analyze_again, tasks, [len(t[1]) for t in tasks], jobs, 2)
+    for (i, key), again in zip(todo, fresh):
+        out[i] = again
+        if key is not None:
+            cache.store(key, again)
     return out
 
 
