@@ -126,18 +126,20 @@ class ProjectIndex:
         Config`, `cfg.Config` after `from . import cfg`) -> the attributes it or a base of it in
         the run declares `Literal[...]`."""
         out: dict[str, dict[str, frozenset]] = {}
+        # only the classes that annotate a parameter, or that a class of the module derives from
+        named = summary.annotated | {b for bases in summary.bases.values() for b in bases}
         for local, target in summary.imports.items():
             mod = self.by_module.get(target)
             if mod is not None:
                 for cls in mod.methods:
-                    found = self._declared(mod, cls, 0) if f"{local}.{cls}" in summary.annotated else None
+                    found = self._declared(mod, cls, 0) if f"{local}.{cls}" in named else None
                     if found:
                         out[f"{local}.{cls}"] = found
                 continue
-            if local not in summary.annotated:
-                continue  # no parameter of the module is annotated with it
-            named = self._class_named(summary, local)
-            found = self._declared(*named, 0) if named is not None else {}
+            if local not in named:
+                continue
+            cls = self._class_named(summary, local)
+            found = self._declared(*cls, 0) if cls is not None else {}
             if found:
                 out[local] = found
         return out
