@@ -26,12 +26,12 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
-from analyzer.flow.names import all_binding_lines, BindingLines
+from analyzer.flow.names import all_binding_lines, BindingLines, collect_bindings
 from analyzer.flow.state import FactKey, Literal
 from analyzer.flow.syntax import dotted_name, ends_every_path
 
-__all__ = ["CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts", "ModuleCallFacts",
-           "RunFacts"]
+__all__ = ["backward_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
+           "ModuleCallFacts", "RunFacts"]
 
 _CACHES = frozenset({"cache", "lru_cache", "functools.cache", "functools.lru_cache"})
 _NONE = Literal("const", "NoneType", None)
@@ -258,6 +258,61 @@ def _ensures(func: T.AST) -> list:
         if any(isinstance(n, T.Return) for n in _own_nodes_of(st)):
             break
     return out
+
+
+def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
+    """(backward, its (key, names, truth) entry facts) for an autograd Function whose forward saves
+    a checked value on ctx: `assert checkpoint_lvl in [0, 1, 2]` ... `ctx.checkpoint_lvl =
+    checkpoint_lvl` in forward tells backward `ctx.checkpoint_lvl in {0, 1, 2}` (PyTorch hands
+    backward the ctx forward filled). Read from forward's top-level statements in order, up to the
+    first that may return: an `assert` or an `if test: raise` checks a local, a rebinding of the
+    local forgets its checks, `ctx.attr = local` (or a literal) carries them over; an attribute
+    forward stores more than once carries nothing."""
+    methods = {st.name: st for st in cls.body if isinstance(st, T.FunctionDef)}
+    forward, backward = methods.get("forward"), methods.get("backward")
+    if (forward is None or backward is None or "setup_context" in methods
+            or not any((dotted_name(b) or "").split(".")[-1] == "Function" for b in cls.bases)):
+        return None, []
+    fctx, bctx = _ctx_name(forward), _ctx_name(backward)
+    if fctx is None or bctx is None:
+        return None, []
+    stores: dict[str, int] = {}
+    for text, _ in attribute_stores(forward):
+        stores[text] = stores.get(text, 0) + 1
+    known: dict[str, list] = {}  # local -> (key, holds) checked and not rebound since
+    out = []
+    for st in forward.body:
+        checks = []
+        if isinstance(st, T.If) and _raises(st.body):
+            checks = decided_atoms(st.test, False)
+        elif isinstance(st, T.Assert):
+            checks = decided_atoms(st.test, True)
+        for a, holds in checks:
+            if a.key.kind in HANDED_ON and a.key.subject.isidentifier() and a.names == frozenset({a.key.subject}):
+                known.setdefault(a.key.subject, []).append((a.key, holds))
+        if isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Attribute):
+            target = st.targets[0]
+            attr = f"{bctx}.{target.attr}"
+            if isinstance(target.value, T.Name) and target.value.id == fctx and stores.get(f"{fctx}.{target.attr}") == 1:
+                lit = literal_value(st.value)
+                if lit is not None:
+                    out.append((FactKey("eq", attr, lit), frozenset({bctx, attr}), True))
+                elif isinstance(st.value, T.Name):
+                    out += [(FactKey(k.kind, attr, k.value), frozenset({bctx, attr}), holds)
+                            for k, holds in known.get(st.value.id, ())]
+        elif not isinstance(st, (T.Assert, T.Expr)):
+            for name in collect_bindings([st]).bound:
+                known.pop(name, None)
+        if any(isinstance(n, T.Return) for n in _own_nodes_of(st)):
+            break
+    return backward, out
+
+
+def _ctx_name(func: T.FunctionDef) -> Optional[str]:
+    """The ctx parameter: the first, or the second of a classmethod."""
+    params = list(func.args.posonlyargs) + list(func.args.args)
+    skip = int(any((dotted_name(d) or "").split(".")[-1] == "classmethod" for d in func.decorator_list))
+    return params[skip].arg if len(params) > skip else None
 
 
 def _raises(body: list) -> bool:

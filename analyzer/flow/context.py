@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.call_facts import CallFacts, ModuleCallFacts, RunFacts
+from analyzer.flow.call_facts import backward_entry_facts, CallFacts, ModuleCallFacts, RunFacts
 from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers
 from analyzer.flow.conditions import Atom, atom, test_lines
 from analyzer.flow.names import all_binding_lines, BindingLines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
@@ -149,6 +149,7 @@ class ModuleContext:
         self.run_callers = run_facts.callers if run_facts else {}
         self.run_fields = run_facts.fields if run_facts else {}
         self._class_fields: Optional[dict[str, dict[str, frozenset]]] = None
+        self._backward_facts: Optional[dict[int, list]] = None
         self._own_call_facts: Optional[ModuleCallFacts] = None
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
@@ -209,6 +210,17 @@ class ModuleContext:
             return found
         # the import is the module's only binding of the name (not replaced by a wrapper later)
         return self.imported_call_facts[name] if self._own_call_facts.bound_once(name.split(".")[0]) else None
+
+    def backward_facts(self, node: T.AST) -> list:
+        """What holds of ctx when `node` is an autograd Function's backward: the checked values its
+        forward saved on ctx (`call_facts.backward_entry_facts`)."""
+        if self._backward_facts is None:
+            self._backward_facts = {}
+            for cls in self.classes:
+                backward, facts = backward_entry_facts(cls)
+                if facts:
+                    self._backward_facts[id(backward)] = facts
+        return self._backward_facts.get(id(node), [])
 
     def class_fields(self, name: str) -> dict[str, frozenset]:
         """The attributes the class named `name` (as this module writes it) declares `Literal[...]`
@@ -384,6 +396,7 @@ class ScopeFacts:
         out = [(FactKey("in", n, v), frozenset({n}), True) for n, v in sorted(self.caller_values.items())]
         out += self.caller_guards
         out += self._declared_fields()
+        out += self._module.backward_facts(self.node)
         out += [(FactKey("falsy", n, lit), frozenset({n}), True) for n, lit in sorted(falsy_values(self.node).items())]
         for text in collector_tests(self.node):
             a = _atom_of(text)
