@@ -127,13 +127,11 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection, rules: Op
 
 
 def project_call_facts(analyses: Sequence[FileAnalysis]) -> dict[str, RunFacts]:
-    """path -> what the run's other modules tell that file (a validator it imports, a function
+    """path -> what the run's other modules tell that file (a validator it calls, a function
     returning only literals, the literals every call in the run passes one of its functions, the
-    `Literal` attributes of a class it imports), for
-    the files whose per-file rules found something: only
-    their findings can change once those facts are known, so only they are analysed again
-    (`with_project_facts`). Files without findings stay as they are: the facts narrow what a
-    value can be, which silences findings, and a finding they would add is not looked for."""
+    `Literal` attributes of a class it imports), for the files whose per-file rules found
+    something: the facts narrow what a value can be, so only those files' findings can change,
+    and only they are analysed again (`with_project_facts`)."""
     flagged = [a for a in analyses if a.summary is not None and any(d.code not in _NOT_FLOW for d in a.diagnostics)]
     if not flagged:
         return {}
@@ -201,23 +199,28 @@ def lint_source(raw: bytes | str, path: str, selection: Selection = Selection(),
     """All findings for one file's content, the file being its own project. Never raises."""
     if rules is None:
         rules = rules_for(selection)
-    analysis = analyze_source(raw, path, selection, rules, honor_noqa)
-    facts = project_call_facts([analysis]).get(path)
-    if facts:  # the second pass, the file being the whole run (what `lora-lint FILE` does)
-        analysis = with_project_facts(analysis, raw, selection, facts, rules, honor_noqa)
-    return sorted(analysis.diagnostics + project_diagnostics([analysis], selection, rules))
+    # the file is the whole run, second pass included (what `lora-lint FILE` does)
+    analyses = _second_pass([analyze_source(raw, path, selection, rules, honor_noqa)], {path: raw}, selection, rules,
+                            honor_noqa)
+    return sorted(analyses[0].diagnostics + project_diagnostics(analyses, selection, rules))
 
 
 def lint_sources(files: Sequence[tuple[str, bytes]], selection: Selection = Selection()) -> list[Diagnostic]:
     """All findings for several files linted as one project (cross-file rules see all of them)."""
     rules = rules_for(selection)
-    analyses = [analyze_source(raw, path, selection, rules) for path, raw in files]
-    facts = project_call_facts(analyses)
-    raws = dict(files)
-    analyses = [with_project_facts(a, raws[a.path], selection, facts[a.path], rules) if a.path in facts else a
-                for a in analyses]
+    analyses = _second_pass([analyze_source(raw, path, selection, rules) for path, raw in files], dict(files),
+                            selection, rules)
     out = [d for a in analyses for d in a.diagnostics] + project_diagnostics(analyses, selection, rules)
     return sorted(out)
+
+
+def _second_pass(analyses: list[FileAnalysis], raws: dict, selection: Selection, rules: Sequence[Rule],
+                 honor_noqa: bool = True) -> list[FileAnalysis]:
+    """The analyses after the second pass (`project_call_facts`), in this process and uncached
+    (the command line's runner caches it and uses worker processes)."""
+    facts = project_call_facts(analyses)
+    return [with_project_facts(a, raws[a.path], selection, facts[a.path], rules, honor_noqa) if a.path in facts else a
+            for a in analyses]
 
 
 def _to_diagnostic(path: str, code: str, rep: Report, source: SourceText) -> Diagnostic:

@@ -12,7 +12,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.results import FunctionFlow, ModuleFlow, ReturnRecord
-from analyzer.flow.syntax import dotted_name as _dotted, repetition
+from analyzer.flow.syntax import bound_first, ctx_param, dotted_name as _dotted, repetition
 
 __all__ = ["AutogradClass", "SavedUse", "find_autograd_classes"]
 
@@ -50,7 +50,7 @@ class AutogradClass:
         if args.vararg is not None:
             return None
         params = list(args.posonlyargs) + list(args.args)
-        params = params[_bound_first(self.forward.node):]  # `cls` of a classmethod forward
+        params = params[bound_first(self.forward.node):]  # `cls` of a classmethod forward
         if self.setup_context is None:
             params = params[1:]  # ctx
         n_defaults = min(len(args.defaults), len(params))
@@ -71,14 +71,10 @@ class AutogradClass:
         if self.backward is None or self.backward.node.args.vararg is not None:
             return None
         args = self.backward.node.args
-        return max(len(list(args.posonlyargs) + list(args.args)) - 1 - _bound_first(self.backward.node), 0)
+        return max(len(list(args.posonlyargs) + list(args.args)) - 1 - bound_first(self.backward.node), 0)
 
     def ctx_name(self, flow: Optional[FunctionFlow]) -> Optional[str]:
-        if flow is None:
-            return None
-        params = list(flow.node.args.posonlyargs) + list(flow.node.args.args)
-        params = params[_bound_first(flow.node):]
-        return params[0].arg if params else None
+        return None if flow is None else ctx_param(flow.node)
 
 
 def _function_aliases(imports: list) -> tuple[set[str], set[str]]:
@@ -310,9 +306,3 @@ def _may_build_tuple(node: T.expr) -> bool:
     return any(isinstance(side, (T.Tuple, T.List)) or _may_build_tuple(side)
                or (isinstance(side, T.Call) and isinstance(side.func, T.Name) and side.func.id in ("tuple", "list"))
                for side in (node.left, node.right))
-
-
-def _bound_first(fn: T.AST) -> int:
-    """1 for a `@classmethod` (its first parameter is the class, before ctx), else 0: PyTorch
-    calls forward and backward on the class, so a classmethod's `cls` is bound, not passed."""
-    return int(any((_dotted(d) or "").split(".")[-1] == "classmethod" for d in fn.decorator_list))

@@ -27,8 +27,9 @@ from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
 from analyzer.flow.names import all_binding_lines, BindingLines, collect_bindings
+from analyzer.flow.signature import bind_arguments, Signature, signature_of
 from analyzer.flow.state import FactKey, Literal
-from analyzer.flow.syntax import dotted_name, ends_every_path
+from analyzer.flow.syntax import ctx_param, dotted_name, ends_every_path
 
 __all__ = ["backward_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
            "ModuleCallFacts", "RunFacts"]
@@ -41,16 +42,12 @@ _OTHER_SCOPES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
 
 @dataclass(frozen=True)
 class CallFacts:
-    """A function's summary for its callers. `positional` and `keyword` name the parameters a call
-    can fill by position and by keyword; `star` and `double_star` say whether it takes `*args` and
-    `**kwargs`. `ensures` holds (parameter, key, names, truth): the key, written in the
-    parameter's name, holds with that truth whenever the function returns; `names` are what it
-    reads."""
+    """A function's summary for its callers: how a call's arguments reach its parameters
+    (`signature`), the literals it returns, and what it `ensures`: (parameter, key, names, truth),
+    the key, written in the parameter's name, holding with that truth whenever the function
+    returns; `names` are what it reads."""
 
-    positional: tuple[str, ...]
-    keyword: frozenset[str]
-    star: bool
-    double_star: bool
+    signature: Signature
     returns: Optional[frozenset] = None
     ensures: tuple = ()
 
@@ -80,10 +77,7 @@ def call_facts(func: T.AST) -> Optional[CallFacts]:
     returns = _literal_returns(func, stop_early=not ensures)
     if returns is _GENERATOR or (returns is None and not ensures):
         return None
-    args = func.args
-    positional = tuple(a.arg for a in list(args.posonlyargs) + list(args.args))
-    keyword = frozenset(a.arg for a in list(args.args) + list(args.kwonlyargs))
-    return CallFacts(positional, keyword, args.vararg is not None, args.kwarg is not None, returns, tuple(ensures))
+    return CallFacts(signature_of(func), returns, tuple(ensures))
 
 
 class ModuleCallFacts:
@@ -135,7 +129,9 @@ def facts_digest(facts: RunFacts) -> str:
     parts = []
     for name in sorted(facts.calls):
         f = facts.calls[name]
-        parts.append(stable((name, f.positional, f.keyword, f.star, f.double_star, f.returns, f.ensures)))
+        sig = f.signature
+        parts.append(stable((name, sig.positional, sig.keyword, sig.star, sig.double_star, sig.defaults, f.returns,
+                             f.ensures)))
     for table in (facts.callers, facts.fields):
         for name in sorted(table):
             parts.append(stable((name, tuple(sorted((p, stable(v)) for p, v in table[name].items())))))
@@ -149,9 +145,10 @@ def facts_after_call(facts: CallFacts, call: T.Call) -> list[tuple[FactKey, froz
     that cannot be matched to the parameters (`*`, `**`, too many arguments), says nothing."""
     if not facts.ensures:
         return []
-    given = _arguments(facts, call)
+    unpacked = any(isinstance(a, T.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+    given = None if unpacked else bind_arguments(facts.signature, call.args, ((k.arg, k.value) for k in call.keywords))
     out = []
-    for param, key, names, truth in facts.ensures:
+    for param, key, names, truth in facts.ensures if given is not None else ():
         expr = given.get(param)
         text = subject_text(expr) if isinstance(expr, (T.Name, T.Attribute)) else None
         if text is None or "(" in text:
@@ -162,23 +159,6 @@ def facts_after_call(facts: CallFacts, call: T.Call) -> list[tuple[FactKey, froz
     return out
 
 
-def _arguments(facts: CallFacts, call: T.Call) -> dict[str, T.expr]:
-    if any(isinstance(a, T.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return {}
-    given: dict[str, T.expr] = {}
-    for i, a in enumerate(call.args):
-        if i < len(facts.positional):
-            given[facts.positional[i]] = a
-        elif not facts.star:
-            return {}
-    for k in call.keywords:
-        if k.arg in facts.keyword:
-            given[k.arg] = k.value
-        elif not facts.double_star:
-            return {}
-    return given
-
-
 def _cache(decorator: T.expr) -> bool:
     target = decorator.func if isinstance(decorator, T.Call) else decorator
     return dotted_name(target) in _CACHES
@@ -187,9 +167,9 @@ def _cache(decorator: T.expr) -> bool:
 _GENERATOR = frozenset({"generator"})  # a marker: the body yields, so a call returns a generator
 
 
-def _own_nodes(func: T.AST):
-    """The nodes of `func`'s body outside nested scopes."""
-    stack = list(func.body)
+def _own_nodes(stmts: list):
+    """The nodes of `stmts` outside the scopes nested in them."""
+    stack = list(stmts)
     while stack:
         node = stack.pop()
         yield node
@@ -202,7 +182,7 @@ def _literal_returns(func: T.AST, stop_early: bool) -> Optional[frozenset]:
     looking for a `yield` further on."""
     values: Optional[set] = set()
     found = False
-    for node in _own_nodes(func):
+    for node in _own_nodes(func.body):
         if isinstance(node, (T.Yield, T.YieldFrom, T.Await)):
             return _GENERATOR
         if not isinstance(node, T.Return):
@@ -239,12 +219,7 @@ def _ensures(func: T.AST) -> list:
     out: list = []
     rebound: Optional[tuple] = None
     for st in func.body:
-        checks = []
-        if isinstance(st, T.If) and _raises(st.body):
-            checks = decided_atoms(st.test, False)
-        elif isinstance(st, T.Assert):
-            checks = decided_atoms(st.test, True)
-        for a, holds in checks:
+        for a, holds in _checks(st):
             root = a.key.subject.split(".")[0]
             if (a.key.kind not in HANDED_ON or root not in params or "(" in a.key.subject
                     or "[" in a.key.subject or not all(n.split(".")[0] == root for n in a.names)):
@@ -255,7 +230,7 @@ def _ensures(func: T.AST) -> list:
             if root in rebound[0] or root in rebound[1]:
                 continue
             out.append((root, a.key, a.names, holds))
-        if any(isinstance(n, T.Return) for n in _own_nodes_of(st)):
+        if _may_return(st):
             break
     return out
 
@@ -273,7 +248,7 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
     if (forward is None or backward is None or "setup_context" in methods
             or not any((dotted_name(b) or "").split(".")[-1] == "Function" for b in cls.bases)):
         return None, []
-    fctx, bctx = _ctx_name(forward), _ctx_name(backward)
+    fctx, bctx = ctx_param(forward), ctx_param(backward)
     if fctx is None or bctx is None:
         return None, []
     stores: dict[str, int] = {}
@@ -282,12 +257,7 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
     known: dict[str, list] = {}  # local -> (key, holds) checked and not rebound since
     out = []
     for st in forward.body:
-        checks = []
-        if isinstance(st, T.If) and _raises(st.body):
-            checks = decided_atoms(st.test, False)
-        elif isinstance(st, T.Assert):
-            checks = decided_atoms(st.test, True)
-        for a, holds in checks:
+        for a, holds in _checks(st):
             if a.key.kind in HANDED_ON and a.key.subject.isidentifier() and a.names == frozenset({a.key.subject}):
                 known.setdefault(a.key.subject, []).append((a.key, holds))
         if isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Attribute):
@@ -303,25 +273,20 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
         elif not isinstance(st, (T.Assert, T.Expr)):
             for name in collect_bindings([st]).bound:
                 known.pop(name, None)
-        if any(isinstance(n, T.Return) for n in _own_nodes_of(st)):
+        if _may_return(st):
             break
     return backward, out
 
 
-def _ctx_name(func: T.FunctionDef) -> Optional[str]:
-    """The ctx parameter: the first, or the second of a classmethod."""
-    params = list(func.args.posonlyargs) + list(func.args.args)
-    skip = int(any((dotted_name(d) or "").split(".")[-1] == "classmethod" for d in func.decorator_list))
-    return params[skip].arg if len(params) > skip else None
+def _checks(st: T.stmt) -> list:
+    """(atom, whether its key holds) for what a statement of a body's head checks: the test of an
+    `if` whose body ends in `raise` is false after it, an `assert`'s test true."""
+    if isinstance(st, T.If) and st.body and isinstance(st.body[-1], T.Raise):
+        return decided_atoms(st.test, False)
+    if isinstance(st, T.Assert):
+        return decided_atoms(st.test, True)
+    return []
 
 
-def _raises(body: list) -> bool:
-    return bool(body) and isinstance(body[-1], T.Raise)
-
-
-def _own_nodes_of(st: T.stmt):
-    stack = [st]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(c for c in T.iter_child_nodes(node) if not isinstance(c, _OTHER_SCOPES))
+def _may_return(st: T.stmt) -> bool:
+    return any(isinstance(n, T.Return) for n in _own_nodes([st]))

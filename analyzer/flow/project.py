@@ -15,10 +15,10 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.call_facts import CallFacts, module_call_facts
 from analyzer.flow.exports import StarFacts, star_facts
-from analyzer.flow.run_sites import module_signatures, module_sites, Signature, Site
+from analyzer.flow.run_sites import module_signatures, module_sites, Site
 from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
-from analyzer.flow.signature import annotated_class, literal_aliases, literal_fields, optional_params
+from analyzer.flow.signature import annotated_class, literal_aliases, literal_fields, optional_params, Signature
 from analyzer.flow.syntax import dotted_name, returns_under_tests
 from analyzer.flow.shapes import annotation_allows_variants
 

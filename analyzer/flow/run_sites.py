@@ -22,19 +22,9 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_value
+from analyzer.flow.signature import bind_arguments, Signature, signature_of
 
-__all__ = ["Signature", "Site", "closed_values", "module_signatures", "module_sites"]
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What a call needs to match arguments to parameters, and the literal defaults."""
-
-    positional: tuple[str, ...]
-    keyword: frozenset[str]
-    star: bool
-    double_star: bool
-    defaults: tuple[tuple[str, object], ...]  # (parameter, Literal) for each literal default
+__all__ = ["Site", "closed_values", "module_signatures", "module_sites"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +39,8 @@ class Site:
 
 
 def module_signatures(tree: T.Module) -> dict[str, Signature]:
-    out = {}
-    for st in tree.body:
-        if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and not st.decorator_list:
-            args = st.args
-            positional = list(args.posonlyargs) + list(args.args)
-            defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-            defaults += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
-            literal = tuple((a.arg, lit) for a, d in defaults if (lit := literal_value(d)) is not None)
-            out[st.name] = Signature(tuple(a.arg for a in positional),
-                                     frozenset(a.arg for a in list(args.args) + list(args.kwonlyargs)),
-                                     args.vararg is not None, args.kwarg is not None, literal)
-    return out
+    return {st.name: signature_of(st) for st in tree.body
+            if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and not st.decorator_list}
 
 
 def module_sites(by_type: dict, module: str, own: dict[str, T.AST],
@@ -113,15 +93,9 @@ def closed_values(sig: Signature, sites: list[Site]) -> dict[str, frozenset]:
     defaults = dict(sig.defaults)
     values: dict[str, Optional[set]] = {n: set() for n in names}
     for site in sites:
-        if site.unpacked or (len(site.positional) > len(sig.positional) and not sig.star):
-            return {}
-        given: dict[str, object] = dict(zip(sig.positional, site.positional))
-        for k, lit in site.keywords:
-            if k not in sig.keyword:
-                if not sig.double_star:
-                    return {}  # a call that fails: nothing to learn from it
-                continue
-            given[k] = lit
+        given = None if site.unpacked else bind_arguments(sig, site.positional, site.keywords)
+        if given is None:
+            return {}  # `*` / `**` arguments, or a call that fails: nothing to learn from it
         for n in names:
             if values[n] is None:
                 continue

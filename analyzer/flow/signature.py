@@ -1,15 +1,55 @@
-"""What a `def` declares about its arguments: which are optional, which defaults are literals, and
-which take a closed set of values (`Literal[...]`, a pytest `parametrize` list).
+"""What a `def` declares about its arguments: how a call's arguments reach its parameters
+(`Signature`), which are optional, which defaults are literals, and which take a closed set of
+values (`Literal[...]`, a pytest `parametrize` list).
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
 
 from analyzer import tree as T
 from analyzer.flow.conditions import literal_value
 from analyzer.flow.state import Literal
 from analyzer.flow.syntax import dotted_name
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a call needs to match its arguments to a def's parameters, and the literal defaults:
+    the parameters a call fills by position and by keyword, whether `*args` and `**kwargs` take
+    the rest, and (parameter, Literal) for each literal default."""
+
+    positional: tuple[str, ...]
+    keyword: frozenset[str]
+    star: bool
+    double_star: bool
+    defaults: tuple[tuple[str, object], ...]
+
+
+def signature_of(func: T.AST) -> Signature:
+    args = func.args
+    positional = list(args.posonlyargs) + list(args.args)
+    defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    defaults += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    literal = tuple((a.arg, lit) for a, d in defaults if (lit := literal_value(d)) is not None)
+    return Signature(tuple(a.arg for a in positional), frozenset(a.arg for a in list(args.args) + list(args.kwonlyargs)),
+                     args.vararg is not None, args.kwarg is not None, literal)
+
+
+def bind_arguments(sig: Signature, positional: Sequence, keywords: Iterable[tuple[str, object]]) -> Optional[dict]:
+    """parameter -> what a call passes it (an expression, a literal: whatever the items are), or
+    None for a call that fails: too many positional arguments, or a keyword the def does not take.
+    Arguments that `*args` / `**kwargs` take are left out."""
+    if len(positional) > len(sig.positional) and not sig.star:
+        return None
+    given = dict(zip(sig.positional, positional))
+    for name, value in keywords:
+        if name in sig.keyword:
+            given[name] = value
+        elif not sig.double_star:
+            return None
+    return given
 
 
 def closed_params(func: T.AST, aliases: Optional[dict] = None) -> dict:

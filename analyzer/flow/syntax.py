@@ -126,6 +126,19 @@ def may_exit(stmt: T.stmt) -> bool:
     return False
 
 
+def bound_first(fn: T.AST) -> int:
+    """1 for a `@classmethod` (its first parameter is the class, bound by the call), else 0: an
+    autograd Function's classmethod forward or backward takes ctx second."""
+    return int(any((dotted_name(d) or "").split(".")[-1] == "classmethod" for d in fn.decorator_list))
+
+
+def ctx_param(fn: T.AST) -> Optional[str]:
+    """The ctx parameter of an autograd Function's forward or backward: the first, or the second
+    of a classmethod."""
+    params = (list(fn.args.posonlyargs) + list(fn.args.args))[bound_first(fn):]
+    return params[0].arg if params else None
+
+
 def ends_every_path(body: list[T.stmt], ends: tuple = (T.Raise,)) -> bool:
     """Syntactic: every path through `body` ends in one of the statement kinds `ends` (`raise`,
     by default), read from its last statement through `if`/`else` arms and `with` blocks."""
