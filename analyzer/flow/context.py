@@ -20,7 +20,7 @@ from analyzer.flow.signature import (
     param_literal_defaults,
 )
 from analyzer.flow.state import FactKey
-from analyzer.flow.value_aliases import value_aliases
+from analyzer.flow.value_aliases import alias_candidates, value_aliases
 from analyzer.flow.syntax import dotted_name, ends_every_path, param_names, walk_body
 
 
@@ -374,20 +374,28 @@ class ScopeFacts:
         self._binding_lines: Optional[BindingLines] = None
         # what the callers pass, for the arguments the function never rebinds: closed like `Literal`
         by_callers = module.closed_by_callers(node) if isinstance(args, T.arguments) else {}
-        self.caller_values = {n: v for n, v in by_callers.items() if not self.binding_lines(n)}
+        self.caller_values = {n: v for n, v in by_callers.items() if not self.binds(n)}
         if self.caller_values:
             self.closed_params = {**self.caller_values, **self.closed_params}
         self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
         self._module = module
         self._aliases: Optional[dict[str, tuple[str, frozenset]]] = None
+        self._candidates: Optional[frozenset[str]] = None
         self._test_lines: Optional[dict[str, list[int]]] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
 
     def binding_lines(self, name: str) -> list[int]:
+        return self._bindings().get(name, [])
+
+    def binds(self, name: str) -> bool:
+        """Does the scope's own body bind `name` (asked without reading a line)?"""
+        return name in self._bindings()
+
+    def _bindings(self) -> BindingLines:
         if self._binding_lines is None:
             self._binding_lines = all_binding_lines(self.node)
-        return self._binding_lines.get(name, [])
+        return self._binding_lines
 
     def entry_facts(self) -> list[tuple[FactKey, frozenset, bool]]:
         """(key, names it reads, truth) for what holds when the function starts: the values its
@@ -434,7 +442,9 @@ class ScopeFacts:
             return a
         subject = a.key.subject
         root = subject.split(".", 1)[0]
-        alias = self.aliases().get(root) if root != subject or subject.isidentifier() else None
+        # (only a local the scope binds can be an alias: most tests read arguments and `self`)
+        alias = self.aliases().get(root) if (root != subject or subject.isidentifier()) and self.binds(root) \
+            and root in self._alias_candidates() else None
         if alias is None:
             return a
         text, names = alias
@@ -447,9 +457,15 @@ class ScopeFacts:
         `expr` wherever it is bound."""
         if self._aliases is None:
             # (a lambda's body is one expression: it binds nothing to alias)
-            self._aliases = value_aliases(self.node, self.binding_lines) if isinstance(
+            self._aliases = value_aliases(self.node, self._bindings()) if isinstance(
                 getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else {}
         return self._aliases
+
+    def _alias_candidates(self) -> frozenset[str]:
+        if self._candidates is None:
+            self._candidates = alias_candidates(self.node) if isinstance(
+                getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else frozenset()
+        return self._candidates
 
     def test_lines(self) -> dict[str, list[int]]:
         """Subject -> the lines that test it (see `conditions.test_lines`)."""

@@ -12,13 +12,14 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import subject_text
+from analyzer.flow.syntax import inner_blocks
 
-__all__ = ["value_aliases"]
+__all__ = ["alias_candidates", "value_aliases"]
 
 
 def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
     """Local -> (text, names read) of the one value it ever holds (see `ScopeFacts.aliases`);
-    `binding_lines(name)`: the lines binding `name` in `func`."""
+    `binding_lines`: the scope's `names.BindingLines`."""
     assigns, stored = [], set()
     # (text of the container, constant index) -> text of a subscript the function reads
     # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals
@@ -44,7 +45,7 @@ def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]
     out = {}
     for st in assigns:
         names = _alias_reads(st.value)
-        if names is None or any(binding_lines(n) or n in stored for n in names):
+        if names is None or any(n in binding_lines or n in stored for n in names):
             continue
         target = st.targets[0]
         text = subject_text(st.value)
@@ -58,9 +59,28 @@ def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]
                 continue  # a starred or nested target: positions are not fixed
             pairs = [(e.id, items.get((text, i)) or items.get((text, i - len(elts)))) for i, e in enumerate(elts)]
         for name, value in pairs:
-            if value is not None and len(binding_lines(name)) == 1 and name not in names:
+            if value is not None and len(binding_lines.get(name, ())) == 1 and name not in names:
                 out[name] = (value, frozenset(names))
     return out
+
+
+def alias_candidates(func: T.AST) -> frozenset[str]:
+    """The names `value_aliases` may give a value for: targets of a one-target assignment of an
+    alias-able value. Found from the statements alone, so that the walk over every expression
+    of `value_aliases` runs only in the functions where some test reads such a name."""
+    out: set[str] = set()
+    stack = [func.body]
+    while stack:
+        for st in stack.pop():
+            kind = type(st)
+            if kind is T.FunctionDef or kind is T.AsyncFunctionDef or kind is T.ClassDef:
+                continue
+            if kind is T.Assign:
+                if len(st.targets) == 1 and _alias_reads(st.value) is not None:
+                    out.update(n.id for n in T.walk(st.targets[0]) if type(n) is T.Name)
+                continue
+            stack.extend(inner_blocks(st))
+    return frozenset(out)
 
 
 def _constant_index(node: T.expr) -> Optional[int]:
