@@ -26,7 +26,7 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
-from analyzer.flow.names import all_binding_lines, BindingLines, collect_bindings
+from analyzer.flow.names import all_binding_lines, NodeLines, collect_bindings
 from analyzer.flow.signature import bind_arguments, Signature, signature_of
 from analyzer.flow.state import FactKey, Literal
 from analyzer.flow.syntax import ctx_param, dotted_name, ends_every_path
@@ -89,7 +89,7 @@ class ModuleCallFacts:
         self.global_decls = global_decls
         self.defs = {st.name: st for st in tree.body if isinstance(st, T.FunctionDef)}
         self._found: dict[str, Optional[CallFacts]] = {}
-        self._bindings: Optional[BindingLines] = None
+        self._bindings: Optional[NodeLines] = None
 
     def get(self, name: str) -> Optional[CallFacts]:
         if name not in self.defs:

@@ -24,7 +24,7 @@ facts too strong, which silences a finding rather than raising one.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import atom, literal_value, subject_text
@@ -86,17 +86,19 @@ def guarded_by_callers(tree: T.Module, in_view: dict) -> dict[int, list[tuple[Fa
 # ---------------------------------------------------------------- which functions have every use in view
 
 
-def functions_in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
+def functions_in_view(tree: T.Module, by_type: dict[type, list[T.AST]],
+                      module_words: Callable[[], frozenset[str]]) -> dict[T.AST, list[_Site]]:
     """Each function whose every use is a call in view, with those calls (never empty); computed
-    once per module for `closed_by_callers` and `guarded_by_callers`."""
+    once per module for `closed_by_callers` and `guarded_by_callers`. `by_type`: the module's
+    nodes by exact type, in walk order; `module_words`: its `string_words`."""
     out: dict[T.AST, list[_Site]] = {}
     private = [st for st in tree.body if isinstance(st, _DEFS) and _private(st)]
     words: Optional[frozenset] = None
     if private:
-        words = _string_words(tree)
+        words = module_words()
         candidates = [d for d in private if d.name not in words]
         if candidates:
-            out.update(_sites_in(tree, candidates))
+            out.update(_sites_in(tree, candidates, by_type))
     nested, classes = _nested_and_classes(tree)
     for scope, defs in nested:
         defs = [d for d in defs if not d.decorator_list]
@@ -106,10 +108,10 @@ def functions_in_view(tree: T.Module) -> dict[T.AST, list[_Site]]:
     for cls in classes:
         methods = [st for st in cls.body if isinstance(st, _DEFS) and _private(st)]
         if methods:
-            words = _string_words(tree) if words is None else words
+            words = module_words() if words is None else words
             methods = [m for m in methods if m.name not in words]
             if methods:
-                uses = _member_uses(tree) if uses is None else uses
+                uses = _member_uses(by_type) if uses is None else uses
                 out.update(_method_sites(uses, cls, methods))
     return out
 
@@ -135,26 +137,24 @@ def _nested_and_classes(tree: T.Module) -> tuple[list, list]:
     return list(nested.values()), classes
 
 
-def _member_uses(tree: T.Module) -> tuple[dict, set]:
+def _member_uses(by_type: dict[type, list[T.AST]]) -> tuple[dict, set]:
     """Attribute nodes by attribute name, and the identifiers read or bound as names."""
     attrs: dict[str, list] = {}
-    names: set[str] = set()
-    for node in T.walk(tree):
-        if isinstance(node, T.Attribute):
-            attrs.setdefault(node.attr, []).append(node)
-        elif isinstance(node, T.Name):
-            names.add(node.id)
-    return attrs, names
+    for node in by_type.get(T.Attribute, ()):
+        attrs.setdefault(node.attr, []).append(node)
+    return attrs, {node.id for node in by_type.get(T.Name, ())}
 
 
 def _private(d: T.AST) -> bool:
     return d.name.startswith("_") and not d.name.startswith("__") and not d.decorator_list
 
 
-def _string_words(tree: T.Module) -> frozenset[str]:
+def string_words(by_type: dict[type, list[T.AST]]) -> frozenset[str]:
+    """Every identifier-like word inside a string constant of a module (`by_type`: its nodes by
+    exact type): a name spelled there may be looked up by that string."""
     words: set[str] = set()
-    for node in T.walk(tree):
-        if isinstance(node, T.Constant) and isinstance(node.value, str):
+    for node in by_type.get(T.Constant, ()):
+        if isinstance(node.value, str):
             words.update(_IDENTIFIER.findall(node.value))
     return frozenset(words)
 
@@ -165,34 +165,41 @@ def _is_partial(call: T.Call) -> bool:
     return text in _PARTIAL and bool(call.args)
 
 
-def _sites_in(scope: T.AST, defs: Iterable[T.AST]) -> dict[T.AST, list[_Site]]:
+def _sites_in(scope: T.AST, defs: Iterable[T.AST],
+              by_type: Optional[dict[type, list[T.AST]]] = None) -> dict[T.AST, list[_Site]]:
     """For the `defs` whose every use inside `scope` is a direct call (or the function of a
-    `partial`): those calls."""
+    `partial`): those calls. `by_type`: the nodes of `scope` by exact type, when known."""
     by_name: dict[str, list[T.AST]] = {}
     for d in defs:
         by_name.setdefault(d.name, []).append(d)
     calls: dict[str, list[tuple[T.Call, bool]]] = {name: [] for name in by_name}
     open_names: set[str] = {name for name, ds in by_name.items() if len(ds) > 1}
     call_funcs: set[int] = set()
-    for node in T.walk(scope):
-        if not isinstance(node, T.Call):
-            continue
+    if by_type is None:
+        nodes = list(T.walk(scope))
+        by_type = {}
+        for node in nodes:
+            by_type.setdefault(type(node), []).append(node)
+    for node in by_type.get(T.Call, ()):
         if isinstance(node.func, T.Name) and node.func.id in calls:
             calls[node.func.id].append((node, False))
             call_funcs.add(id(node.func))
         elif _is_partial(node) and isinstance(node.args[0], T.Name) and node.args[0].id in calls:
             calls[node.args[0].id].append((node, True))
             call_funcs.add(id(node.args[0]))
-    for node in T.walk(scope):
-        if isinstance(node, T.Name) and node.id in by_name and id(node) not in call_funcs:
+    for node in by_type.get(T.Name, ()):
+        if node.id in by_name and id(node) not in call_funcs:
             open_names.add(node.id)  # passed on, stored, rebound or deleted
-        elif isinstance(node, (T.ImportFrom, T.Import)):
+    for kind in (T.ImportFrom, T.Import):
+        for node in by_type.get(kind, ()):
             open_names.update(a.asname or a.name for a in node.names)
-        elif isinstance(node, (T.Global, T.Nonlocal)):
+    for kind in (T.Global, T.Nonlocal):
+        for node in by_type.get(kind, ()):
             open_names.update(node.names)
-        elif (isinstance(node, (*_DEFS, T.ClassDef)) and node.name in by_name
-              and all(node is not d for d in by_name[node.name])):
-            open_names.add(node.name)
+    for kind in (*_DEFS, T.ClassDef):
+        for node in by_type.get(kind, ()):
+            if node.name in by_name and all(node is not d for d in by_name[node.name]):
+                open_names.add(node.name)
     out: dict[T.AST, list[_Site]] = {}
     for name, ds in by_name.items():
         if name in open_names or not calls[name]:

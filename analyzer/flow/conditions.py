@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple, Optional
 
 from analyzer import tree as T
+from analyzer.flow.names import NodeLines
 from analyzer.flow.state import Fact, FactKey, Literal, Path
 from analyzer.flow.syntax import dotted_name, irrefutable, iter_subject
 
@@ -227,15 +228,17 @@ def _truth(value: object) -> Optional[bool]:
 # ------------------------------------------------- which subjects a scope tests; if/elif dispatch chains
 
 
-def test_lines(scope: T.AST) -> dict[str, list[int]]:
+def test_lines(scope: T.AST) -> NodeLines:
     """Subjects (`flag`, `x.mode`, `len(xs)`) of the conditions a scope's statements test (`if`,
     `while`, `assert`, and `a and b` as a whole statement or assigned value), with the sorted lines
-    that test them. Statements only: tests inside expressions are rarer, and this runs per scope."""
-    out: dict[str, set[int]] = {}
+    that test them (each subject's lines found when first asked: most are never asked, and a line
+    may cost code generation). Statements only: tests inside expressions are rarer, and this runs
+    per scope."""
+    out: dict[str, list[T.AST]] = {}
 
     def test(expr: T.expr) -> None:
         for part, subject in _condition_atoms(expr):
-            out.setdefault(subject, set()).add(part.lineno)
+            out.setdefault(subject, []).append(part)
 
     stack = list(getattr(scope, "body", ()))
     while stack:
@@ -259,7 +262,7 @@ def test_lines(scope: T.AST) -> dict[str, list[int]]:
             stack.extend(h.body)
         for c in getattr(st, "cases", ()):
             stack.extend(c.body)
-    return {k: sorted(v) for k, v in out.items()}
+    return NodeLines(out)
 
 
 def _test_subject(test: T.expr) -> Optional[str]:

@@ -12,9 +12,9 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.call_facts import backward_entry_facts, CallFacts, ModuleCallFacts, RunFacts
-from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers
+from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers, string_words
 from analyzer.flow.conditions import Atom, atom, test_lines
-from analyzer.flow.names import all_binding_lines, BindingLines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
+from analyzer.flow.names import all_binding_lines, NodeLines, BUILTIN_NAMES, co_bound_groups, collect_bindings, ScopeBindings
 from analyzer.flow.signature import (
     annotated_class, closed_params, collector_tests, falsy_values, literal_aliases, literal_fields, optional_params,
     param_literal_defaults,
@@ -34,7 +34,6 @@ RAISE_HELPER = re.compile(r"_?raise_[a-z0-9_]+$")
 # unittest.TestCase methods that always raise, also called on a test case passed around by name
 # (`def check(test_case): ... test_case.fail(msg)`)
 _TESTCASE_NORETURN = frozenset({"fail", "skipTest"})
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # (`pytest.warns` / `assertWarns` record warnings but let exceptions through: not here)
 SUPPRESSING_CMS = {"suppress", "contextlib.suppress", "pytest.raises", "raises", "self.assertRaises",
                    "self.assertRaisesRegex"}
@@ -107,7 +106,7 @@ def _block_falls_through(body: list[T.stmt], noreturn: set[str]) -> bool:
     return True
 
 
-def optional_imports(tree: T.Module, module_lines: BindingLines, global_decls: dict[str, int],
+def optional_imports(tree: T.Module, module_lines: NodeLines, global_decls: dict[str, int],
                      noreturn: set[str]) -> dict[str, OptionalImport]:
     """The names that a module-level `try` imports, that a handler catching the import's failure
     leaves unbound and goes on, and that nothing else in the module binds."""
@@ -251,7 +250,7 @@ class ModuleContext:
 
     def _in_view(self) -> dict:
         if self._functions_in_view is None:
-            self._functions_in_view = functions_in_view(self.tree)
+            self._functions_in_view = functions_in_view(self.tree, self.by_type, self.string_words)
         return self._functions_in_view
 
     def guarded_by_callers(self, node: T.AST) -> list:
@@ -267,13 +266,13 @@ class ModuleContext:
         if some string of the module mentions the name."""
         if self.bindings.star_import:
             return True
+        return name in self.string_words()
+
+    def string_words(self) -> frozenset[str]:
+        """Every identifier-like word inside a string constant of the module."""
         if self._string_words is None:
-            words: set[str] = set()
-            for node in T.walk(self.tree):
-                if isinstance(node, T.Constant) and isinstance(node.value, str):
-                    words.update(_IDENTIFIER.findall(node.value))
-            self._string_words = frozenset(words)
-        return name in self._string_words
+            self._string_words = string_words(self.by_type)
+        return self._string_words
 
     def bindings_of(self, body: list[T.stmt]) -> ScopeBindings:
         """collect_bindings, once per block (nested loops and try blocks ask again and again).
@@ -295,35 +294,39 @@ class ModuleContext:
     def _scan(self, tree: T.Module) -> None:
         by_type = self.by_type
         for node in T.walk(tree):
-            bucket = by_type.get(type(node))
+            kind = type(node)
+            bucket = by_type.get(kind)
             if bucket is None:
-                bucket = by_type[type(node)] = []
+                bucket = by_type[kind] = []
             bucket.append(node)
-            if isinstance(node, T.ImportFrom) and node.module:
+        # then the few kinds of statement that tell something, bucket by bucket (one pass that
+        # tested every node for each of them cost more than the walk)
+        for node in by_type.get(T.ImportFrom, ()):
+            if node.module:
                 for alias in node.names:
                     if f"{node.module}.{alias.name}" in NORETURN_CALLS:
                         self.noreturn.add(alias.asname or alias.name)
-            elif isinstance(node, T.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        for full in NORETURN_CALLS:
-                            if full.startswith(alias.name + "."):
-                                self.noreturn.add(alias.asname + full[len(alias.name):])
-            if isinstance(node, T.Global):
-                self.global_names.update(node.names)
-                for n in node.names:
-                    self.global_decls[n] = self.global_decls.get(n, 0) + 1
-            elif isinstance(node, (T.FunctionDef, T.AsyncFunctionDef)):
-                self.defined_functions.add(node.name)
-                if _is_noreturn_annotation(node.returns) or ends_every_path(node.body):
-                    self.noreturn.add(node.name)
-                    self.noreturn.add(f"self.{node.name}")
-                    self.noreturn.add(f"cls.{node.name}")
-            elif isinstance(node, T.ClassDef):
-                for item in node.body:
-                    if isinstance(item, (T.FunctionDef, T.AsyncFunctionDef)) and item.name == "__exit__":
-                        if _exit_may_suppress(item):
-                            self.suppressing_classes.add(node.name)
+        for node in by_type.get(T.Import, ()):
+            for alias in node.names:
+                if alias.asname:
+                    for full in NORETURN_CALLS:
+                        if full.startswith(alias.name + "."):
+                            self.noreturn.add(alias.asname + full[len(alias.name):])
+        for node in by_type.get(T.Global, ()):
+            self.global_names.update(node.names)
+            for n in node.names:
+                self.global_decls[n] = self.global_decls.get(n, 0) + 1
+        for node in (*by_type.get(T.FunctionDef, ()), *by_type.get(T.AsyncFunctionDef, ())):
+            self.defined_functions.add(node.name)
+            if _is_noreturn_annotation(node.returns) or ends_every_path(node.body):
+                self.noreturn.add(node.name)
+                self.noreturn.add(f"self.{node.name}")
+                self.noreturn.add(f"cls.{node.name}")
+        for node in by_type.get(T.ClassDef, ()):
+            for item in node.body:
+                if isinstance(item, (T.FunctionDef, T.AsyncFunctionDef)) and item.name == "__exit__":
+                    if _exit_may_suppress(item):
+                        self.suppressing_classes.add(node.name)
 
     def is_global(self, name: str) -> bool:
         return name in self.global_names or name in self.builtins
@@ -371,7 +374,7 @@ class ScopeFacts:
         self.param_defaults = param_literal_defaults(node)
         args = getattr(node, "args", None)
         self.params = (param_names(args) - {"self", "cls"}) if isinstance(args, T.arguments) else set()
-        self._binding_lines: Optional[BindingLines] = None
+        self._binding_lines: Optional[NodeLines] = None
         # what the callers pass, for the arguments the function never rebinds: closed like `Literal`
         by_callers = module.closed_by_callers(node) if isinstance(args, T.arguments) else {}
         self.caller_values = {n: v for n, v in by_callers.items() if not self.binds(n)}
@@ -381,7 +384,7 @@ class ScopeFacts:
         self._module = module
         self._aliases: Optional[dict[str, tuple[str, frozenset]]] = None
         self._candidates: Optional[frozenset[str]] = None
-        self._test_lines: Optional[dict[str, list[int]]] = None
+        self._test_lines: Optional[NodeLines] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
 
@@ -392,7 +395,7 @@ class ScopeFacts:
         """Does the scope's own body bind `name` (asked without reading a line)?"""
         return name in self._bindings()
 
-    def _bindings(self) -> BindingLines:
+    def _bindings(self) -> NodeLines:
         if self._binding_lines is None:
             self._binding_lines = all_binding_lines(self.node)
         return self._binding_lines
@@ -467,7 +470,7 @@ class ScopeFacts:
                 getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else frozenset()
         return self._candidates
 
-    def test_lines(self) -> dict[str, list[int]]:
+    def test_lines(self) -> NodeLines:
         """Subject -> the lines that test it (see `conditions.test_lines`)."""
         if self._test_lines is None:
             self._test_lines = test_lines(self.node)

@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 from analyzer import tree as T
 from analyzer.tree.versions import ADDED_BUILTINS, version_tuple
 
-__all__ = ["BindingLines", "ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES",
+__all__ = ["NodeLines", "ScopeBindings", "collect_bindings", "target_names", "co_bound_groups", "BUILTIN_NAMES",
            "SCOPE_NODES", "builtins_for"]
 
 SCOPE_NODES = (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef, T.Lambda)
@@ -280,10 +280,11 @@ def binding_lines(scope: T.AST, name: str) -> list[int]:
     return all_binding_lines(scope).get(name, [])
 
 
-class BindingLines:
-    """Name -> the lines where it is bound in one scope, in order (`all_binding_lines`). A name's
+class NodeLines:
+    """Key -> the sorted lines of its nodes: the lines where each name is bound in one scope
+    (`all_binding_lines`), or where each subject is tested (`conditions.test_lines`). A key's
     lines are computed when first asked: a position may cost the code generation of its
-    statement (`analyzer.tree.positions`), and most callers ask about a few names of a scope."""
+    statement (`analyzer.tree.positions`), and most callers ask about a few keys of a scope."""
 
     __slots__ = ("_nodes", "_lines")
 
@@ -308,11 +309,11 @@ class BindingLines:
         return len(self._nodes.get(name, ())) == 1
 
 
-def all_binding_lines(scope: T.AST) -> BindingLines:
+def all_binding_lines(scope: T.AST) -> NodeLines:
     """`binding_lines` for every name bound in `scope`'s own body, in one walk."""
     body = getattr(scope, "body", None)
     if not isinstance(body, list):
-        return BindingLines({})
+        return NodeLines({})
     nodes: dict[str, list[T.AST]] = {}
 
     def add(name: str, node: T.AST) -> None:
@@ -340,7 +341,7 @@ def all_binding_lines(scope: T.AST) -> BindingLines:
             elif kind is not T.AnnAssign and node.name:  # a handler or a capture pattern
                 add(node.name, node)
         stack.extend(T.iter_child_nodes(node))
-    return BindingLines(nodes)
+    return NodeLines(nodes)
 
 
 # the nodes `all_binding_lines` looks at (exact types, as in `_EXPR_NOTED`)

@@ -19,7 +19,7 @@ __all__ = ["alias_candidates", "value_aliases"]
 
 def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
     """Local -> (text, names read) of the one value it ever holds (see `ScopeFacts.aliases`);
-    `binding_lines`: the scope's `names.BindingLines`."""
+    `binding_lines`: the scope's `names.NodeLines`."""
     assigns, stored = [], set()
     # (text of the container, constant index) -> text of a subscript the function reads
     # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals

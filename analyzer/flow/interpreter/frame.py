@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 from analyzer import tree as T
 from analyzer.flow.conditions import assume, class_key, subject_text
 from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
-from analyzer.flow.names import prefix_bound, ScopeBindings
+from analyzer.flow.names import NodeLines, prefix_bound, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
 from analyzer.flow.state import Fact, FactKey, join, Literal, NONE_LITERAL, Path
@@ -244,7 +244,7 @@ class Frame:
                     return frame.end + 1 + (ln - frame.line)
         return float("inf")
 
-    def _test_subjects(self) -> dict[str, list[int]]:
+    def _test_subjects(self) -> NodeLines:
         return self.facts.test_lines()
 
     def _prepare_nested_defs(self) -> None:
