@@ -21,8 +21,8 @@ def main() -> None:
         import tomllib
     except ModuleNotFoundError:
         import tomli as tomllib
-    # the blind corpus was added later and is not part of this draw
-    lines = {r["name"]: r["lines"] for r in tomllib.loads(args.corpus.read_text())["repo"] if r["half"] != "blind"}
+    # the blind corpora were added later and are not part of this draw
+    lines = {r["name"]: r["lines"] for r in tomllib.loads(args.corpus.read_text())["repo"] if r["half"] in ("tune", "holdout")}
     names, total, rng = sorted(lines), sum(lines.values()), random.Random(2026)
     for draw in range(1, 1000):
         tune = sorted(rng.sample(names, len(names) // 2))
