@@ -86,6 +86,10 @@ class ScopeBindings:
     # name -> its first bare annotation (`x: int`, no value), for names nothing else binds: the
     # annotation binds nothing (in a function it still makes the name local)
     annotated: dict[str, T.AnnAssign] = field(default_factory=dict)
+    # names bound to `locals()` / `vars()` / `globals()` (`ns = locals()`), and names written
+    # through as a namespace (`ns[k] = v`, `ns.update(...)`): a name in both makes the scope dynamic
+    namespaces: set[str] = field(default_factory=set, repr=False)
+    written: set[str] = field(default_factory=set, repr=False)
 
 
 _DYNAMIC_WRITERS = {"locals", "vars", "globals"}
@@ -114,6 +118,9 @@ def collect_bindings(body: list[T.stmt] | list[T.AST]) -> ScopeBindings:
     out = ScopeBindings()
     tc_bound: set[str] = set()
     _walk_block(body, out, in_type_checking=False, tc_bound=tc_bound)
+    if out.namespaces & out.written:
+        out.dynamic = True
+        out.dynamic_words = None
     out.type_checking_only = tc_bound - out.bound
     for name in out.bound & out.annotated.keys():
         del out.annotated[name]
@@ -183,6 +190,8 @@ def _walk_stmt(node: T.AST, out: ScopeBindings, in_tc: bool, tc_bound: set[str])
         for t in targets:
             for n in target_names(t):
                 _bind(out, n.id, in_tc, tc_bound)
+        if isinstance(node, T.Assign) and _is_dynamic_namespace(node.value):
+            out.namespaces.update(t.id for t in targets if isinstance(t, T.Name))
     elif isinstance(node, (T.With, T.AsyncWith)):
         for item in node.items:
             if item.optional_vars is not None:
@@ -227,9 +236,12 @@ def _walk_expr(node: T.expr, out: ScopeBindings, in_tc: bool, tc_bound: set[str]
                 _note_dynamic_call(cur, out)
             elif kind is T.Subscript:
                 # locals()["x"] = ... / vars()["x"] = ...
-                if isinstance(cur.ctx, (T.Store, T.Del)) and _is_dynamic_namespace(cur.value):
-                    out.dynamic = True
-                    out.dynamic_words = None
+                if isinstance(cur.ctx, (T.Store, T.Del)):
+                    if _is_dynamic_namespace(cur.value):
+                        out.dynamic = True
+                        out.dynamic_words = None
+                    elif type(cur.value) is T.Name:
+                        out.written.add(cur.value.id)
             else:
                 out.yields = True
         stack.extend(T.iter_child_nodes(cur))
@@ -257,6 +269,8 @@ def _note_dynamic_call(call: T.Call, out: ScopeBindings) -> None:
         if _is_dynamic_namespace(func.value):
             out.dynamic = True
             out.dynamic_words = None
+        elif type(func.value) is T.Name:
+            out.written.add(func.value.id)
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

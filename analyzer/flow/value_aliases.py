@@ -3,7 +3,7 @@
 `args_type = type(args)` makes `if args_type is tuple:` the test `type(args) is tuple`, and
 `B, T, H, BT = A.shape` makes `BT` the subscript the function reads at its position
 (`A.shape[-1]`), so a check of `A.shape[-1]` decides a chain over `BT`. Used by
-`context.ScopeFacts.atom_of`.
+`scope_facts.ScopeFacts.atom_of`.
 """
 
 from __future__ import annotations

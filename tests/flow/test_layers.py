@@ -26,7 +26,8 @@ FLOORS = [
     # decide one name; locals read as the one value they hold
     ["call_facts", "run_sites"],  # what a call tells its caller once it returns; the calls a
     # module makes of the run's functions
-    ["context"],  # module and scope facts computed once
+    ["context"],  # module facts computed once
+    ["scope_facts"],  # one scope's facts, computed on first use
     # the interpreter, one class per file, each subclassing the one below
     ["interpreter.frame"],
     ["interpreter.verdicts"],

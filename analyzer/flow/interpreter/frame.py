@@ -17,7 +17,8 @@ from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
 from analyzer.flow.conditions import assume, class_key, subject_text
-from analyzer.flow.context import ModuleContext, ScopeFacts, ScopeInfo
+from analyzer.flow.context import ModuleContext, ScopeInfo
+from analyzer.flow.scope_facts import ScopeFacts
 from analyzer.flow.names import NodeLines, prefix_bound, ScopeBindings
 from analyzer.flow.results import NameUse, ReturnRecord, UnpackSite, UseKind
 from analyzer.flow.shapes import Shape
