@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 from analyzer import tree as T
-from analyzer.flow.conditions import atom, subject_text
+from analyzer.flow.conditions import assume, atom, subject_text
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.state import after_first_pass, EMPTY, Fact
@@ -78,8 +78,21 @@ class Loops(Closures):
     def _iter_split(self, state: tuple, it: T.expr) -> tuple[bool, tuple, tuple]:
         """(iterable known non-empty, state where it is non-empty, state where it is empty)."""
         lit_nonempty = literal_nonempty(it)
-        if lit_nonempty is True or model_structure(it) or _yields_itself(it):
+        if lit_nonempty is True or _yields_itself(it):
             return True, state, EMPTY
+        if model_structure(it):
+            # the object's own structure is taken to be non-empty, except on a path that tested
+            # it empty (`if self.data:` binds, then `for row in self.data:` reads)
+            subject = iter_subject(it)
+            a = self.facts.atom_of(subject) if subject is not None else None
+            if a is None:
+                return True, state, EMPTY
+            runs, known_empty = [], []
+            for p in state:
+                (known_empty if assume(p, a.key, a.polarity) is None else runs).append(p)
+            if not known_empty:
+                return True, state, EMPTY
+            return False, self._join(runs), self._join(known_empty)
         bound = range_bound(it)
         if bound is not None:
             # `range(n)` after `if n <= 0: raise` (n > 0) or `if n < 1: raise` (n >= 1)
