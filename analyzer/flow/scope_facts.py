@@ -17,7 +17,7 @@ from analyzer.flow.signature import (
 )
 from analyzer.flow.state import FactKey
 from analyzer.flow.syntax import param_names, walk_body
-from analyzer.flow.value_aliases import alias_candidates, value_aliases
+from analyzer.flow.value_aliases import alias_candidates, SHAPE_READS, value_aliases
 
 __all__ = ["ScopeFacts"]
 
@@ -42,7 +42,7 @@ class ScopeFacts:
             self.closed_params = {**self.caller_values, **self.closed_params}
         self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
         self._module = module
-        self._aliases: Optional[dict[str, tuple[str, frozenset]]] = None
+        self._aliases: Optional[dict[str, tuple[str, frozenset, bool]]] = None
         self._candidates: Optional[frozenset[str]] = None
         self._test_lines: Optional[NodeLines] = None
         self._parents: Optional[dict] = None
@@ -104,20 +104,42 @@ class ScopeFacts:
         if a is None:
             return a
         subject = a.key.subject
+        if subject.startswith(_SHAPE_DUMPS):
+            return self._shape_alias(a)
         root = subject.split(".", 1)[0]
         # (only a local the scope binds can be an alias: most tests read arguments and `self`)
         alias = self.aliases().get(root) if (root != subject or subject.isidentifier()) and self.binds(root) \
             and root in self._alias_candidates() else None
         if alias is None:
             return a
-        text, names = alias
+        text, names, shape_only = alias
+        if shape_only and not subject[len(root):].startswith(SHAPE_READS):
+            return a
         return Atom(a.key._replace(subject=text + subject[len(root):]), a.names | names, a.polarity)
 
-    def aliases(self) -> dict[str, tuple[str, frozenset]]:
-        """Local -> (text, names read) of the one value it ever holds: a local bound by a single
-        `v = expr` statement in the whole function, where expr reads only names and attributes the
-        function never rebinds (`args_type = type(args)`, `cfg = self.config`), so that `v` equals
-        `expr` wherever it is bound."""
+    def _shape_alias(self, a: Atom) -> Atom:
+        """A shape test written as a call or subscript (`y.dim() == 2`, `y.shape[0] == 1`, whose
+        subject is the structural dump of the expression) on a tensor made in the shape of
+        another (`y = torch.empty_like(x)`): the same test of that other tensor."""
+        subject = a.key.subject
+        root = subject.split("'", 2)[1]
+        name = f"Name(id='{root}', ctx=Load())"
+        if not self.binds(root) or root not in self._alias_candidates() or subject.count(name) != 1 \
+                or not any(f"{name}, attr='{attr}'" in subject for attr in ("dim", "size", "shape", "ndim")):
+            return a
+        alias = self.aliases().get(root)
+        if alias is None or not alias[2]:
+            return a
+        source = alias[0]
+        return Atom(a.key._replace(subject=subject.replace(name, f"Name(id='{source}', ctx=Load())")),
+                    a.names | alias[1], a.polarity)
+
+    def aliases(self) -> dict[str, tuple[str, frozenset, bool]]:
+        """Local -> (text, names read, shape only) of the one value it ever holds: a local bound by
+        a single `v = expr` statement in the whole function, where expr reads only names and
+        attributes the function never rebinds (`args_type = type(args)`, `cfg = self.config`), so
+        that `v` equals `expr` wherever it is bound; or a tensor made in the shape of another
+        (`y = torch.empty_like(x)`), which equals it in shape tests (`y.dim() == 2`)."""
         if self._aliases is None:
             # (a lambda's body is one expression: it binds nothing to alias)
             self._aliases = value_aliases(self.node, self._bindings()) if isinstance(
@@ -152,6 +174,11 @@ class ScopeFacts:
         if self._co_bound is None:
             self._co_bound = co_bound_groups(self.node)
         return self._co_bound
+
+
+# how the structural dump of a shape read on a name begins (`y.dim()`, `y.shape[0]`, `y.size(1)`)
+_SHAPE_DUMPS = ("Call(func=Attribute(value=Name(id='", "Subscript(value=Attribute(value=Name(id='",
+                "Attribute(value=Name(id='")
 
 
 @lru_cache(maxsize=256)

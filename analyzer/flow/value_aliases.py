@@ -14,12 +14,14 @@ from analyzer import tree as T
 from analyzer.flow.conditions import subject_text
 from analyzer.flow.syntax import inner_blocks
 
-__all__ = ["alias_candidates", "value_aliases"]
+__all__ = ["alias_candidates", "shape_source", "SHAPE_READS", "value_aliases"]
 
 
-def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]]:
-    """Local -> (text, names read) of the one value it ever holds (see `ScopeFacts.aliases`);
-    `binding_lines`: the scope's `names.NodeLines`."""
+def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset, bool]]:
+    """Local -> (text, names read, shape only) of the one value it ever holds (see
+    `ScopeFacts.aliases`); `binding_lines`: the scope's `names.NodeLines`. With "shape only" the
+    local is a new tensor shaped like the named one (`y = torch.empty_like(x)`): it equals it in
+    `SHAPE_READS` only."""
     assigns, stored = [], set()
     # (text of the container, constant index) -> text of a subscript the function reads
     # (`A.shape[-1]`): what a name unpacked from that container (`B, T, H, BT = A.shape`) equals
@@ -44,6 +46,15 @@ def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]
         stack.extend(T.iter_child_nodes(node))
     out = {}
     for st in assigns:
+        shaped = shape_source(st.value)
+        if shaped is not None:
+            target = st.targets[0]
+            if isinstance(target, T.Name) and target.id != shaped and len(binding_lines.get(target.id, ())) == 1:
+                line = binding_lines.get(target.id)[0]
+                # the source keeps the shape it had there: not bound again at or after the copy
+                if shaped not in stored and all(ln < line for ln in binding_lines.get(shaped, ())):
+                    out[target.id] = (shaped, frozenset({shaped}), True)
+            continue
         names = _alias_reads(st.value)
         if names is None or any(n in binding_lines or n in stored for n in names):
             continue
@@ -60,8 +71,31 @@ def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset]
             pairs = [(e.id, items.get((text, i)) or items.get((text, i - len(elts)))) for i, e in enumerate(elts)]
         for name, value in pairs:
             if value is not None and len(binding_lines.get(name, ())) == 1 and name not in names:
-                out[name] = (value, frozenset(names))
+                out[name] = (value, frozenset(names), False)
     return out
+
+
+# tests that read only a tensor's shape, which a copy shaped like it shares
+SHAPE_READS = (".dim()", ".ndim", ".shape", ".size(")
+# `torch.empty_like(x)`, `x.new_empty(...)` is not one: its shape is its argument
+_LIKE = frozenset({"empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like"})
+_COPIES = frozenset({"clone", "contiguous", "detach"})
+
+
+def shape_source(value: T.expr) -> Optional[str]:
+    """`x` when `value` is a new tensor of `x`'s shape: `torch.empty_like(x, ...)` (any module
+    prefix, any keywords but `size`), `x.clone()`, `x.contiguous()`, `x.detach()`."""
+    if not isinstance(value, T.Call):
+        return None
+    f = value.func
+    name = f.attr if isinstance(f, T.Attribute) else f.id if isinstance(f, T.Name) else None
+    if name in _LIKE and value.args and isinstance(value.args[0], T.Name) \
+            and not any(k.arg in (None, "size") for k in value.keywords):
+        return value.args[0].id
+    if name in _COPIES and isinstance(f, T.Attribute) and isinstance(f.value, T.Name) and not value.keywords \
+            and (not value.args or name == "contiguous"):
+        return f.value.id
+    return None
 
 
 def alias_candidates(func: T.AST) -> frozenset[str]:
@@ -76,7 +110,7 @@ def alias_candidates(func: T.AST) -> frozenset[str]:
             if kind is T.FunctionDef or kind is T.AsyncFunctionDef or kind is T.ClassDef:
                 continue
             if kind is T.Assign:
-                if len(st.targets) == 1 and _alias_reads(st.value) is not None:
+                if len(st.targets) == 1 and (_alias_reads(st.value) is not None or shape_source(st.value) is not None):
                     out.update(n.id for n in T.walk(st.targets[0]) if type(n) is T.Name)
                 continue
             stack.extend(inner_blocks(st))
