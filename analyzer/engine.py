@@ -13,7 +13,7 @@ import libcst as cst
 
 from analyzer import tree as T
 from analyzer.diagnostics import Diagnostic, TraceStep
-from analyzer.flow.call_facts import RunFacts
+from analyzer.flow.call_facts import names_in, RunFacts
 from analyzer.flow.definite import analyze_module
 from analyzer.flow.names import builtins_for
 from analyzer.flow.index import ProjectIndex
@@ -41,6 +41,9 @@ class FileAnalysis:
     summary: Optional[ModuleSummary] = None
     # line -> codes silenced there (empty set: every code), for findings added later
     noqa: dict[int, set[str]] = field(default_factory=dict)
+    # the names a run fact may be keyed by in the top-level defs and classes holding the flow
+    # findings (`call_facts.names_in`); None: some finding is outside them, any fact may count
+    flagged_names: Optional[frozenset[str]] = None
 
 
 def analyze_source(raw: bytes | str, path: str, selection: Selection = Selection(),
@@ -123,7 +126,36 @@ def _analyze_source(raw: bytes | str, path: str, selection: Selection, rules: Op
             # the read's LL201 is silenced as the per-file one would be (also `# type: ignore[name-defined]`)
             if suppressed(source, Diagnostic(path, line, 1, "LL201", "")) and noqa.get(line) != set():
                 noqa[line] = noqa.get(line, set()) | {"LL201"}
-    return FileAnalysis(path, out, summary, noqa)
+    return FileAnalysis(path, out, summary, noqa, _flagged_names(tree, out))
+
+
+def _flagged_names(tree: T.Module, found: list[Diagnostic]) -> Optional[frozenset[str]]:
+    """`call_facts.names_in` the top-level defs and classes that hold the flow findings (None
+    when one is elsewhere): only facts about those names can change a finding in a second pass."""
+    lines = {d.line for d in found if d.code not in _NOT_FLOW}
+    if not lines:
+        return frozenset()
+    holders: list[T.stmt] = []
+    for st in tree.body:
+        if not lines:
+            break
+        inside = {ln for ln in lines if st.lineno <= ln <= st.end_lineno}
+        if not inside:
+            continue
+        if isinstance(st, T.ClassDef):
+            # a method's findings: that method (what a class body runs is the class's)
+            methods = [m for m in st.body if isinstance(m, (T.FunctionDef, T.AsyncFunctionDef))
+                       and any(m.lineno <= ln <= m.end_lineno for ln in inside)]
+            covered = {ln for ln in inside for m in methods if m.lineno <= ln <= m.end_lineno}
+            holders.extend(methods if covered == inside else [st])
+        elif isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)):
+            holders.append(st)
+        else:
+            return None
+        lines -= inside
+    if lines:
+        return None
+    return names_in(holders, [c for c in tree.body if isinstance(c, T.ClassDef)])
 
 
 def project_call_facts(analyses: Sequence[FileAnalysis]) -> dict[str, RunFacts]:
@@ -140,7 +172,7 @@ def project_call_facts(analyses: Sequence[FileAnalysis]) -> dict[str, RunFacts]:
         index = ProjectIndex([a.summary for a in analyses if a.summary is not None])
         for a in flagged:
             facts = RunFacts(index.imported_call_facts(a.summary), index.run_closed_params(a.summary),
-                             index.literal_fields(a.summary))
+                             index.literal_fields(a.summary)).used_by(a.flagged_names)
             if facts:
                 out[a.path] = facts
     except Exception:  # the first pass's findings stand; `project_diagnostics` reports the index's error

@@ -27,11 +27,11 @@ from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import literal_value, subject_text
 from analyzer.flow.names import all_binding_lines, NodeLines, collect_bindings
-from analyzer.flow.signature import bind_arguments, Signature, signature_of
+from analyzer.flow.signature import annotated_class, bind_arguments, Signature, signature_of
 from analyzer.flow.state import FactKey, Literal
 from analyzer.flow.syntax import ctx_param, dotted_name, ends_every_path
 
-__all__ = ["backward_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
+__all__ = ["names_in", "backward_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
            "ModuleCallFacts", "RunFacts"]
 
 _CACHES = frozenset({"cache", "lru_cache", "functools.cache", "functools.lru_cache"})
@@ -66,6 +66,41 @@ class RunFacts:
 
     def __bool__(self) -> bool:
         return bool(self.calls or self.callers or self.fields)
+
+    def used_by(self, names: Optional[frozenset[str]]) -> "RunFacts":
+        """Only the facts about `names` (what `names_in` found around a module's findings; None:
+        every fact): a fact about a call or a function that no flagged scope involves cannot
+        change a finding, since the second pass changes only the findings of the scopes it runs."""
+        if names is None:
+            return self
+        return RunFacts({k: v for k, v in self.calls.items() if k in names},
+                        {k: v for k, v in self.callers.items() if k in names},
+                        {k: v for k, v in self.fields.items() if k in names})
+
+
+def names_in(stmts: list[T.stmt], classes: list[T.ClassDef]) -> frozenset[str]:
+    """Every name a run fact about `stmts` can be keyed by: the functions they call (as written:
+    `check`, `utils.check`), the functions they define, the classes that annotate their
+    parameters, and the bases of the module's `classes` (a local class may take the declared
+    fields of a base from another module)."""
+    out: set[str] = set()
+    for st in stmts:
+        for node in T.walk(st):
+            kind = type(node)
+            if kind is T.Call:
+                name = dotted_name(node.func)
+                if name is not None:
+                    out.add(name)
+            elif kind is T.FunctionDef or kind is T.AsyncFunctionDef:
+                out.add(node.name)
+                args = node.args
+                for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+                    cls = annotated_class(a.annotation)
+                    if cls is not None:
+                        out.add(cls)
+    for cls in classes:
+        out.update(name for name in map(dotted_name, cls.bases) if name is not None)
+    return frozenset(out)
 
 
 def call_facts(func: T.AST) -> Optional[CallFacts]:
