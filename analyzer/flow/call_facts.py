@@ -25,13 +25,13 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
-from analyzer.flow.conditions import literal_value, subject_text
+from analyzer.flow.conditions import Atom, atom, literal_value, subject_text
 from analyzer.flow.names import all_binding_lines, NodeLines, collect_bindings
 from analyzer.flow.signature import annotated_class, bind_arguments, Signature, signature_of
 from analyzer.flow.state import FactKey, Literal
-from analyzer.flow.syntax import ctx_param, dotted_name, ends_every_path
+from analyzer.flow.syntax import bound_first, ctx_param, dotted_name, elif_chain, ends_every_path
 
-__all__ = ["names_in", "backward_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
+__all__ = ["names_in", "backward_entry_facts", "init_entry_facts", "CallFacts", "call_facts", "facts_after_call", "facts_digest", "module_call_facts",
            "ModuleCallFacts", "RunFacts"]
 
 _CACHES = frozenset({"cache", "lru_cache", "functools.cache", "functools.lru_cache"})
@@ -311,6 +311,110 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
         if _may_return(st):
             break
     return backward, out
+
+
+def init_entry_facts(cls: T.ClassDef) -> dict[int, list]:
+    """id(method) -> the (key, names, truth) entry facts about `self` attributes that `__init__`
+    established: `if self.num_ln == 1: ... elif self.num_ln == 2: ... else: raise` (or an
+    `assert`, an `if test: raise`, or a checked argument stored as `self.mode = mode`) tells every
+    other method `self.num_ln in {1, 2}`. Read from `__init__`'s top-level statements in order, up
+    to the first that may return; a later store of the attribute (anywhere in `__init__`, or in any
+    other method of the class) forgets it. That nothing outside the class rebinds the attribute
+    is the contract this relies on, as the analysis does for any attribute fact."""
+    methods = [st for st in cls.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))]
+    inits = [m for m in methods if m.name == "__init__"]
+    if len(inits) != 1 or bound_first(inits[0]):
+        return {}
+    init = inits[0]
+    me = ctx_param(init)
+    if me is None:
+        return {}
+    known: dict[str, list] = {}  # local -> (key, holds) checked and not rebound since
+    facts: dict[str, list] = {}  # "self.attr" -> (key, holds) established and not stored since
+    for st in init.body:
+        for a, holds in _checks(st) + _chain_checks(st):
+            subject = a.key.subject
+            if a.key.kind not in HANDED_ON:
+                continue
+            if subject.isidentifier() and a.names == frozenset({subject}):
+                known.setdefault(subject, []).append((a.key, holds))
+            elif subject.startswith(me + ".") and subject[len(me) + 1:].isidentifier() \
+                    and a.names <= frozenset({me, subject}):
+                facts.setdefault(subject, []).append((a.key, holds))
+        stored = _stored_attributes([st], me)
+        for text in stored:
+            facts.pop(text, None)
+        if isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Attribute):
+            target = st.targets[0]
+            text = f"{me}.{target.attr}"
+            if isinstance(target.value, T.Name) and target.value.id == me:
+                lit = literal_value(st.value)
+                if lit is not None:
+                    facts[text] = [(FactKey("eq", text, lit), True)]
+                elif isinstance(st.value, T.Name) and st.value.id in known:
+                    facts[text] = [(FactKey(k.kind, text, k.value), holds) for k, holds in known[st.value.id]]
+        elif not isinstance(st, (T.Assert, T.Expr)):
+            for name in collect_bindings([st]).bound:
+                known.pop(name, None)
+        if _may_return(st):
+            break
+    if not facts:
+        return {}
+    out: dict[int, list] = {}
+    others = [m for m in methods if m is not init]
+    for m in others:
+        for text in _stored_attributes(m.body, ctx_param(m) or me):
+            facts.pop(text.replace(ctx_param(m) or me, me, 1), None)
+    if not facts:
+        return {}
+    for m in others:
+        own = ctx_param(m)
+        if bound_first(m) or own is None or any(_names_static(d) for d in m.decorator_list):
+            continue
+        out[id(m)] = [(FactKey(k.kind, own + text[len(me):], k.value), frozenset({own, own + text[len(me):]}), holds)
+                      for text, held in sorted(facts.items(), key=lambda kv: kv[0]) for k, holds in held]
+    return out
+
+
+def _names_static(decorator: T.expr) -> bool:
+    return (dotted_name(decorator) or "").split(".")[-1] == "staticmethod"
+
+
+def _stored_attributes(body: list[T.stmt], me: str) -> set[str]:
+    """`me.attr` for each attribute of `me` that `body` assigns or deletes (nested defs too: a
+    closure may store it when called)."""
+    out = set()
+    for st in body:
+        for node in T.walk(st):
+            if type(node) is T.Attribute and not isinstance(node.ctx, T.Load) and type(node.value) is T.Name \
+                    and node.value.id == me:
+                out.add(f"{me}.{node.attr}")
+    return out
+
+
+def _chain_checks(st: T.stmt) -> list:
+    """`if x == 1: ... elif x == 2: ... else: raise`: (atom of `x in {1, 2}`, True), when every
+    arm tests one subject for values and the final `else` raises."""
+    if not isinstance(st, T.If):
+        return []
+    chain = elif_chain(st)
+    last = chain[-1].orelse
+    if not last or not ends_every_path(last) or len(chain) < 2:
+        return []
+    values: set = set()
+    subject, names = None, frozenset()
+    for link in chain:
+        a = atom(link.test)
+        if a is None or not a.polarity or a.key.kind not in ("eq", "in"):
+            return []
+        if subject is not None and a.key.subject != subject:
+            return []
+        subject, names = a.key.subject, names | a.names
+        if a.key.kind == "eq":
+            values.add(a.key.value)
+        else:
+            values |= a.key.value
+    return [(Atom(FactKey("in", subject, frozenset(values)), names, True), True)]
 
 
 def _checks(st: T.stmt) -> list:

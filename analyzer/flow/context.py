@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from analyzer import tree as T
-from analyzer.flow.call_facts import backward_entry_facts, CallFacts, ModuleCallFacts, RunFacts
+from analyzer.flow.call_facts import backward_entry_facts, init_entry_facts, CallFacts, ModuleCallFacts, RunFacts
 from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers, string_words
 from analyzer.flow.names import all_binding_lines, NodeLines, BUILTIN_NAMES, collect_bindings, ScopeBindings
 from analyzer.flow.signature import literal_aliases, literal_fields
@@ -142,6 +142,7 @@ class ModuleContext:
         self.run_fields = run_facts.fields if run_facts else {}
         self._class_fields: Optional[dict[str, dict[str, frozenset]]] = None
         self._backward_facts: Optional[dict[int, list]] = None
+        self._init_facts: Optional[dict[int, list]] = None
         self._own_call_facts: Optional[ModuleCallFacts] = None
         self.bindings = collect_bindings(tree.body)
         self.global_names = set(self.bindings.bound)
@@ -214,6 +215,15 @@ class ModuleContext:
                 if facts:
                     self._backward_facts[id(backward)] = facts
         return self._backward_facts.get(id(node), [])
+
+    def init_facts(self, node: T.AST) -> list:
+        """What holds of `self` when `node` is a method: what `__init__` checked of the attributes
+        nothing else in the class stores (`call_facts.init_entry_facts`)."""
+        if self._init_facts is None:
+            self._init_facts = {}
+            for cls in self.classes:
+                self._init_facts.update(init_entry_facts(cls))
+        return self._init_facts.get(id(node), [])
 
     def class_fields(self, name: str) -> dict[str, frozenset]:
         """The attributes the class named `name` (as this module writes it) declares `Literal[...]`

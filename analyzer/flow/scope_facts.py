@@ -68,6 +68,10 @@ class ScopeFacts:
         out += self.caller_guards
         out += self._declared_fields()
         out += self._module.backward_facts(self.node)
+        held = self._module.init_facts(self.node)
+        if held:  # only about what the method tests: the others would only weigh on every path
+            tested = self.test_lines()
+            out += [f for f in held if f[0].subject in tested]
         out += [(FactKey("falsy", n, lit), frozenset({n}), True) for n, lit in sorted(falsy_values(self.node).items())]
         for text in collector_tests(self.node):
             a = _atom_of(text)
