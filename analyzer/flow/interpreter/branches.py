@@ -179,6 +179,13 @@ class Runner(Statements):
         """Bound in this scope, or in the module by anything but an import."""
         return name in self.index or (name in self.module.bindings.bound and not self._only_imported(name))
 
+    def _own_class(self, name: str) -> bool:
+        """Is `name` a module-level name that only `class` statements bind (an exception class
+        the module defines: only code that runs `raise` raises it, never a builtin operation)?"""
+        b = self.module.bindings
+        return (name not in self.index and name in b.bound and name not in b.nondef_bound
+                and name not in self.module.defined_functions)
+
     def _only_imported(self, name: str) -> bool:
         """Is `name` a module-level name that only imports bind?"""
         b = self.module.bindings
@@ -283,7 +290,7 @@ class Runner(Statements):
         the bindings of the statements before the last one, not those after it. None where the
         whole body counts: a broad or unclassified handler, or one no statement can reach (a dead
         handler is left as it was)."""
-        caught = _specific_exceptions(h.type, self._locally_bound, self._only_imported)
+        caught = _specific_exceptions(h.type, self._locally_bound, self._only_imported, self._own_class)
         if caught is None:
             return None
         hits = []
@@ -341,11 +348,12 @@ class _RaisedByCalls(Exception):
     only hide a handler edge."""
 
 
-def _specific_exceptions(spec, local, imported) -> "tuple[type, ...] | None":
+def _specific_exceptions(spec, local, imported, own_class) -> "tuple[type, ...] | None":
     """The exception classes `except <spec>:` catches, when they are all specific ones: builtin
     classes (`AttributeError`, `(KeyError, IndexError)`), or classes imported from another module
-    (`_RaisedByCalls`). None for a bare `except:`, `Exception`, `BaseException`, a class the
-    module defines or rebinds, or anything else not classified."""
+    or defined by the module's own `class` statements (`_RaisedByCalls`). None for a bare
+    `except:`, `Exception`, `BaseException`, a name the module binds otherwise, or anything else
+    not classified."""
     if spec is None:
         return None
     items = spec.elts if isinstance(spec, T.Tuple) else [spec]
@@ -359,6 +367,9 @@ def _specific_exceptions(spec, local, imported) -> "tuple[type, ...] | None":
                 out.append(_RaisedByCalls)
                 continue
             return None
+        if isinstance(item, T.Name) and own_class(item.id):
+            out.append(_RaisedByCalls)
+            continue
         if not isinstance(item, T.Name) or item.id in _ANYWHERE or local(item.id):
             return None
         cls = getattr(builtins, item.id, None)
