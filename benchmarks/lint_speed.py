@@ -15,7 +15,10 @@ to memory) rather than the engine on preloaded files: `--jobs N` adds `lora-lint
 in one process and in N processes (0: all cores); `--cache` adds a warm-cache run (the cache is
 filled once first, in a temporary folder); `--flake8` adds flake8 with its default plugins,
 without and with the lora-lint plugin (subprocesses, flake8's default `--jobs`). `--all` is
-`--jobs 0 --cache --flake8`, the table of the front-ends issue:
+`--jobs 0 --cache --flake8`, the table of the front-ends issue. `--paired N` adds the engine against
+`libcst.parse_module` file by file: each file parsed and linted in turn N times, the least time
+of each kept (a machine whose other tenants come and go slows both sides of a pair alike, and the
+least of N runs drops the slowed ones):
 
     python benchmarks/lint_speed.py --package transformers --all --repeat 3
 """
@@ -130,6 +133,33 @@ def _phases(files: list[tuple[str, bytes]], repeat: int) -> list[tuple[str, obje
     return rows
 
 
+def _paired(files: list[tuple[str, bytes]], rounds: int) -> list[tuple[str, object]]:
+    """The engine and `libcst.parse_module` on each file in turn, `rounds` times: the sums of each
+    file's least time, and their ratio."""
+    import libcst
+
+    from analyzer.engine import lint_source
+
+    parse_total = engine_total = 0.0
+    for path, src in files:
+        best_parse = best_engine = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            try:
+                libcst.parse_module(src)
+            except Exception:
+                pass
+            t1 = time.perf_counter()
+            lint_source(src, path)
+            t2 = time.perf_counter()
+            best_parse, best_engine = min(best_parse, t1 - t0), min(best_engine, t2 - t1)
+        parse_total += best_parse
+        engine_total += best_engine
+    return [(f"paired, least of {rounds}: parse_module", f"{parse_total:.3f}"),
+            (f"paired, least of {rounds}: engine", f"{engine_total:.3f}"),
+            ("  ... engine / parse_module, paired", f"{engine_total / parse_total:.2f}x")]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?")
@@ -140,6 +170,8 @@ def main() -> None:
     ap.add_argument("--cache", action="store_true", help="also time the CLI with a warm cache")
     ap.add_argument("--flake8", action="store_true", help="also time flake8 without and with the plugin")
     ap.add_argument("--all", action="store_true", help="--jobs 0 --cache --flake8")
+    ap.add_argument("--paired", type=int, metavar="N",
+                    help="also time the engine and the parse file by file, alternating, least of N each")
     args = ap.parse_args()
     if args.all:
         args.cache = args.flake8 = True
@@ -181,6 +213,8 @@ def main() -> None:
             ("lora-lint engine, 1 process", _time(run_lora_lint, args.repeat))]
     if args.libcst:
         rows.extend(_phases(files, args.repeat))
+    if args.paired:
+        rows.extend(_paired(files, args.paired))
     if shutil.which("ruff"):
         rows.append(("ruff check --select F (for scale)", _time(
             lambda: _subprocess(["ruff", "check", "--select", "F", "--no-cache", "--exit-zero", str(folder)]),
