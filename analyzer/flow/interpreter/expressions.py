@@ -124,6 +124,22 @@ class Expressions(Loops):
             if name in self.info.locals and name not in targets and not self._resolves_outside(name):
                 self.report(load, name, UseKind.CLASS_SCOPE, detail="comprehension")
 
+    def _namespace_member(self, node: T.expr) -> "tuple[str, bool] | None":
+        """(name, whether the test holds when the name is there) for `"x" in globals()` /
+        `"x" not in locals()` (also `vars()`, `dir()`): `globals()` speaks of this scope's `x`
+        only at module level or where the scope declares `global x`."""
+        if not (isinstance(node, T.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (T.In, T.NotIn))):
+            return None
+        left, right = node.left, node.comparators[0]
+        if not (isinstance(left, T.Constant) and isinstance(left.value, str) and left.value.isidentifier()
+                and isinstance(right, T.Call) and isinstance(right.func, T.Name) and not right.args
+                and not right.keywords and right.func.id in ("globals", "locals", "vars", "dir")):
+            return None
+        name = left.value
+        if right.func.id == "globals" and self.info.kind != "module" and name not in self.b.globals:
+            return None
+        return name, isinstance(node.ops[0], T.In)
+
     def cond(self, state: tuple, node: T.expr) -> tuple[tuple, tuple]:
         """(state where `node` is true, state where it is false)."""
         if not state:
@@ -149,6 +165,14 @@ class Expressions(Loops):
         if isinstance(node, T.UnaryOp) and isinstance(node.op, T.Not):
             t, f = self.cond(state, node.operand)
             return f, t
+        member = self._namespace_member(node)
+        if member is not None:
+            # `if "rouge" not in globals(): rouge = Rouge()`: where the test says the namespace
+            # holds the name, the name is bound
+            name, positive = member
+            state = self.expr(state, node)
+            bound = self.bind(state, name)
+            return (bound, state) if positive else (state, bound)
         inner = _truth_wrapper_arg(node)
         if inner is not None:
             # `bool(x)`, and the kernel DSLs' compile-time `const_expr(x)` (CuTe DSL, FlyDSL): the
