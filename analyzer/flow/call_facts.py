@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.argparse_facts import option_choices
 from analyzer.flow.callers import attribute_stores, decided_atoms, HANDED_ON
 from analyzer.flow.conditions import Atom, atom, literal_value, subject_text
 from analyzer.flow.names import all_binding_lines, NodeLines, collect_bindings
@@ -50,6 +51,9 @@ class CallFacts:
     signature: Signature
     returns: Optional[frozenset] = None
     ensures: tuple = ()
+    # (attribute, values) the returned object holds: the options of `return parser.parse_args()`
+    # (`argparse_facts.option_choices`)
+    fields: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,33 @@ def call_facts(func: T.AST) -> Optional[CallFacts]:
     if not isinstance(func, T.FunctionDef) or not all(_cache(d) for d in func.decorator_list):
         return None
     ensures = _ensures(func)
+    fields = _parsed_options(func)
+    if fields:
+        return CallFacts(signature_of(func), None, tuple(ensures), fields)
     # without checks, the first `return` of something else settles it: no need to look further
     returns = _literal_returns(func, stop_early=not ensures)
     if returns is _GENERATOR or (returns is None and not ensures):
         return None
     return CallFacts(signature_of(func), returns, tuple(ensures))
+
+
+def _parsed_options(func: T.FunctionDef) -> tuple:
+    """(option, values) of what `func` returns when it ends `return parser.parse_args(...)` (or
+    binds that to a local it returns next) and that one `return` is its only one."""
+    body = func.body
+    if not body or not isinstance(body[-1], T.Return) or body[-1].value is None:
+        return ()
+    value = body[-1].value
+    if isinstance(value, T.Name) and len(body) > 1 and isinstance(body[-2], T.Assign) \
+            and len(body[-2].targets) == 1 and isinstance(body[-2].targets[0], T.Name) \
+            and body[-2].targets[0].id == value.id:
+        value = body[-2].value
+    if not (isinstance(value, T.Call) and isinstance(value.func, T.Attribute) and value.func.attr == "parse_args"
+            and isinstance(value.func.value, T.Name)):
+        return ()
+    if sum(isinstance(n, T.Return) for n in _own_nodes(body)) != 1:
+        return ()
+    return tuple(sorted(option_choices(func).get(value.func.value.id, {}).items()))
 
 
 class ModuleCallFacts:
@@ -166,7 +192,7 @@ def facts_digest(facts: RunFacts) -> str:
         f = facts.calls[name]
         sig = f.signature
         parts.append(stable((name, sig.positional, sig.keyword, sig.star, sig.double_star, sig.defaults, f.returns,
-                             f.ensures)))
+                             f.ensures, f.fields)))
     for table in (facts.callers, facts.fields):
         for name in sorted(table):
             parts.append(stable((name, tuple(sorted((p, stable(v)) for p, v in table[name].items())))))

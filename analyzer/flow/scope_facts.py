@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.argparse_facts import option_choices
 from analyzer.flow.conditions import Atom, atom, test_lines
 from analyzer.flow.context import ModuleContext
 from analyzer.flow.names import all_binding_lines, co_bound_groups, NodeLines
@@ -44,6 +45,7 @@ class ScopeFacts:
         self._module = module
         self._aliases: Optional[dict[str, tuple[str, frozenset, bool]]] = None
         self._candidates: Optional[frozenset[str]] = None
+        self._options: Optional[dict] = None
         self._test_lines: Optional[NodeLines] = None
         self._parents: Optional[dict] = None
         self._co_bound: Optional[dict[str, frozenset[str]]] = None
@@ -155,6 +157,12 @@ class ScopeFacts:
             self._candidates = alias_candidates(self.node) if isinstance(
                 getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else frozenset()
         return self._candidates
+
+    def option_choices(self) -> dict:
+        """parser -> option -> its values (`argparse_facts.option_choices`), for this scope."""
+        if self._options is None:
+            self._options = option_choices(self.node)
+        return self._options
 
     def test_lines(self) -> NodeLines:
         """Subject -> the lines that test it (see `conditions.test_lines`)."""

@@ -21,9 +21,9 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature", "witness", "callers", "slicing", "value_aliases"],  # what a def declares about its
+    ["signature", "witness", "callers", "slicing", "value_aliases", "argparse_facts"],  # what a def declares about its
     # arguments; the path behind a verdict; what the callers in view pass; the statements that
-    # decide one name; locals read as the one value they hold
+    # decide one name; locals read as the one value they hold; the values of argparse options
     ["call_facts", "run_sites"],  # what a call tells its caller once it returns; the calls a
     # module makes of the run's functions
     ["context"],  # module facts computed once

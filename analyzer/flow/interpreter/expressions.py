@@ -251,9 +251,15 @@ class Expressions(Loops):
             lits = {literal_value(value.body), literal_value(value.orelse)}
             if None not in lits:
                 key, truth = FactKey("in", name, frozenset(lits)), True
+        elif isinstance(value, T.Call) and isinstance(value.func, T.Attribute) and value.func.attr == "parse_args" \
+                and isinstance(value.func.value, T.Name):
+            # `args = parser.parse_args()`: each tested option with `choices` holds one of them
+            return self._option_facts(state, name, self.facts.option_choices().get(value.func.value.id, {}))
         elif isinstance(value, T.Call):
             # `kind = _kind_of(cfg)`, where `_kind_of` returns only literals: one of those
             facts = self.call_facts(value)
+            if facts is not None and facts.fields:  # `args = parse_args()`, which returns `parser.parse_args()`
+                return self._option_facts(state, name, dict(facts.fields))
             if facts is not None and facts.returns:
                 key, truth = FactKey("in", name, facts.returns), True
         elif isinstance(value, T.Name) and value.id != name:
@@ -264,6 +270,17 @@ class Expressions(Loops):
             return state
         self.fact_names[key] = names
         return self._with_fact(state, key, truth)
+
+    def _option_facts(self, state: tuple, name: str, options: dict) -> tuple:
+        """`name.option in values` for each option of a parsed command line the scope tests."""
+        tested = self.facts.test_lines()
+        for dest, values in sorted(options.items()):
+            subject = f"{name}.{dest}"
+            if subject in tested:
+                key = FactKey("in", subject, values)
+                self.fact_names[key] = frozenset({name, subject})
+                state = self._with_fact(state, key, True)
+        return state
 
     def call_facts(self, call: T.Call) -> Optional[CallFacts]:
         """What `call` tells this scope once it returns, when it calls a function of the module (or
