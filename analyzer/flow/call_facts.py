@@ -300,10 +300,8 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
     """(backward, its (key, names, truth) entry facts) for an autograd Function whose forward saves
     a checked value on ctx: `assert checkpoint_lvl in [0, 1, 2]` ... `ctx.checkpoint_lvl =
     checkpoint_lvl` in forward tells backward `ctx.checkpoint_lvl in {0, 1, 2}` (PyTorch hands
-    backward the ctx forward filled). Read from forward's top-level statements in order, up to the
-    first that may return: an `assert` or an `if test: raise` checks a local, a rebinding of the
-    local forgets its checks, `ctx.attr = local` (or a literal) carries them over; an attribute
-    forward stores more than once carries nothing."""
+    backward the ctx forward filled). Read from forward's head (`_head_attribute_facts`); an
+    attribute forward stores more than once carries nothing."""
     methods = {st.name: st for st in cls.body if isinstance(st, T.FunctionDef)}
     forward, backward = methods.get("forward"), methods.get("backward")
     if (forward is None or backward is None or "setup_context" in methods
@@ -315,38 +313,18 @@ def backward_entry_facts(cls: T.ClassDef) -> tuple[Optional[T.AST], list]:
     stores: dict[str, int] = {}
     for text, _ in attribute_stores(forward):
         stores[text] = stores.get(text, 0) + 1
-    known: dict[str, list] = {}  # local -> (key, holds) checked and not rebound since
-    out = []
-    for st in forward.body:
-        for a, holds in _checks(st):
-            if a.key.kind in HANDED_ON and a.key.subject.isidentifier() and a.names == frozenset({a.key.subject}):
-                known.setdefault(a.key.subject, []).append((a.key, holds))
-        if isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Attribute):
-            target = st.targets[0]
-            attr = f"{bctx}.{target.attr}"
-            if isinstance(target.value, T.Name) and target.value.id == fctx and stores.get(f"{fctx}.{target.attr}") == 1:
-                lit = literal_value(st.value)
-                if lit is not None:
-                    out.append((FactKey("eq", attr, lit), frozenset({bctx, attr}), True))
-                elif isinstance(st.value, T.Name):
-                    out += [(FactKey(k.kind, attr, k.value), frozenset({bctx, attr}), holds)
-                            for k, holds in known.get(st.value.id, ())]
-        elif not isinstance(st, (T.Assert, T.Expr)):
-            for name in collect_bindings([st]).bound:
-                known.pop(name, None)
-        if _may_return(st):
-            break
-    return backward, out
+    held = _head_attribute_facts(forward.body, fctx, on_attributes=False)
+    return backward, _renamed({text: facts for text, facts in held.items() if stores.get(text) == 1}, fctx, bctx)
 
 
 def init_entry_facts(cls: T.ClassDef) -> dict[int, list]:
     """id(method) -> the (key, names, truth) entry facts about `self` attributes that `__init__`
     established: `if self.num_ln == 1: ... elif self.num_ln == 2: ... else: raise` (or an
     `assert`, an `if test: raise`, or a checked argument stored as `self.mode = mode`) tells every
-    other method `self.num_ln in {1, 2}`. Read from `__init__`'s top-level statements in order, up
-    to the first that may return; a later store of the attribute (anywhere in `__init__`, or in any
-    other method of the class) forgets it. That nothing outside the class rebinds the attribute
-    is the contract this relies on, as the analysis does for any attribute fact."""
+    other method `self.num_ln in {1, 2}`. Read from `__init__`'s head (`_head_attribute_facts`);
+    a store of the attribute in any other method of the class forgets it. That nothing outside
+    the class rebinds the attribute is the contract this relies on, as the analysis does for any
+    attribute fact."""
     methods = [st for st in cls.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))]
     inits = [m for m in methods if m.name == "__init__"]
     if len(inits) != 1 or bound_first(inits[0]):
@@ -355,20 +333,38 @@ def init_entry_facts(cls: T.ClassDef) -> dict[int, list]:
     me = ctx_param(init)
     if me is None:
         return {}
+    facts = _head_attribute_facts(init.body, me, on_attributes=True)
+    others = [m for m in methods if m is not init]
+    for m in others:
+        own = ctx_param(m) or me
+        for text in _stored_attributes(m.body, own):
+            facts.pop(me + text[len(own):], None)
+    if not facts:
+        return {}
+    ordered = dict(sorted(facts.items()))
+    return {id(m): _renamed(ordered, me, ctx_param(m)) for m in others
+            if not bound_first(m) and ctx_param(m) is not None and not any(_names_static(d) for d in m.decorator_list)}
+
+
+def _head_attribute_facts(body: list[T.stmt], me: str, on_attributes: bool) -> dict[str, list]:
+    """`me.attr` -> the (key, holds) checks that hold of it after `body`'s head, the statements up
+    to the first that may return: an `assert` or `if test: raise` checks a local, a rebinding of
+    the local forgets its checks, and `me.attr = local` (or a literal) carries them over; a store
+    of the attribute anywhere in a later statement forgets what was carried. `on_attributes`:
+    checks of `me.attr` itself count too, and so does a dispatch on it that ends `else: raise`."""
     known: dict[str, list] = {}  # local -> (key, holds) checked and not rebound since
-    facts: dict[str, list] = {}  # "self.attr" -> (key, holds) established and not stored since
-    for st in init.body:
-        for a, holds in _checks(st) + _chain_checks(st):
+    facts: dict[str, list] = {}  # "me.attr" -> (key, holds) established and not stored since
+    for st in body:
+        for a, holds in _checks(st) + (_chain_checks(st) if on_attributes else []):
             subject = a.key.subject
             if a.key.kind not in HANDED_ON:
                 continue
             if subject.isidentifier() and a.names == frozenset({subject}):
                 known.setdefault(subject, []).append((a.key, holds))
-            elif subject.startswith(me + ".") and subject[len(me) + 1:].isidentifier() \
+            elif on_attributes and subject.startswith(me + ".") and subject[len(me) + 1:].isidentifier() \
                     and a.names <= frozenset({me, subject}):
                 facts.setdefault(subject, []).append((a.key, holds))
-        stored = _stored_attributes([st], me)
-        for text in stored:
+        for text in _stored_attributes([st], me):
             facts.pop(text, None)
         if isinstance(st, T.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], T.Attribute):
             target = st.targets[0]
@@ -384,21 +380,15 @@ def init_entry_facts(cls: T.ClassDef) -> dict[int, list]:
                 known.pop(name, None)
         if _may_return(st):
             break
-    if not facts:
-        return {}
-    out: dict[int, list] = {}
-    others = [m for m in methods if m is not init]
-    for m in others:
-        for text in _stored_attributes(m.body, ctx_param(m) or me):
-            facts.pop(text.replace(ctx_param(m) or me, me, 1), None)
-    if not facts:
-        return {}
-    for m in others:
-        own = ctx_param(m)
-        if bound_first(m) or own is None or any(_names_static(d) for d in m.decorator_list):
-            continue
-        out[id(m)] = [(FactKey(k.kind, own + text[len(me):], k.value), frozenset({own, own + text[len(me):]}), holds)
-                      for text, held in sorted(facts.items(), key=lambda kv: kv[0]) for k, holds in held]
+    return facts
+
+
+def _renamed(facts: dict[str, list], me: str, own: str) -> list:
+    """The (key, names, truth) entry facts of `facts` about `me.attr`, written `own.attr`."""
+    out = []
+    for text, held in facts.items():
+        attr = own + text[len(me):]
+        out += [(FactKey(k.kind, attr, k.value), frozenset({own, attr}), holds) for k, holds in held]
     return out
 
 

@@ -18,7 +18,7 @@ from analyzer.flow.signature import (
 )
 from analyzer.flow.state import FactKey
 from analyzer.flow.syntax import param_names, walk_body
-from analyzer.flow.value_aliases import alias_candidates, SHAPE_READS, value_aliases
+from analyzer.flow.value_aliases import alias_candidates, SHAPE_ATTRIBUTES, SHAPE_READS, value_aliases
 
 __all__ = ["ScopeFacts"]
 
@@ -89,18 +89,19 @@ class ScopeFacts:
         if not isinstance(args, T.arguments):
             return []
         out = []
-        tested: Optional[dict] = None
         for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
             cls = annotated_class(a.annotation)
             fields = self._module.class_fields(cls) if cls is not None else {}
-            if not fields:
-                continue
-            tested = self.test_lines() if tested is None else tested
-            for attr, values in sorted(fields.items()):
-                subject = f"{a.arg}.{attr}"
-                if subject in tested:
-                    out.append((FactKey("in", subject, values), frozenset({a.arg, subject}), True))
+            if fields:
+                out += self.tested_fields(a.arg, fields)
         return out
+
+    def tested_fields(self, owner: str, fields: dict[str, frozenset]) -> list[tuple[FactKey, frozenset, bool]]:
+        """`owner.attr in values` for each attribute of `fields` (attribute -> its values) that the
+        scope tests: facts about the others would only weigh on every path."""
+        tested = self.test_lines()
+        return [(FactKey("in", f"{owner}.{attr}", values), frozenset({owner, f"{owner}.{attr}"}), True)
+                for attr, values in sorted(fields.items()) if f"{owner}.{attr}" in tested]
 
     def atom_of(self, node: T.expr) -> Optional[Atom]:
         """`conditions.atom` of a test, reading a local that only ever holds one side-effect-free
@@ -113,9 +114,7 @@ class ScopeFacts:
         if subject.startswith(_SHAPE_DUMPS):
             return self._shape_alias(a)
         root = subject.split(".", 1)[0]
-        # (only a local the scope binds can be an alias: most tests read arguments and `self`)
-        alias = self.aliases().get(root) if (root != subject or subject.isidentifier()) and self.binds(root) \
-            and root in self._alias_candidates() else None
+        alias = self._alias(root) if root != subject or subject.isidentifier() else None
         if alias is None:
             return a
         text, names, shape_only = alias
@@ -130,10 +129,9 @@ class ScopeFacts:
         subject = a.key.subject
         root = subject.split("'", 2)[1]
         name = f"Name(id='{root}', ctx=Load())"
-        if not self.binds(root) or root not in self._alias_candidates() or subject.count(name) != 1 \
-                or not any(f"{name}, attr='{attr}'" in subject for attr in ("dim", "size", "shape", "ndim")):
+        if subject.count(name) != 1 or not any(f"{name}, attr='{attr}'" in subject for attr in SHAPE_ATTRIBUTES):
             return a
-        alias = self.aliases().get(root)
+        alias = self._alias(root)
         if alias is None or not alias[2]:
             return a
         source = alias[0]
@@ -147,16 +145,23 @@ class ScopeFacts:
         that `v` equals `expr` wherever it is bound; or a tensor made in the shape of another
         (`y = torch.empty_like(x)`), which equals it in shape tests (`y.dim() == 2`)."""
         if self._aliases is None:
-            # (a lambda's body is one expression: it binds nothing to alias)
-            self._aliases = value_aliases(self.node, self._bindings()) if isinstance(
-                getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else {}
+            self._aliases = value_aliases(self.node, self._bindings()) if self._function_body() else {}
         return self._aliases
 
-    def _alias_candidates(self) -> frozenset[str]:
+    def _alias(self, root: str) -> Optional[tuple[str, frozenset, bool]]:
+        """`aliases()` of `root`, asked only for a local the scope binds once by an alias-able
+        assignment (most tests read arguments and `self`, and this needs no walk of every
+        expression)."""
+        if not self.binds(root):
+            return None
         if self._candidates is None:
-            self._candidates = alias_candidates(self.node) if isinstance(
-                getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None), T.arguments) else frozenset()
-        return self._candidates
+            self._candidates = alias_candidates(self.node) if self._function_body() else frozenset()
+        return self.aliases().get(root) if root in self._candidates else None
+
+    def _function_body(self) -> bool:
+        # (a lambda's body is one expression: it binds nothing to alias)
+        return isinstance(getattr(self.node, "body", None), list) and isinstance(getattr(self.node, "args", None),
+                                                                                T.arguments)
 
     def option_choices(self) -> dict:
         """parser -> option -> its values (`argparse_facts.option_choices`), for this scope."""

@@ -14,7 +14,7 @@ from analyzer import tree as T
 from analyzer.flow.conditions import subject_text
 from analyzer.flow.syntax import inner_blocks
 
-__all__ = ["alias_candidates", "shape_source", "SHAPE_READS", "value_aliases"]
+__all__ = ["alias_candidates", "shape_source", "SHAPE_ATTRIBUTES", "SHAPE_READS", "value_aliases"]
 
 
 def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset, bool]]:
@@ -75,8 +75,10 @@ def value_aliases(func: T.AST, binding_lines) -> dict[str, tuple[str, frozenset,
     return out
 
 
-# tests that read only a tensor's shape, which a copy shaped like it shares
+# tests that read only a tensor's shape, which a copy shaped like it shares: as dotted text after
+# the name, and as the attributes they read (the structural dump of a call or subscript)
 SHAPE_READS = (".dim()", ".ndim", ".shape", ".size(")
+SHAPE_ATTRIBUTES = ("dim", "ndim", "shape", "size")
 # `torch.empty_like(x)`, `x.new_empty(...)` is not one: its shape is its argument
 _LIKE = frozenset({"empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like"})
 _COPIES = frozenset({"clone", "contiguous", "detach"})

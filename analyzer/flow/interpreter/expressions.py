@@ -273,13 +273,9 @@ class Expressions(Loops):
 
     def _option_facts(self, state: tuple, name: str, options: dict) -> tuple:
         """`name.option in values` for each option of a parsed command line the scope tests."""
-        tested = self.facts.test_lines()
-        for dest, values in sorted(options.items()):
-            subject = f"{name}.{dest}"
-            if subject in tested:
-                key = FactKey("in", subject, values)
-                self.fact_names[key] = frozenset({name, subject})
-                state = self._with_fact(state, key, True)
+        for key, names, truth in self.facts.tested_fields(name, options):
+            self.fact_names[key] = names
+            state = self._with_fact(state, key, truth)
         return state
 
     def call_facts(self, call: T.Call) -> Optional[CallFacts]:
