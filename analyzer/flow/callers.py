@@ -27,6 +27,7 @@ import re
 from typing import Callable, Iterable, Optional
 
 from analyzer import tree as T
+from analyzer.flow.arg_values import ArgValues, keeps_calls, launch_target, ParamRef
 from analyzer.flow.conditions import atom, literal_value, subject_text
 from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import Fact, FactKey
@@ -51,15 +52,31 @@ class _Site:
         self.call, self.given, self.partial = call, given, partial
 
 
-def closed_by_callers(in_view: dict) -> dict[int, dict[str, frozenset]]:
+def closed_by_callers(in_view: dict, values: ArgValues,
+                      outer: Callable[[T.AST], dict[str, frozenset]]) -> dict[int, dict[str, frozenset]]:
     """id(def) -> parameter -> the literal values every call passes it (`in_view`: what
-    `functions_in_view` gives for the module)."""
+    `functions_in_view` gives for the module). An argument counts by what it can hold where the
+    call runs (`arg_values`); a caller's own parameter passed on holds what the caller's callers
+    pass it: in view, or `outer(caller)` (what the run's calls pass a top-level function)."""
     out: dict[int, dict[str, frozenset]] = {}
-    for func, sites in in_view.items():
-        values = _param_values(func, sites)
-        if values:
-            out[id(func)] = values
-    return out
+    busy: set[int] = set()
+
+    def closed(func: T.AST) -> dict[str, frozenset]:
+        key = id(func)
+        if key in out or key in busy:
+            return out.get(key, {})  # a cycle of callers: open
+        sites = in_view.get(func)
+        if sites is None:
+            return outer(func)
+        busy.add(key)
+        found = _param_values(func, sites, values, closed)
+        busy.discard(key)
+        out[key] = found
+        return found
+
+    for func in in_view:
+        closed(func)
+    return {k: v for k, v in out.items() if v}
 
 
 def guarded_by_callers(tree: T.Module, in_view: dict) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
@@ -87,10 +104,11 @@ def guarded_by_callers(tree: T.Module, in_view: dict) -> dict[int, list[tuple[Fa
 
 
 def functions_in_view(tree: T.Module, by_type: dict[type, list[T.AST]],
-                      module_words: Callable[[], frozenset[str]]) -> dict[T.AST, list[_Site]]:
+                      module_words: Callable[[], frozenset[str]], values: ArgValues) -> dict[T.AST, list[_Site]]:
     """Each function whose every use is a call in view, with those calls (never empty); computed
     once per module for `closed_by_callers` and `guarded_by_callers`. `by_type`: the module's
-    nodes by exact type, in walk order; `module_words`: its `string_words`."""
+    nodes by exact type, in walk order; `module_words`: its `string_words`; `values`: its
+    `ArgValues` (how many arguments a `*name` spreads)."""
     out: dict[T.AST, list[_Site]] = {}
     private = [st for st in tree.body if isinstance(st, _DEFS) and _private(st)]
     words: Optional[frozenset] = None
@@ -98,12 +116,12 @@ def functions_in_view(tree: T.Module, by_type: dict[type, list[T.AST]],
         words = module_words()
         candidates = [d for d in private if d.name not in words]
         if candidates:
-            out.update(_sites_in(tree, candidates, by_type))
+            out.update(_sites_in(tree, candidates, values, by_type))
     nested, classes = _nested_and_classes(tree)
     for scope, defs in nested:
-        defs = [d for d in defs if not d.decorator_list]
+        defs = [d for d in defs if keeps_calls(d)]
         if defs:
-            out.update(_sites_in(scope, defs))
+            out.update(_sites_in(scope, defs, values))
     uses: Optional[tuple] = None
     for cls in classes:
         methods = [st for st in cls.body if isinstance(st, _DEFS) and _private(st)]
@@ -112,7 +130,7 @@ def functions_in_view(tree: T.Module, by_type: dict[type, list[T.AST]],
             methods = [m for m in methods if m.name not in words]
             if methods:
                 uses = _member_uses(by_type) if uses is None else uses
-                out.update(_method_sites(uses, cls, methods))
+                out.update(_method_sites(uses, cls, methods, values))
     return out
 
 
@@ -146,7 +164,7 @@ def _member_uses(by_type: dict[type, list[T.AST]]) -> tuple[dict, set]:
 
 
 def _private(d: T.AST) -> bool:
-    return d.name.startswith("_") and not d.name.startswith("__") and not d.decorator_list
+    return d.name.startswith("_") and not d.name.startswith("__") and keeps_calls(d)
 
 
 def string_words(by_type: dict[type, list[T.AST]]) -> frozenset[str]:
@@ -165,14 +183,15 @@ def _is_partial(call: T.Call) -> bool:
     return text in _PARTIAL and bool(call.args)
 
 
-def _sites_in(scope: T.AST, defs: Iterable[T.AST],
+def _sites_in(scope: T.AST, defs: Iterable[T.AST], values: ArgValues,
               by_type: Optional[dict[type, list[T.AST]]] = None) -> dict[T.AST, list[_Site]]:
     """For the `defs` whose every use inside `scope` is a direct call (or the function of a
-    `partial`): those calls. `by_type`: the nodes of `scope` by exact type, when known."""
+    `partial`, or a Triton launch `f[grid](...)`): those calls. `by_type`: the nodes of `scope`
+    by exact type, when known."""
     by_name: dict[str, list[T.AST]] = {}
     for d in defs:
         by_name.setdefault(d.name, []).append(d)
-    calls: dict[str, list[tuple[T.Call, bool]]] = {name: [] for name in by_name}
+    calls: dict[str, list[tuple[T.Call, bool, bool]]] = {name: [] for name in by_name}
     open_names: set[str] = {name for name, ds in by_name.items() if len(ds) > 1}
     call_funcs: set[int] = set()
     if by_type is None:
@@ -181,11 +200,15 @@ def _sites_in(scope: T.AST, defs: Iterable[T.AST],
         for node in nodes:
             by_type.setdefault(type(node), []).append(node)
     for node in by_type.get(T.Call, ()):
+        kernel = launch_target(node.func)
         if isinstance(node.func, T.Name) and node.func.id in calls:
-            calls[node.func.id].append((node, False))
+            calls[node.func.id].append((node, False, False))
             call_funcs.add(id(node.func))
+        elif isinstance(kernel, T.Name) and kernel.id in calls:
+            calls[kernel.id].append((node, False, True))
+            call_funcs.add(id(kernel))
         elif _is_partial(node) and isinstance(node.args[0], T.Name) and node.args[0].id in calls:
-            calls[node.args[0].id].append((node, True))
+            calls[node.args[0].id].append((node, True, False))
             call_funcs.add(id(node.args[0]))
     for node in by_type.get(T.Name, ()):
         if node.id in by_name and id(node) not in call_funcs:
@@ -204,13 +227,13 @@ def _sites_in(scope: T.AST, defs: Iterable[T.AST],
     for name, ds in by_name.items():
         if name in open_names or not calls[name]:
             continue
-        sites = [_site(ds[0], call, partial, skip_self=False) for call, partial in calls[name]]
+        sites = [_site(ds[0], call, partial, False, values, launch) for call, partial, launch in calls[name]]
         if all(s is not None for s in sites):
             out[ds[0]] = sites
     return out
 
 
-def _method_sites(uses: tuple, cls: T.ClassDef, methods: list[T.AST]) -> dict[T.AST, list[_Site]]:
+def _method_sites(uses: tuple, cls: T.ClassDef, methods: list[T.AST], values: ArgValues) -> dict[T.AST, list[_Site]]:
     """For the private `methods` of `cls` that the module uses only as `self._m(...)` inside the
     class's own methods: those calls."""
     attrs, names = uses
@@ -232,23 +255,34 @@ def _method_sites(uses: tuple, cls: T.ClassDef, methods: list[T.AST]) -> dict[T.
         # another object's method, passed on, called from outside, or a name of that spelling
         if len(ms) > 1 or not calls[name] or name in names or any(id(a) not in inside for a in attrs.get(name, ())):
             continue
-        sites = [_site(ms[0], call, False, skip_self=True) for call in calls[name]]
+        sites = [_site(ms[0], call, False, True, values) for call in calls[name]]
         if all(s is not None for s in sites):
             out[ms[0]] = sites
     return out
 
 
-def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool) -> Optional[_Site]:
-    """The call's arguments by parameter name, or None when they cannot be matched (a `*` or `**`
-    argument, or a call that fails: too many arguments, an unknown keyword)."""
+def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool, values: ArgValues,
+          launch: bool = False) -> Optional[_Site]:
+    """The call's arguments by parameter name, or None when they cannot be matched (a `**`
+    argument, a `*` argument of unknown length, or a call that fails: too many arguments, an
+    unknown keyword). A `*strides` of known length fills that many parameters with what it holds
+    (unknown); a Triton launch's keywords that are not parameters are its launch options."""
     args = func.args
     positional = list(args.posonlyargs) + list(args.args)
     if skip_self:
         positional = positional[1:]
     by_keyword = {a.arg for a in list(args.args) + list(args.kwonlyargs)}
     passed = call.args[1:] if partial else call.args
-    if any(isinstance(a, T.Starred) for a in passed) or any(k.arg is None for k in call.keywords):
+    if any(k.arg is None for k in call.keywords):
         return None
+    if any(isinstance(a, T.Starred) for a in passed):
+        spread: list[T.expr] = []
+        for a in passed:
+            n = values.star_length(a.value, values.scope_of(call)) if isinstance(a, T.Starred) else 1
+            if n is None:
+                return None
+            spread += [a] * n
+        passed = spread
     given: dict[str, T.expr] = {}
     for i, a in enumerate(passed):
         if i < len(positional):
@@ -258,7 +292,7 @@ def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool) -> Optional
     for k in call.keywords:
         if k.arg in by_keyword:
             given[k.arg] = k.value
-        elif args.kwarg is None:
+        elif args.kwarg is None and not launch:
             return None
     return _Site(call, given, partial)
 
@@ -266,7 +300,8 @@ def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool) -> Optional
 # ---------------------------------------------------------------- literal values
 
 
-def _param_values(func: T.AST, sites: list[_Site]) -> dict[str, frozenset]:
+def _param_values(func: T.AST, sites: list[_Site], arg_values: ArgValues,
+                  closed: Callable[[T.AST], dict[str, frozenset]]) -> dict[str, frozenset]:
     args = func.args
     positional = list(args.posonlyargs) + list(args.args)
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
@@ -274,14 +309,25 @@ def _param_values(func: T.AST, sites: list[_Site]) -> dict[str, frozenset]:
     names = [a.arg for a in positional + list(args.kwonlyargs)]
     values: dict[str, Optional[set]] = {n: set() for n in names}
     for site in sites:
+        scope = None
         for n in names:
             if values[n] is None:
                 continue
             expr = site.given.get(n)
             if expr is None and not site.partial:
                 expr = defaults.get(n)
-            lit = literal_value(expr) if expr is not None else None
-            values[n] = None if lit is None else values[n] | {lit}
+            if expr is None:
+                values[n] = None
+                continue
+            lit = literal_value(expr)
+            if lit is not None:
+                values[n].add(lit)
+                continue
+            scope = arg_values.scope_of(site.call) if scope is None else scope
+            held = arg_values.value(expr, scope)
+            if isinstance(held, ParamRef):
+                held = closed(scope).get(held.name)
+            values[n] = None if held is None else values[n] | held
     return {n: frozenset(v) for n, v in values.items() if v}
 
 

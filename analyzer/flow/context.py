@@ -11,6 +11,7 @@ from typing import Optional
 
 from analyzer import tree as T
 from analyzer.flow.call_facts import backward_entry_facts, init_entry_facts, CallFacts, ModuleCallFacts, RunFacts
+from analyzer.flow.arg_values import ArgValues
 from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers, string_words
 from analyzer.flow.names import all_binding_lines, NodeLines, BUILTIN_NAMES, collect_bindings, ScopeBindings
 from analyzer.flow.signature import literal_aliases, literal_fields
@@ -168,6 +169,7 @@ class ModuleContext:
         self._closed_by_callers: Optional[dict[int, dict[str, frozenset]]] = None
         self._guarded_by_callers: Optional[dict[int, list]] = None
         self._functions_in_view: Optional[dict] = None
+        self._arg_values: Optional[ArgValues] = None
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -184,7 +186,8 @@ class ModuleContext:
         """The parameters of `node` whose every caller is in this module passing literals (see
         `callers.closed_by_callers`), with those values."""
         if self._closed_by_callers is None:
-            self._closed_by_callers = {} if self.dynamic else closed_by_callers(self._in_view())
+            self._closed_by_callers = {} if self.dynamic else closed_by_callers(
+                self._in_view(), self.arg_values(), self._run_closed)
             # a top-level function every use of which in the run is a call (`ProjectIndex.run_closed_params`)
             for st in self.tree.body if self.run_callers and not self.dynamic else ():
                 if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and st.name in self.run_callers:
@@ -252,9 +255,21 @@ class ModuleContext:
         found = self._class_fields.get(name)
         return found if found is not None else self.run_fields.get(name, {})
 
+    def _run_closed(self, func: T.AST) -> dict[str, frozenset]:
+        """What every call in the run passes `func`, a top-level function (`run_callers`)."""
+        if isinstance(func, (T.FunctionDef, T.AsyncFunctionDef)) and func.name in self.run_callers:
+            return self.run_callers[func.name] if any(st is func for st in self.tree.body) else {}
+        return {}
+
+    def arg_values(self) -> ArgValues:
+        """What the arguments of the module's calls can hold (`flow.arg_values`)."""
+        if self._arg_values is None:
+            self._arg_values = ArgValues(self.tree, self.by_type)
+        return self._arg_values
+
     def _in_view(self) -> dict:
         if self._functions_in_view is None:
-            self._functions_in_view = functions_in_view(self.tree, self.by_type, self.string_words)
+            self._functions_in_view = functions_in_view(self.tree, self.by_type, self.string_words, self.arg_values())
         return self._functions_in_view
 
     def guarded_by_callers(self, node: T.AST) -> list:

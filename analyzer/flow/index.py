@@ -26,6 +26,7 @@ class ProjectIndex:
         # (module, function) -> its call sites in the run, and the functions used otherwise
         self._sites: Optional[dict[tuple[str, str], list[Site]]] = None
         self._escaped: set[tuple[str, str]] = set()
+        self._closed: dict[tuple[str, str], dict[str, frozenset]] = {}
 
     def _class_named(self, summary: ModuleSummary, written: str) -> Optional[tuple[ModuleSummary, str]]:
         """(module summary, class name) for a top-level class named as written in `summary`'s
@@ -112,14 +113,30 @@ class ProjectIndex:
                     if target is not None:
                         self._escaped.add(target)
         out = {}
-        for name, sig in summary.signatures.items():
-            key = (summary.module, name)
-            if key in self._escaped or key not in self._sites:
-                continue
-            values = closed_values(sig, self._sites[key])
+        for name in summary.signatures:
+            values = self._run_closed((summary.module, name))
             if values:
                 out[name] = values
         return out
+
+    def _run_closed(self, key: tuple[str, str]) -> dict[str, frozenset]:
+        """`run_closed_params` of one function; a parameter passed on by a caller holds what the
+        caller's callers pass (a cycle of callers leaves it open)."""
+        found = self._closed.get(key)
+        if found is not None:
+            return found
+        self._closed[key] = {}  # while in progress
+        mod = self.by_module.get(key[0])
+        sig = mod.signatures.get(key[1]) if mod is not None else None
+        if sig is None or key in self._escaped or key not in self._sites:
+            return {}
+
+        def passed_on(caller: str, param: str) -> Optional[frozenset]:
+            target = self._function_at(caller, 0)
+            return None if target is None else self._run_closed(target).get(param)
+
+        found = self._closed[key] = closed_values(sig, self._sites[key], passed_on)
+        return found
 
     def literal_fields(self, summary: ModuleSummary) -> dict[str, dict[str, frozenset]]:
         """Class, by the name `summary`'s module writes it (`Config` after `from .cfg import

@@ -318,6 +318,9 @@ class NodeLines:
     def __contains__(self, name: str) -> bool:
         return name in self._nodes
 
+    def nodes(self, name: str) -> list:
+        return self._nodes.get(name, [])
+
     def once(self, name: str) -> bool:
         """Is `name` bound by exactly one binding of the scope (asked without reading a line)?"""
         return len(self._nodes.get(name, ())) == 1

@@ -15,6 +15,7 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.call_facts import CallFacts, module_call_facts
 from analyzer.flow.exports import StarFacts, star_facts
+from analyzer.flow.arg_values import ArgValues
 from analyzer.flow.run_sites import module_signatures, module_sites, Site
 from analyzer.flow.results import FunctionFlow, ModuleFlow, UseKind
 from analyzer.flow.conditions import literal_value
@@ -112,13 +113,20 @@ def module_name_for(path: str) -> tuple[str, bool]:
     stem = filename.rsplit(".", 1)[0]
     is_package = stem == "__init__"
     parts = [] if is_package else [stem]
-    while os.path.exists(os.path.join(folder, "__init__.py")) or os.path.exists(os.path.join(folder, "__init__.pyi")):
+    while _package(folder) or _package(os.path.dirname(folder)):
+        # a folder without `__init__.py` inside a package is a namespace portion of it
+        # (`lm_eval/tasks/ruler/`): its modules are `lm_eval.tasks.ruler.x`, not a bare `x` that
+        # every `utils.py` of such folders would share
         parent, name = os.path.split(folder)
-        parts.insert(0, name)
-        if parent == folder:
+        if parent == folder or not (name.isidentifier() or _package(folder)):
             break
+        parts.insert(0, name)
         folder = parent
     return ".".join(parts), is_package
+
+
+def _package(folder: str) -> bool:
+    return os.path.exists(os.path.join(folder, "__init__.py")) or os.path.exists(os.path.join(folder, "__init__.pyi"))
 
 
 def _callee_summary(flow: FunctionFlow, path: str, module: str = "") -> Optional[CalleeSummary]:
@@ -246,7 +254,8 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             if declared:
                 summary.fields[node.name] = declared
     own = {st.name: st for st in flow.tree.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))}
-    summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports)
+    summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports,
+                                                  ArgValues(flow.tree, flow.by_type))
     for kind in (T.FunctionDef, T.AsyncFunctionDef):
         for func in flow.by_type.get(kind, ()):
             for a in list(func.args.posonlyargs) + list(func.args.args) + list(func.args.kwonlyargs):

@@ -21,11 +21,13 @@ FLOORS = [
     ["names", "shapes", "state"],  # scope bindings, tuple shapes, path sets
     ["results", "syntax", "exports"],  # the records rules read; tree helpers; what a module exports
     ["conditions"],  # branch conditions as facts
-    ["signature", "witness", "callers", "slicing", "value_aliases", "argparse_facts"],  # what a def declares about its
-    # arguments; the path behind a verdict; what the callers in view pass; the statements that
-    # decide one name; locals read as the one value they hold; the values of argparse options
-    ["call_facts", "run_sites"],  # what a call tells its caller once it returns; the calls a
-    # module makes of the run's functions
+    ["signature", "witness", "slicing", "value_aliases", "argparse_facts"],  # what a def declares about its
+    # arguments; the path behind a verdict; the statements that decide one name; locals read as
+    # the one value they hold; the values of argparse options
+    ["arg_values"],  # what an argument at a call site can hold
+    ["callers", "run_sites"],  # what the callers in view pass; the calls a module makes of the
+    # run's functions
+    ["call_facts"],  # what a call tells its caller once it returns
     ["context"],  # module facts computed once
     ["scope_facts"],  # one scope's facts, computed on first use
     # the interpreter, one class per file, each subclassing the one below

@@ -146,7 +146,8 @@ class Frame:
         and without positions."""
         if self._loop_subjects is None:
             out = set()
-            stack = list(getattr(self.info.node, "body", []))
+            body = getattr(self.info.node, "body", [])
+            stack = list(body) if isinstance(body, list) else []  # a lambda's body is one expression
             while stack:
                 st = stack.pop()
                 if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):

@@ -113,19 +113,23 @@ class Loops(Closures):
         if subject is None:
             return False, state, state
         t, f = self._split(state, subject)
-        if f and not _zips(it) and self._item_read_before(it, subject):
+        if _zips(it):
+            # as long as its shortest argument: that the first holds an item does not run it
+            return False, t, state
+        if f and self._item_read_before(it, subject):
             f = EMPTY
         return (not f and bool(t)), t, f
 
     def _item_read_before(self, it: T.expr, subject: T.expr) -> bool:
         """A simple statement just before the loop, in its block, read an item of what it iterates
         (`n = batch["input_ids"].shape[1]` before `for k in batch.keys()`, `first = xs[0]` before
-        `for x in xs`): the read raised unless the container held an item, so the loop runs. Only
-        a constant index (a slice, `None`, `...` or a tensor index may read nothing), outside
-        lambdas, comprehensions and short-circuited operands, and no statement in between (or the
-        reading one) rebinds the container; a compound statement in between ends the search. A
-        syntactic check, not a path fact: a fact on some paths only would keep them apart and
-        change what the path budget merges."""
+        `for x in xs`, `mean = total / len(xs)`): the read raised unless the container held an
+        item, so the loop runs. Only a constant index (a slice, `None`, `...` or a tensor index may
+        read nothing), outside lambdas, comprehensions and short-circuited operands, and no
+        statement in between (or the reading one) rebinds the container. A compound statement in
+        between is passed over (a read inside it may not have run; a `return` inside it does not
+        reach the loop), a def ends the search. A syntactic check, not a path fact: a fact on
+        some paths only would keep them apart and change what the path budget merges."""
         text = subject_text(subject)
         if text is None or isinstance(self.info.node, T.Lambda):
             return False
@@ -134,11 +138,11 @@ class Loops(Closures):
             return False
         roots = {text.split(".")[0]} | {text[:i] for i in range(len(text)) if text[i] == "."}
         for st in reversed(before):
-            if not isinstance(st, (T.Assign, T.AnnAssign, T.AugAssign, T.Expr)):
-                return False
             if self.module.bindings_of([st]).bound & roots or attribute_targets([st]) & roots:
                 return False
-            if _reads_item(st, text):
+            if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef, T.ClassDef)):
+                return False  # (a def may rebind it through `nonlocal`)
+            if isinstance(st, (T.Assign, T.AnnAssign, T.AugAssign, T.Expr)) and _reads_item(st, text):
                 return True
         return False
 
@@ -192,7 +196,7 @@ class Loops(Closures):
 
 
 def _reads_item(st: T.stmt, text: str) -> bool:
-    """`st` surely evaluates `<text>[<constant>]`."""
+    """`st` surely evaluates `<text>[<constant>]` or `... / len(<text>)`."""
     stack: list[T.AST] = [st]
     while stack:
         node = stack.pop()
@@ -204,6 +208,10 @@ def _reads_item(st: T.stmt, text: str) -> bool:
         if (isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load) and _constant_index(node.slice)
                 and subject_text(node.value) == text):
             return True
+        if (isinstance(node, T.BinOp) and isinstance(node.op, (T.Div, T.FloorDiv)) and isinstance(node.right, T.Call)
+                and isinstance(node.right.func, T.Name) and node.right.func.id == "len" and len(node.right.args) == 1
+                and subject_text(node.right.args[0]) == text):
+            return True  # `total / len(xs)`: a ZeroDivisionError on an empty `xs`
         stack.extend(T.iter_child_nodes(node))
     return False
 
