@@ -72,22 +72,27 @@ class ArgValues:
     """The argument values of one module's calls, computed on first use: which scope each call
     runs in (one walk of the module), which names are bound only to literals (per scope)."""
 
-    def __init__(self, tree: T.Module, by_type: dict[type, list[T.AST]]) -> None:
+    def __init__(self, tree: T.Module, by_type: dict[type, list[T.AST]], scopes: dict[int, T.AST]) -> None:
         self.tree = tree
         self.by_type = by_type
-        self._scopes: Optional[dict[int, Optional[T.AST]]] = None
+        self.scopes = scopes  # id(call) -> the scope that runs it, as far as known (see `scope_of`)
+        self._walked: Optional[dict[int, Optional[T.AST]]] = None
         self._assigned: Optional[dict[int, T.expr]] = None
         self._declared: Optional[frozenset[str]] = None
         self._stored_attrs: Optional[frozenset[str]] = None
         self._bindings: dict[int, NodeLines] = {}
         self._options: dict[int, dict] = {}
 
-    def scope_of(self, call: T.Call) -> Optional[T.AST]:
-        """The function (or the module) whose own code makes `call`; None inside a class body or
-        a lambda, where names resolve by other rules."""
-        if self._scopes is None:
-            self._scopes = _call_scopes(self.tree)
-        return self._scopes.get(id(call))
+    def scope_of(self, call: T.Call, walk: bool = False) -> Optional[T.AST]:
+        """The scope whose own code makes `call` (a def, the module, a class body, a lambda), as
+        the interpreter or the callers' scan noted it; None when neither reached the call, unless
+        `walk`: then one walk of the module finds it (None inside a class body or a lambda)."""
+        found = self.scopes.get(id(call))
+        if found is not None or not walk:
+            return found
+        if self._walked is None:
+            self._walked = _call_scopes(self.tree)
+        return self._walked.get(id(call))
 
     def value(self, expr: T.expr, scope: Optional[T.AST], depth: int = 0) -> Value:
         lit = literal_value(expr)

@@ -33,7 +33,8 @@ from analyzer.flow.names import all_binding_lines
 from analyzer.flow.state import Fact, FactKey
 from analyzer.flow.syntax import inner_blocks
 
-__all__ = ["HANDED_ON", "attribute_stores", "closed_by_callers", "decided_atoms", "functions_in_view", "guarded_by_callers"]
+__all__ = ["HANDED_ON", "attribute_stores", "calls_in_view", "closed_by_callers", "decided_atoms", "functions_in_view",
+           "guarded_by_callers"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFS = (T.FunctionDef, T.AsyncFunctionDef)
@@ -79,13 +80,18 @@ def closed_by_callers(in_view: dict, values: ArgValues,
     return {k: v for k, v in out.items() if v}
 
 
-def guarded_by_callers(tree: T.Module, in_view: dict) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
-    """id(def) -> (key, names, truth) facts about its parameters that hold at every call
-    (`in_view`: what `functions_in_view` gives for the module)."""
+def calls_in_view(tree: T.Module, in_view: dict) -> dict[int, tuple[list, T.AST]]:
+    """id(call) -> (the tests that hold where it runs, the scope it runs in), for the calls of the
+    functions `in_view`: computed once, for `guarded_by_callers` and the scopes `closed_by_callers`
+    reads the arguments in."""
     if not in_view:
         return {}
-    wanted = {id(s.call) for sites in in_view.values() for s in sites}
-    guards = _guards_at(tree, wanted)
+    return _guards_at(tree, {id(s.call) for sites in in_view.values() for s in sites})
+
+
+def guarded_by_callers(in_view: dict, guards: dict[int, tuple[list, T.AST]]) -> dict[int, list[tuple[FactKey, frozenset, bool]]]:
+    """id(def) -> (key, names, truth) facts about its parameters that hold at every call
+    (`in_view`: what `functions_in_view` gives for the module; `guards`: `calls_in_view`)."""
     scopes: dict[int, tuple[dict, list]] = {}
     out: dict[int, list[tuple[FactKey, frozenset, bool]]] = {}
     for func, sites in in_view.items():
@@ -278,7 +284,7 @@ def _site(func: T.AST, call: T.Call, partial: bool, skip_self: bool, values: Arg
     if any(isinstance(a, T.Starred) for a in passed):
         spread: list[T.expr] = []
         for a in passed:
-            n = values.star_length(a.value, values.scope_of(call)) if isinstance(a, T.Starred) else 1
+            n = values.star_length(a.value, values.scope_of(call, walk=True)) if isinstance(a, T.Starred) else 1
             if n is None:
                 return None
             spread += [a] * n

@@ -12,7 +12,7 @@ from typing import Optional
 from analyzer import tree as T
 from analyzer.flow.call_facts import backward_entry_facts, init_entry_facts, CallFacts, ModuleCallFacts, RunFacts
 from analyzer.flow.arg_values import ArgValues
-from analyzer.flow.callers import closed_by_callers, functions_in_view, guarded_by_callers, string_words
+from analyzer.flow.callers import calls_in_view, closed_by_callers, functions_in_view, guarded_by_callers, string_words
 from analyzer.flow.names import all_binding_lines, NodeLines, BUILTIN_NAMES, collect_bindings, ScopeBindings
 from analyzer.flow.signature import literal_aliases, literal_fields
 from analyzer.flow.syntax import dotted_name, ends_every_path
@@ -170,6 +170,10 @@ class ModuleContext:
         self._guarded_by_callers: Optional[dict[int, list]] = None
         self._functions_in_view: Optional[dict] = None
         self._arg_values: Optional[ArgValues] = None
+        self._calls_in_view: Optional[dict] = None
+        # id(call) -> the scope that ran it (a def, a lambda, a class body or the module), noted by
+        # the interpreter: the scope a call site's arguments are read in (`flow.arg_values`)
+        self.call_scopes: dict[int, T.AST] = {}
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -187,7 +191,7 @@ class ModuleContext:
         `callers.closed_by_callers`), with those values."""
         if self._closed_by_callers is None:
             self._closed_by_callers = {} if self.dynamic else closed_by_callers(
-                self._in_view(), self.arg_values(), self._run_closed)
+                self._in_view(), self.arg_values(self._guards()), self._run_closed)
             # a top-level function every use of which in the run is a call (`ProjectIndex.run_closed_params`)
             for st in self.tree.body if self.run_callers and not self.dynamic else ():
                 if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and st.name in self.run_callers:
@@ -261,10 +265,13 @@ class ModuleContext:
             return self.run_callers[func.name] if any(st is func for st in self.tree.body) else {}
         return {}
 
-    def arg_values(self) -> ArgValues:
-        """What the arguments of the module's calls can hold (`flow.arg_values`)."""
+    def arg_values(self, guards: Optional[dict] = None) -> ArgValues:
+        """What the arguments of the module's calls can hold (`flow.arg_values`), in the scopes the
+        interpreter ran each call in (`call_scopes`), or `guards` found it in (`calls_in_view`)."""
         if self._arg_values is None:
-            self._arg_values = ArgValues(self.tree, self.by_type)
+            self._arg_values = ArgValues(self.tree, self.by_type, self.call_scopes)
+        if guards:
+            self.call_scopes.update((key, scope) for key, (_, scope) in guards.items())
         return self._arg_values
 
     def _in_view(self) -> dict:
@@ -272,11 +279,16 @@ class ModuleContext:
             self._functions_in_view = functions_in_view(self.tree, self.by_type, self.string_words, self.arg_values())
         return self._functions_in_view
 
+    def _guards(self) -> dict:
+        if self._calls_in_view is None:
+            self._calls_in_view = calls_in_view(self.tree, self._in_view())
+        return self._calls_in_view
+
     def guarded_by_callers(self, node: T.AST) -> list:
         """(key, names, truth) facts about the parameters of `node` that every call in this module
         has already decided (see `callers.guarded_by_callers`)."""
         if self._guarded_by_callers is None:
-            self._guarded_by_callers = {} if self.dynamic else guarded_by_callers(self.tree, self._in_view())
+            self._guarded_by_callers = {} if self.dynamic else guarded_by_callers(self._in_view(), self._guards())
         return self._guarded_by_callers.get(id(node), [])
 
     def may_come_from_exec(self, name: str) -> bool:

@@ -198,3 +198,5 @@ class ModuleFlow:
     module_names: frozenset = frozenset()
     # derived views that several rules read, computed once (see analyzer.flow.autograd)
     cache: dict = field(default_factory=dict)
+    # id(call) -> the scope the interpreter ran it in (`ModuleContext.call_scopes`)
+    call_scopes: dict = field(default_factory=dict)

@@ -101,9 +101,7 @@ def _site(call: T.Call, target: str, launch: bool, module: str, values: ArgValue
     unpacked = any(k.arg is None for k in call.keywords)
     for a in call.args:
         if isinstance(a, T.Starred):
-            if not scope:
-                scope.append(values.scope_of(call))
-            n = values.star_length(a.value, scope[0])
+            n = values.star_length(a.value, values.scope_of(call, walk=True))
             unpacked = unpacked or n is None
             positional += [None] * (n or 0)
         else:

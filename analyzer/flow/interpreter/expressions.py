@@ -52,6 +52,7 @@ class Expressions(Loops):
         if isinstance(node, (T.ListComp, T.SetComp, T.GeneratorExp, T.DictComp)):
             return self.comprehension(state, node)
         if isinstance(node, T.Call):
+            self.module.call_scopes[id(node)] = self.info.node  # where its arguments are read
             state = self.expr(state, node.func)
             for a in node.args:
                 state = self.expr(state, a)
