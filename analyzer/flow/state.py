@@ -205,13 +205,16 @@ def after_first_pass(p: Path) -> bool:
     return any(not f.truth and f.key.kind == "eq" and f.key.value == Literal("const", "int", 0) for f in p.facts)
 
 
-def uncarry(state: tuple) -> tuple:
-    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound", except on
-    a path known not to be on the first pass (`i == 0` was false): the first pass bound it there
-    (`for i, x in enumerate(xs): if i == 0: first = x` ... `return first`)."""
-    if not any(p.carried for p in state):
+def uncarry(state: tuple, body_mask: int) -> tuple:
+    """Leaving a loop: "unbound on the first pass only" becomes plain "maybe unbound" for what the
+    loop's body binds (`body_mask`), except on a path known not to be on the first pass (`i == 0`
+    was false): the first pass bound it there (`for i, x in enumerate(xs): if i == 0: first = x`
+    ... `return first`). A name an enclosing loop carries and this one does not bind stays
+    carried: leaving an inner loop is no later pass of the outer one."""
+    if not any(p.carried & body_mask for p in state):
         return state
-    return join([p.bind(p.carried) if after_first_pass(p) else p._replace(carried=0) for p in state])
+    return join([p.bind(p.carried & body_mask) if after_first_pass(p) else p._replace(carried=p.carried & ~body_mask)
+                 for p in state])
 
 
 def zero_pass(state: tuple, body_mask: int) -> tuple:

@@ -126,13 +126,14 @@ class Runner(Statements):
         end = self._run_loop(head, entry, node.body, frame)
         if _endless(node.iter):
             # `for i in itertools.count():` ends only by `break` (or a return or raise inside)
-            return uncarry(self._join(*frame.breaks))
+            return uncarry(self._join(*frame.breaks), frame.body_mask)
         # exits: zero iterations from the original state, or the end of any pass
         zero = EMPTY if nonempty_known else zero_pass(self._iter_split(state, node.iter)[2], frame.body_mask)
         if zero:
             self._note_zero_loop(node.body, self._reads_caller_data(node.iter), target_names_set,
                                  self._iterates_argument(node.iter))
-        exit_state = self._join(zero, uncarry(end), uncarry(self._join(*frame.continues)))
+        mask = frame.body_mask
+        exit_state = self._join(zero, uncarry(end, mask), uncarry(self._join(*frame.continues), mask))
         hit = index_search(node)
         if hit is not None:
             # some pass takes `if i == k:` (`syntax.index_search`): no exit skipped it, and one
@@ -140,13 +141,13 @@ class Runner(Statements):
             if hit.body and isinstance(hit.body[-1], T.Break):
                 exit_state = EMPTY
             else:
-                exit_state = self._join(uncarry(end), uncarry(self._join(*frame.continues)))
+                exit_state = self._join(uncarry(end, mask), uncarry(self._join(*frame.continues), mask))
                 for name in sorted(surely_bound(hit.body) - self.module.bindings_of(node.body).deleted):
                     exit_state = self.bind(exit_state, name)
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return self._join(exit_state, uncarry(self._join(*frame.breaks)))
+        return self._join(exit_state, uncarry(self._join(*frame.breaks), frame.body_mask))
 
     s_AsyncFor = s_For
 
@@ -164,7 +165,7 @@ class Runner(Statements):
         # local variable changes only by being rebound, which forgets its facts already, so what
         # the test found about `rc` in `while rc == -1:` still holds on a pass that left it alone
         mutable = {s for s in condition_subjects(node.test) if not (s.isidentifier() and s in self.index)}
-        again = forget_subjects(uncarry(self._join(end, *frame.continues)), mutable)
+        again = forget_subjects(uncarry(self._join(end, *frame.continues), frame.body_mask), mutable)
         _, f_again = self.cond(again, node.test) if (end or frame.continues) else (EMPTY, EMPTY)
         exit_state = self._join(zero_pass(first_f, frame.body_mask), f_again)
         if first_f:
@@ -173,7 +174,7 @@ class Runner(Statements):
         self.branch_depth += 1
         exit_state = self.block(exit_state, node.orelse)
         self.branch_depth -= 1
-        return self._join(exit_state, uncarry(self._join(*frame.breaks)))
+        return self._join(exit_state, uncarry(self._join(*frame.breaks), frame.body_mask))
 
     def _locally_bound(self, name: str) -> bool:
         """Bound in this scope, or in the module by anything but an import."""
