@@ -32,7 +32,7 @@ from analyzer.flow.names import all_binding_lines, NodeLines
 from analyzer.flow.state import Literal
 from analyzer.flow.syntax import dotted_name, param_names
 
-__all__ = ["ArgValues", "ParamRef", "Value", "keeps_calls", "launch_target"]
+__all__ = ["ArgValues", "ParamRef", "Value", "keeps_calls", "launch_target", "memo_binding_lines"]
 
 
 @dataclass(frozen=True)
@@ -72,15 +72,16 @@ class ArgValues:
     """The argument values of one module's calls, computed on first use: which scope each call
     runs in (one walk of the module), which names are bound only to literals (per scope)."""
 
-    def __init__(self, tree: T.Module, by_type: dict[type, list[T.AST]], scopes: dict[int, T.AST]) -> None:
+    def __init__(self, tree: T.Module, by_type: dict[type, list[T.AST]], scopes: dict[int, T.AST],
+                 binding_lines: dict) -> None:
         self.tree = tree
         self.by_type = by_type
         self.scopes = scopes  # id(call) -> the scope that runs it, as far as known (see `scope_of`)
+        self.binding_lines = binding_lines  # the module's memo of `all_binding_lines` per scope
         self._walked: Optional[dict[int, Optional[T.AST]]] = None
         self._assigned: Optional[dict[int, T.expr]] = None
         self._declared: Optional[frozenset[str]] = None
         self._stored_attrs: Optional[frozenset[str]] = None
-        self._bindings: dict[int, NodeLines] = {}
         self._options: dict[int, dict] = {}
 
     def scope_of(self, call: T.Call, walk: bool = False) -> Optional[T.AST]:
@@ -163,10 +164,7 @@ class ArgValues:
         return options.get(value.func.value.id, {}).get(dest)
 
     def _bindings_of(self, scope: T.AST) -> NodeLines:
-        found = self._bindings.get(id(scope))
-        if found is None:
-            found = self._bindings[id(scope)] = all_binding_lines(scope)
-        return found
+        return memo_binding_lines(scope, self.binding_lines)
 
     def _assignments(self) -> dict[int, T.expr]:
         """id(Name target) -> value, for every `name = value` and `name: ann = value` with one target."""
@@ -193,6 +191,15 @@ class ArgValues:
             self._stored_attrs = frozenset(node.attr for node in self.by_type.get(T.Attribute, ())
                                            if not isinstance(node.ctx, T.Load))
         return self._stored_attrs
+
+
+def memo_binding_lines(scope: T.AST, memo: dict) -> NodeLines:
+    """`all_binding_lines(scope)`, once per scope of a module (`memo` holds the scope itself, so
+    no id in it can be reused by a node made later)."""
+    found = memo.get(id(scope))
+    if found is None or found[0] is not scope:
+        found = memo[id(scope)] = (scope, all_binding_lines(scope))
+    return found[1]
 
 
 def _call_scopes(tree: T.Module) -> dict[int, Optional[T.AST]]:

@@ -174,6 +174,8 @@ class ModuleContext:
         # id(call) -> the scope that ran it (a def, a lambda, a class body or the module), noted by
         # the interpreter: the scope a call site's arguments are read in (`flow.arg_values`)
         self.call_scopes: dict[int, T.AST] = {}
+        # id(scope) -> (scope, its `all_binding_lines`): shared by the scopes' facts and `arg_values`
+        self.binding_lines: dict[int, tuple] = {}
         # (top-level statement, optional import) -> whether that statement checks the import
         self.import_checks: dict[tuple[int, str], bool] = {}
 
@@ -269,7 +271,7 @@ class ModuleContext:
         """What the arguments of the module's calls can hold (`flow.arg_values`), in the scopes the
         interpreter ran each call in (`call_scopes`), or `guards` found it in (`calls_in_view`)."""
         if self._arg_values is None:
-            self._arg_values = ArgValues(self.tree, self.by_type, self.call_scopes)
+            self._arg_values = ArgValues(self.tree, self.by_type, self.call_scopes, self.binding_lines)
         if guards:
             self.call_scopes.update((key, scope) for key, (_, scope) in guards.items())
         return self._arg_values

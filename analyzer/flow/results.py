@@ -200,3 +200,4 @@ class ModuleFlow:
     cache: dict = field(default_factory=dict)
     # id(call) -> the scope the interpreter ran it in (`ModuleContext.call_scopes`)
     call_scopes: dict = field(default_factory=dict)
+    binding_lines: dict = field(default_factory=dict)  # `ModuleContext.binding_lines`

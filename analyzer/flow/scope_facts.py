@@ -9,10 +9,11 @@ from functools import lru_cache
 from typing import Optional
 
 from analyzer import tree as T
+from analyzer.flow.arg_values import memo_binding_lines
 from analyzer.flow.argparse_facts import option_choices
 from analyzer.flow.conditions import Atom, atom, test_lines
 from analyzer.flow.context import ModuleContext
-from analyzer.flow.names import all_binding_lines, co_bound_groups, NodeLines
+from analyzer.flow.names import co_bound_groups, NodeLines
 from analyzer.flow.signature import (
     annotated_class, closed_params, collector_tests, falsy_values, optional_params, param_literal_defaults,
 )
@@ -30,6 +31,7 @@ class ScopeFacts:
 
     def __init__(self, node: T.AST, module: ModuleContext) -> None:
         self.node = node
+        self._module = module
         self.optional_params = optional_params(node)
         self.closed_params = closed_params(node, module.literal_aliases)
         self.param_defaults = param_literal_defaults(node)
@@ -42,7 +44,6 @@ class ScopeFacts:
         if self.caller_values:
             self.closed_params = {**self.caller_values, **self.closed_params}
         self.caller_guards = module.guarded_by_callers(node) if isinstance(args, T.arguments) else []
-        self._module = module
         self._aliases: Optional[dict[str, tuple[str, frozenset, bool]]] = None
         self._candidates: Optional[frozenset[str]] = None
         self._options: Optional[dict] = None
@@ -59,7 +60,7 @@ class ScopeFacts:
 
     def _bindings(self) -> NodeLines:
         if self._binding_lines is None:
-            self._binding_lines = all_binding_lines(self.node)
+            self._binding_lines = memo_binding_lines(self.node, self._module.binding_lines)
         return self._binding_lines
 
     def entry_facts(self) -> list[tuple[FactKey, frozenset, bool]]:
