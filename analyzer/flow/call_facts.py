@@ -336,6 +336,8 @@ def init_entry_facts(cls: T.ClassDef) -> dict[int, list]:
     facts = _head_attribute_facts(init.body, me, on_attributes=True)
     others = [m for m in methods if m is not init]
     for m in others:
+        if not facts:
+            return {}  # (most classes: nothing checked, so no method body need be read)
         own = ctx_param(m) or me
         for text in _stored_attributes(m.body, own):
             facts.pop(me + text[len(own):], None)

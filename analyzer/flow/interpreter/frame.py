@@ -259,9 +259,11 @@ class Frame:
         lambda_names: set[str] = set()
         redefined: set[str] = set()
         stack: list[T.AST] = list(body)
+        expr = T.expr
         while stack:
             node = stack.pop()
-            # exact types (node classes are never subclassed): this walk sees every node of the body
+            # exact types (node classes are never subclassed): this walk sees every statement of the
+            # body (a def is a statement; a lambda inside an expression is no nested def)
             kind = type(node)
             if kind is T.FunctionDef or kind is T.AsyncFunctionDef:
                 if node.name in defs:
@@ -274,7 +276,7 @@ class Frame:
                     and isinstance(node.value, T.Lambda)):
                 # `scale = lambda: alpha / denom`, called later like a nested function
                 lambdas.setdefault(node.targets[0].id, []).append(node.value)
-            stack.extend(T.iter_child_nodes(node))
+            stack.extend(c for c in T.iter_child_nodes(node) if not isinstance(c, expr))
         for lname, found in lambdas.items():
             if len(found) == 1 and lname not in defs and len(self.binding_lines(lname)) == 1:
                 defs[lname] = found[0]
