@@ -1,6 +1,6 @@
 """Precision of the default rules on one half of the own corpus (issue 14, Deliver 2).
 
-    python benchmarks/precision/measure.py ROOT --half tune|holdout|blind|blind2|blind3 [--review FILE] [--jobs N]
+    python benchmarks/precision/measure.py ROOT --half tune|holdout|blind|blind2|blind3|blind4 [--review FILE] [--jobs N]
                                            [--list TRUE|LATENT|FALSE]
 
 ROOT holds one checkout per repository of corpus.toml, in a folder named after it
@@ -98,7 +98,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", type=Path, help="folder with one checkout per repository")
-    ap.add_argument("--half", choices=("tune", "holdout", "blind", "blind2", "blind3"), required=True)
+    ap.add_argument("--half", choices=("tune", "holdout", "blind", "blind2", "blind3", "blind4"), required=True)
     ap.add_argument("--corpus", type=Path, default=HERE / "corpus.toml")
     ap.add_argument("--review", type=Path, help="classification file (default: <half>.tsv here; "
                     "missing: nothing classified)")
