@@ -51,7 +51,6 @@ _DEFS = (T.FunctionDef, T.AsyncFunctionDef)
 _CALL_KEEPING = frozenset({"triton.jit", "triton.autotune", "triton.heuristics", "jit", "autotune", "heuristics"})
 
 
-
 def keeps_calls(func: T.AST) -> bool:
     """Do `func`'s decorators (if any) keep how a call's arguments reach its parameters?"""
     for d in func.decorator_list:
@@ -69,8 +68,9 @@ def launch_target(func: T.expr) -> Optional[T.expr]:
 
 
 class ArgValues:
-    """The argument values of one module's calls, computed on first use: which scope each call
-    runs in (one walk of the module), which names are bound only to literals (per scope)."""
+    """The argument values of one module's calls, computed on first use: the scope each call runs
+    in (as the interpreter and the callers' scan noted it), and which names each scope binds only
+    to literals."""
 
     def __init__(self, tree: T.Module, by_type: dict[type, list[T.AST]], scopes: dict[int, T.AST],
                  binding_lines: dict) -> None:
@@ -78,7 +78,7 @@ class ArgValues:
         self.by_type = by_type
         self.scopes = scopes  # id(call) -> the scope that runs it, as far as known (see `scope_of`)
         self.binding_lines = binding_lines  # the module's memo of `all_binding_lines` per scope
-        self._walked: Optional[dict[int, Optional[T.AST]]] = None
+        self._walked: Optional[dict[int, T.AST]] = None
         self._assigned: Optional[dict[int, T.expr]] = None
         self._declared: Optional[frozenset[str]] = None
         self._stored_attrs: Optional[frozenset[str]] = None
@@ -87,7 +87,7 @@ class ArgValues:
     def scope_of(self, call: T.Call, walk: bool = False) -> Optional[T.AST]:
         """The scope whose own code makes `call` (a def, the module, a class body, a lambda), as
         the interpreter or the callers' scan noted it; None when neither reached the call, unless
-        `walk`: then one walk of the module finds it (None inside a class body or a lambda)."""
+        `walk`: then one walk of the module finds it."""
         found = self.scopes.get(id(call))
         if found is not None or not walk:
             return found
@@ -202,27 +202,22 @@ def memo_binding_lines(scope: T.AST, memo: dict) -> NodeLines:
     return found[1]
 
 
-def _call_scopes(tree: T.Module) -> dict[int, Optional[T.AST]]:
-    """id(call) -> the def (or module) whose own code makes it; None in a class body or a lambda.
-    A def's decorators and defaults run in the scope around it. A comprehension counts as its
-    def's code: its targets are among the def's bindings (`all_binding_lines`), so a name it
-    binds is never taken for one bound only to literals."""
-    out: dict[int, Optional[T.AST]] = {}
-    stack: list[tuple[T.AST, Optional[T.AST]]] = [(st, tree) for st in tree.body]
+def _call_scopes(tree: T.Module) -> dict[int, T.AST]:
+    """id(call) -> the scope whose own code makes it, as the interpreter runs it: a def, a class
+    body, a lambda or the module. Decorators, defaults and bases run in the scope around. A
+    comprehension counts as its def's code: its targets are among the def's bindings
+    (`all_binding_lines`), so a name it binds is never taken for one bound only to literals."""
+    out: dict[int, T.AST] = {}
+    stack: list[tuple[T.AST, T.AST]] = [(st, tree) for st in tree.body]
     while stack:
         node, scope = stack.pop()
         kind = type(node)
         if kind is T.Call:
             out[id(node)] = scope
-        if kind is T.FunctionDef or kind is T.AsyncFunctionDef:
-            stack.extend((c, node) for c in node.body)
-            stack.extend((c, scope) for c in (*node.decorator_list, node.args, *([node.returns] if node.returns else ())))
+        if kind is T.FunctionDef or kind is T.AsyncFunctionDef or kind is T.ClassDef or kind is T.Lambda:
+            body = node.body if isinstance(node.body, list) else [node.body]
+            inner = {id(c) for c in body}
+            stack.extend((c, node if id(c) in inner else scope) for c in T.iter_child_nodes(node))
             continue
-        if kind is T.ClassDef:
-            stack.extend((c, None) for c in node.body)
-            stack.extend((c, scope) for c in (*node.decorator_list, *node.bases, *node.keywords))
-            continue
-        if kind is T.Lambda:
-            scope = None
         stack.extend((c, scope) for c in T.iter_child_nodes(node))
     return out

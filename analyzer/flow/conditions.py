@@ -16,8 +16,8 @@ from analyzer.flow.names import NodeLines
 from analyzer.flow.state import Fact, FactKey, Literal, Path
 from analyzer.flow.syntax import dotted_name, irrefutable, iter_subject
 
-__all__ = ["Atom", "atom", "assume", "condition_subjects", "dispatch_subject", "literal_truth", "literal_value",
-           "match_exhaustive", "subject_text", "test_lines", "value_dispatch_on_local"]
+__all__ = ["Atom", "atom", "assume", "condition_subjects", "dispatch_subject", "len_subject", "literal_truth",
+           "literal_value", "match_exhaustive", "subject_text", "test_lines", "value_dispatch_on_local"]
 
 
 class Atom(NamedTuple):
@@ -82,7 +82,7 @@ def literal_truth(lit: Optional[Literal]) -> Optional[bool]:
     return None
 
 
-def _len_subject(node: T.expr) -> Optional[T.expr]:
+def len_subject(node: T.expr) -> Optional[T.expr]:
     if (isinstance(node, T.Call) and isinstance(node.func, T.Name) and node.func.id == "len"
             and len(node.args) == 1 and not node.keywords):
         return node.args[0]
@@ -97,7 +97,7 @@ def atom(expr: T.expr) -> Optional[Atom]:
     if isinstance(expr, T.Compare) and len(expr.ops) == 1:
         op = expr.ops[0]
         left, right = expr.left, expr.comparators[0]
-        len_subj = _len_subject(left)
+        len_subj = len_subject(left)
         if len_subj is not None and isinstance(right, T.Constant) and right.value == 0 and type(right.value) is int:
             # len(x) == 0, len(x) > 0, len(x) != 0
             if isinstance(op, (T.Eq, T.LtE)):
@@ -142,7 +142,7 @@ def atom(expr: T.expr) -> Optional[Atom]:
                 text = subject_text(left)
                 if text is not None:
                     return Atom(FactKey("same", text, right.id), _names(left) | {right.id}, isinstance(op, T.Is))
-    len_subj = _len_subject(expr)
+    len_subj = len_subject(expr)
     if len_subj is not None:
         return _truthy(len_subj, True)
     if isinstance(expr, (T.Name, T.Attribute)):

@@ -171,8 +171,8 @@ class ModuleContext:
         self._functions_in_view: Optional[dict] = None
         self._arg_values: Optional[ArgValues] = None
         self._calls_in_view: Optional[dict] = None
-        # id(call) -> the scope that ran it (a def, a lambda, a class body or the module), noted by
-        # the interpreter: the scope a call site's arguments are read in (`flow.arg_values`)
+        # id(call) -> the scope that runs it (a def, a lambda, a class body or the module), noted by
+        # the interpreter and the callers' scan: where a call's arguments are read (`flow.arg_values`)
         self.call_scopes: dict[int, T.AST] = {}
         # id(scope) -> (scope, its `all_binding_lines`): shared by the scopes' facts and `arg_values`
         self.binding_lines: dict[int, tuple] = {}
@@ -191,13 +191,17 @@ class ModuleContext:
     def closed_by_callers(self, node: T.AST) -> dict[str, frozenset]:
         """The parameters of `node` whose every caller is in this module passing literals (see
         `callers.closed_by_callers`), with those values."""
+        if self._closed_by_callers is None and self.dynamic:
+            self._closed_by_callers = {}
         if self._closed_by_callers is None:
-            self._closed_by_callers = {} if self.dynamic else closed_by_callers(
-                self._in_view(), self.arg_values(self._guards()), self._run_closed)
             # a top-level function every use of which in the run is a call (`ProjectIndex.run_closed_params`)
-            for st in self.tree.body if self.run_callers and not self.dynamic else ():
-                if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and st.name in self.run_callers:
-                    self._closed_by_callers.setdefault(id(st), self.run_callers[st.name])
+            run = {id(st): self.run_callers[st.name] for st in self.tree.body
+                   if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef)) and st.name in self.run_callers}
+            self._guards()  # (notes the scope of each call in view)
+            self._closed_by_callers = closed_by_callers(self._in_view(), self.arg_values(),
+                                                        lambda func: run.get(id(func), {}))
+            for key, values in run.items():
+                self._closed_by_callers.setdefault(key, values)
         return self._closed_by_callers.get(id(node), {})
 
     def call_facts_for(self, func: T.expr) -> Optional[CallFacts]:
@@ -261,19 +265,11 @@ class ModuleContext:
         found = self._class_fields.get(name)
         return found if found is not None else self.run_fields.get(name, {})
 
-    def _run_closed(self, func: T.AST) -> dict[str, frozenset]:
-        """What every call in the run passes `func`, a top-level function (`run_callers`)."""
-        if isinstance(func, (T.FunctionDef, T.AsyncFunctionDef)) and func.name in self.run_callers:
-            return self.run_callers[func.name] if any(st is func for st in self.tree.body) else {}
-        return {}
-
-    def arg_values(self, guards: Optional[dict] = None) -> ArgValues:
+    def arg_values(self) -> ArgValues:
         """What the arguments of the module's calls can hold (`flow.arg_values`), in the scopes the
-        interpreter ran each call in (`call_scopes`), or `guards` found it in (`calls_in_view`)."""
+        interpreter ran each call in, or the callers' scan found it in (`call_scopes`)."""
         if self._arg_values is None:
             self._arg_values = ArgValues(self.tree, self.by_type, self.call_scopes, self.binding_lines)
-        if guards:
-            self.call_scopes.update((key, scope) for key, (_, scope) in guards.items())
         return self._arg_values
 
     def _in_view(self) -> dict:
@@ -284,6 +280,7 @@ class ModuleContext:
     def _guards(self) -> dict:
         if self._calls_in_view is None:
             self._calls_in_view = calls_in_view(self.tree, self._in_view())
+            self.call_scopes.update((key, scope) for key, (_, scope) in self._calls_in_view.items())
         return self._calls_in_view
 
     def guarded_by_callers(self, node: T.AST) -> list:

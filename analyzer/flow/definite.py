@@ -87,8 +87,7 @@ def analyze_module(tree: T.Module, builtins: Optional[frozenset[str]] = None,
             functions.append(flow)
     return ModuleFlow(tree=tree, uses=sink.uses, functions=functions, dynamic=module.dynamic, unpacks=sink.unpacks,
                       classes=module.classes, imports=module.imports, by_type=module.by_type,
-                      module_names=frozenset(module.global_names), call_scopes=module.call_scopes,
-                      binding_lines=module.binding_lines)
+                      module_names=frozenset(module.global_names), arg_values=module.arg_values())
 
 
 def _run_scope(module: ModuleContext, node: T.AST, parent: ScopeInfo, qualname: str,

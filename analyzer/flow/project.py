@@ -254,9 +254,8 @@ def summarize_module(flow: ModuleFlow, path: str) -> ModuleSummary:
             if declared:
                 summary.fields[node.name] = declared
     own = {st.name: st for st in flow.tree.body if isinstance(st, (T.FunctionDef, T.AsyncFunctionDef))}
-    summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports,
-                                                  ArgValues(flow.tree, flow.by_type, flow.call_scopes,
-                                                            flow.binding_lines))
+    values = flow.arg_values or ArgValues(flow.tree, flow.by_type, {}, {})
+    summary.sites, summary.escaped = module_sites(flow.by_type, module, own, summary.imports, values)
     for kind in (T.FunctionDef, T.AsyncFunctionDef):
         for func in flow.by_type.get(kind, ()):
             for a in list(func.args.posonlyargs) + list(func.args.args) + list(func.args.kwonlyargs):

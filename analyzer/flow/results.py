@@ -198,6 +198,6 @@ class ModuleFlow:
     module_names: frozenset = frozenset()
     # derived views that several rules read, computed once (see analyzer.flow.autograd)
     cache: dict = field(default_factory=dict)
-    # id(call) -> the scope the interpreter ran it in (`ModuleContext.call_scopes`)
-    call_scopes: dict = field(default_factory=dict)
-    binding_lines: dict = field(default_factory=dict)  # `ModuleContext.binding_lines`
+    # what the arguments of its calls hold (`flow.arg_values.ArgValues`, with the call scopes the
+    # interpreter noted), for the module's summary
+    arg_values: object = None

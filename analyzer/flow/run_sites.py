@@ -3,7 +3,8 @@ parameter receives from every call site in the run (issue 14's project-wide fact
 
 Each module records, from the nodes the flow analysis already sorted by type (no extra walk of
 the tree):
-- `Signature` of each of its top-level functions (no decorator: one may wrap or register it);
+- `Signature` of each of its top-level functions whose decorators keep its calls (none, or
+  Triton's `jit` / `autotune` / `heuristics`: another may wrap or register it);
 - `Site` for each call of a function it defines or imports by name (`f(...)`, `from .m import f`
   then `f(...)`, `from . import m` then `m.f(...)`, a Triton launch `f[grid](...)`): what the
   argument in each position and by each keyword can hold where the call runs (`arg_values`: a

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 from analyzer import tree as T
-from analyzer.flow.conditions import assume, atom, subject_text
+from analyzer.flow.conditions import assume, atom, len_subject, subject_text
 from analyzer.flow.interpreter.closures import Closures
 from analyzer.flow.interpreter.frame import LoopFrame
 from analyzer.flow.state import after_first_pass, EMPTY, Fact
@@ -208,10 +208,10 @@ def _reads_item(st: T.stmt, text: str) -> bool:
         if (isinstance(node, T.Subscript) and isinstance(node.ctx, T.Load) and _constant_index(node.slice)
                 and subject_text(node.value) == text):
             return True
-        if (isinstance(node, T.BinOp) and isinstance(node.op, (T.Div, T.FloorDiv)) and isinstance(node.right, T.Call)
-                and isinstance(node.right.func, T.Name) and node.right.func.id == "len" and len(node.right.args) == 1
-                and subject_text(node.right.args[0]) == text):
-            return True  # `total / len(xs)`: a ZeroDivisionError on an empty `xs`
+        if isinstance(node, T.BinOp) and isinstance(node.op, (T.Div, T.FloorDiv)):
+            divisor = len_subject(node.right)
+            if divisor is not None and subject_text(divisor) == text:
+                return True  # `total / len(xs)`: a ZeroDivisionError on an empty `xs`
         stack.extend(T.iter_child_nodes(node))
     return False
 
